@@ -1,0 +1,31 @@
+/**
+ * The handle that every acquisition resolves to.
+ *
+ * @module
+ */
+
+/**
+ * Proof of one acquisition (a lock hold, or a number of semaphore permits). Release it exactly where the
+ * acquisition ends, with `try`/`finally` or `using`:
+ *
+ * ```ts
+ * const guard = await lock.acquire();
+ * try {
+ *   await write();
+ * } finally {
+ *   guard.release();
+ * }
+ * // or, where `using` is available:
+ * using held = await lock.acquire();
+ * ```
+ *
+ * `release()` is idempotent, and a stale guard (one whose hold already ended) can never release a later holder.
+ */
+export interface Guard extends Disposable {
+  /** Ends this acquisition and hands the resource to the next waiter. Does nothing the second time. */
+  release(): void;
+  /** Whether this acquisition has ended. */
+  readonly released: boolean;
+  /** Same as {@link Guard.release}, for `using`. */
+  [Symbol.dispose](): void;
+}

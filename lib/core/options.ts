@@ -1,0 +1,114 @@
+/**
+ * The wait options every blocking method takes, and their validation, done once here for every primitive.
+ *
+ * @module
+ */
+
+/**
+ * Options accepted by every method that can wait.
+ *
+ * - `signal`: an already-aborted signal rejects with `signal.reason` before the call touches any queue (and wins
+ *   over every other outcome); an abort while waiting rejects with `signal.reason` and removes the waiter at once.
+ * - `timeout`: milliseconds, `>= 0`. `0` means "only if available now"; `Infinity` or leaving it out means no limit;
+ *   delays above `setTimeout`'s 2^31-1 ms limit still wait the full time. On expiry the call rejects with
+ *   `TimeoutError`.
+ *
+ * Once a waiter has been granted what it asked for, a later abort or timeout does nothing ("grant wins").
+ */
+export interface WaitOptions {
+  /** Aborts the wait: the call rejects with `signal.reason`. */
+  signal?: AbortSignal | undefined;
+  /** Gives up after this many milliseconds with a `TimeoutError`. */
+  timeout?: number | undefined;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return String(value);
+  return Object.prototype.toString.call(value);
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function' &&
+    typeof (value as AbortSignal).removeEventListener === 'function'
+  );
+}
+
+/**
+ * Checks `options` and returns a rejected promise for bad input or an already-aborted signal, or `undefined` when
+ * the call may go on. The order is the contract's: bad input, then an aborted signal, before anything else.
+ */
+export function rejectEarly(options: WaitOptions | undefined, method: string): Promise<never> | undefined {
+  if (options === undefined) return undefined;
+  try {
+    checkWaitOptions(options, method);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const signal = options.signal;
+  if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason);
+  return undefined;
+}
+
+/** Throws a `TypeError`/`RangeError` naming the bad member of `options`. */
+export function checkWaitOptions(options: WaitOptions | undefined, method: string): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${method}: options must be an object, got ${describe(options)}`);
+  }
+  const { signal, timeout } = options;
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    throw new TypeError(`${method}: options.signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  if (timeout !== undefined) checkTimeout(timeout, `${method}: options.timeout`);
+}
+
+/** Throws unless `value` is a number of milliseconds `>= 0` (`Infinity` allowed). */
+export function checkTimeout(value: unknown, name: string): asserts value is number {
+  if (typeof value !== 'number') {
+    throw new TypeError(`${name} must be a number of milliseconds, got ${describe(value)}`);
+  }
+  if (!(value >= 0)) throw new RangeError(`${name} must be >= 0, got ${describe(value)}`);
+}
+
+/**
+ * Throws unless `value` is an integer `>= min`. `NaN`, fractions, `Infinity`, strings and the like are rejected,
+ * never coerced.
+ */
+export function checkInteger(value: unknown, name: string, min: number): asserts value is number {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be an integer, got ${describe(value)}`);
+  if (!Number.isInteger(value)) throw new RangeError(`${name} must be an integer, got ${describe(value)}`);
+  if (value < min) throw new RangeError(`${name} must be >= ${min}, got ${describe(value)}`);
+}
+
+/** Throws unless `value` is a function. */
+export function checkFunction(value: unknown, name: string): asserts value is (...args: never[]) => unknown {
+  if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${describe(value)}`);
+}
+
+/** Options every primitive's constructor takes. */
+export interface NameOptions {
+  /** Shown by `toString()`, in timeout messages and in the harness's deadlock reports. */
+  name?: string | undefined;
+}
+
+/**
+ * Checks a constructor's `options` and returns the primitive's label: `kind(name)`, or `kind` when unnamed.
+ *
+ * @throws TypeError - when `options` is not an object or `options.name` is not a string.
+ */
+export function labelFor(kind: string, options: NameOptions | undefined): string {
+  if (options === undefined) return kind;
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${kind}: options must be an object, got ${describe(options)}`);
+  }
+  const name: unknown = options.name;
+  if (name === undefined) return kind;
+  if (typeof name !== 'string') throw new TypeError(`${kind}: options.name must be a string, got ${describe(name)}`);
+  return `${kind}(${name})`;
+}

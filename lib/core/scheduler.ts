@@ -1,0 +1,109 @@
+/**
+ * The one scheduler hook that every wake-up and every timer of every primitive passes through.
+ *
+ * In production no hook is installed: a settled waiter is resumed at once (its promise is resolved in the same
+ * synchronous step as the grant) and timers go straight to `globalThis.setTimeout`, looked up at call time so that
+ * `sinon.useFakeTimers()` controls them. The test harness (`coop-sync/testing`) installs a hook to decide the order
+ * in which woken tasks resume and when timers fire. Primitives never see the difference.
+ *
+ * The hook lives in a global slot keyed by `Symbol.for`, so that the ESM and CJS copies of the package (or two
+ * bundles of it) share one hook.
+ *
+ * @module
+ */
+
+/** What the scheduler knows about a waiter: enough for a harness to say who waits on what. */
+export interface ParkedWaiter {
+  /** The primitive the waiter is queued on now (it changes when a condition moves it to its lock), or
+   *  `undefined` once it has been settled. */
+  readonly waitingOn: object | undefined;
+  /** Delivers the settled outcome to the waiting task. Called by the hook exactly once, after `wake`. */
+  resume(): void;
+}
+
+/** A hook that takes over wake-ups and timers: the harness's side of the contract. */
+export interface SchedulerHook {
+  /** A waiter was queued. Called synchronously, inside the call that parks. */
+  parked(waiter: ParkedWaiter): void;
+  /**
+   * A waiter was settled (granted, timed out or aborted): its state has already changed, so no other caller can
+   * take what it was granted. The hook calls `waiter.resume()` exactly once, when it chooses to.
+   */
+  wake(waiter: ParkedWaiter): void;
+  /** Starts a timer; `callback` runs once after `ms` (virtual) milliseconds unless cleared. */
+  setTimer(callback: () => void, ms: number): unknown;
+  /** Clears a timer started by `setTimer`. Clearing one that already fired does nothing. */
+  clearTimer(handle: unknown): void;
+}
+
+interface HookSlot {
+  hook: SchedulerHook | undefined;
+}
+
+const slotKey = Symbol.for('coop-sync.scheduler');
+const globalSlots = globalThis as typeof globalThis & { [slotKey]?: HookSlot };
+const slot: HookSlot = (globalSlots[slotKey] ??= { hook: undefined });
+
+/** The installed hook, or `undefined` in production. */
+export function currentHook(): SchedulerHook | undefined {
+  return slot.hook;
+}
+
+/**
+ * Installs `hook` (or removes it, with `undefined`) and returns the one it replaced. Used by the harness only.
+ */
+export function installHook(hook: SchedulerHook | undefined): SchedulerHook | undefined {
+  const previous = slot.hook;
+  slot.hook = hook;
+  return previous;
+}
+
+
+/** `setTimeout`'s largest delay; longer waits are chained. */
+const maxTimerDelay = 2 ** 31 - 1;
+
+/** A timer longer than `setTimeout` allows, re-armed in slices until its full delay has passed. */
+class LongTimer {
+  private handle: unknown;
+  private remaining: number;
+
+  constructor(
+    private readonly callback: () => void,
+    ms: number,
+  ) {
+    this.remaining = ms;
+    this.handle = this.arm();
+  }
+
+  private arm(): unknown {
+    const slice = Math.min(this.remaining, maxTimerDelay);
+    this.remaining -= slice;
+    return globalThis.setTimeout(() => {
+      if (this.remaining > 0) this.handle = this.arm();
+      else this.callback();
+    }, slice);
+  }
+
+  clear(): void {
+    globalThis.clearTimeout(this.handle as ReturnType<typeof setTimeout>);
+  }
+}
+
+/**
+ * Starts a timer through the hook, or through `globalThis.setTimeout` looked up now (never captured at load).
+ * Delays above 2^31-1 ms are honoured in full.
+ */
+export function setTimer(callback: () => void, ms: number): unknown {
+  const hook = slot.hook;
+  if (hook !== undefined) return hook.setTimer(callback, ms);
+  if (ms > maxTimerDelay) return new LongTimer(callback, ms);
+  return globalThis.setTimeout(callback, ms);
+}
+
+/** Clears a timer started by {@link setTimer} (with the same hook, or none, installed). */
+export function clearTimer(handle: unknown): void {
+  const hook = slot.hook;
+  if (hook !== undefined) hook.clearTimer(handle);
+  else if (handle instanceof LongTimer) handle.clear();
+  else globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>);
+}

@@ -1,0 +1,241 @@
+/**
+ * The fair wait queue that every primitive is built on: a doubly-linked list of waiters, so that enqueue, grant of
+ * the head, removal of a cancelled waiter and moving waiters to another queue are all O(1) each.
+ *
+ * Only this module creates the promises that callers wait on, listens to abort signals and starts timeout timers.
+ * A primitive decides *when* to grant (its policy); the queue does the rest in one synchronous step: unlink, drop
+ * the listener and timer, resolve.
+ *
+ * @module
+ */
+
+import { TimeoutError } from '../errors.js';
+import type { WaitOptions } from './options.js';
+import { clearTimer, currentHook, setTimer, type ParkedWaiter } from './scheduler.js';
+
+/** The primitive a queue belongs to, named in timeout messages and deadlock reports. */
+export interface QueueOwner {
+  /** The primitive's kind and name, such as `AsyncLock(db)`. */
+  readonly label: string;
+}
+
+/**
+ * One parked call. Created by {@link WaitQueue.park}, settled exactly once: granted by its primitive, or removed
+ * by its signal or timeout. It doubles as the abort listener (`handleEvent`), so parking allocates no closure.
+ */
+export class Waiter<T = unknown> implements ParkedWaiter {
+  /** Neighbours in the queue; both `undefined` when it is the only waiter or not queued. */
+  previous: Waiter<T> | undefined = undefined;
+  next: Waiter<T> | undefined = undefined;
+  /** The queue it is parked on; `undefined` once settled. */
+  queue: WaitQueue<T> | undefined;
+  /** How much of the resource it asks for (semaphore permits); 1 elsewhere. */
+  readonly weight: number;
+  /** Whatever its primitive parks along with it (the item of a blocked `put`, a barrier's arrival index). */
+  value: unknown;
+  signal: AbortSignal | undefined = undefined;
+  timer: unknown = undefined;
+  resolve!: (value: T) => void;
+  reject!: (reason: unknown) => void;
+  /** The outcome held for the scheduler hook until it resumes the waiter. */
+  private succeeded = false;
+  private outcome: unknown = undefined;
+
+  constructor(queue: WaitQueue<T>, weight: number, value: unknown) {
+    this.queue = queue;
+    this.weight = weight;
+    this.value = value;
+  }
+
+  get waitingOn(): object | undefined {
+    return this.queue?.owner;
+  }
+
+  /** The abort listener. */
+  handleEvent(): void {
+    this.queue?.cancel(this, (this.signal as AbortSignal).reason);
+  }
+
+  /** Stops listening to the signal and clears the timer; a waiter that is no longer cancellable keeps neither. */
+  detach(): void {
+    if (this.signal !== undefined) {
+      this.signal.removeEventListener('abort', this);
+      this.signal = undefined;
+    }
+    if (this.timer !== undefined) {
+      clearTimer(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** Delivers the outcome: resolves or rejects the caller's promise, now or when the scheduler hook chooses. */
+  settle(succeeded: boolean, outcome: unknown): void {
+    const hook = currentHook();
+    if (hook === undefined) {
+      if (succeeded) this.resolve(outcome as T);
+      else this.reject(outcome);
+    } else {
+      this.succeeded = succeeded;
+      this.outcome = outcome;
+      hook.wake(this);
+    }
+  }
+
+  resume(): void {
+    if (this.succeeded) this.resolve(this.outcome as T);
+    else this.reject(this.outcome);
+    this.outcome = undefined;
+  }
+}
+
+/**
+ * A FIFO queue of waiters with cancellation and requeuing.
+ *
+ * Invariant: every waiter in the list is live (not settled); a waiter leaves the list in the same synchronous step
+ * that settles it or moves it to another queue.
+ */
+export class WaitQueue<T = void> {
+  private first: Waiter<T> | undefined = undefined;
+  private last: Waiter<T> | undefined = undefined;
+  private count = 0;
+
+  /**
+   * @param owner - the primitive, named in timeout messages and deadlock reports.
+   * @param onCancel - called after a waiter was removed by its signal or timeout, so the primitive can grant what
+   *   that waiter was blocking (a weighted semaphore's next, smaller request) or react (a barrier breaks).
+   */
+  constructor(
+    readonly owner: QueueOwner,
+    private readonly onCancel?: (waiter: Waiter<T>) => void,
+  ) {}
+
+  /** How many waiters are parked. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The longest-waiting waiter, or `undefined`. */
+  get head(): Waiter<T> | undefined {
+    return this.first;
+  }
+
+  /**
+   * Parks the caller at the tail and returns the promise it waits on. The caller has already checked `options`
+   * and the signal ({@link rejectEarly}). A `timeout` of 0 rejects with `TimeoutError` without queueing.
+   *
+   * @param weight - what the waiter asks for (semaphore permits).
+   * @param value - what the primitive keeps with the waiter ({@link Waiter.value}).
+   */
+  park(options: WaitOptions | undefined, weight = 1, value?: unknown): Promise<T> {
+    const timeout = options?.timeout;
+    if (timeout === 0) return Promise.reject(new TimeoutError(`${this.owner.label} timed out after 0 ms`));
+    const waiter = new Waiter<T>(this, weight, value);
+    const promise = new Promise<T>((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
+    });
+    this.append(waiter);
+    const signal = options?.signal;
+    if (signal !== undefined) {
+      waiter.signal = signal;
+      signal.addEventListener('abort', waiter);
+    }
+    if (timeout !== undefined && timeout !== Infinity) {
+      waiter.timer = setTimer(() => {
+        waiter.timer = undefined;
+        this.cancel(waiter, new TimeoutError(`${this.owner.label} timed out after ${timeout} ms`));
+      }, timeout);
+    }
+    const hook = currentHook();
+    if (hook !== undefined) hook.parked(waiter);
+    return promise;
+  }
+
+  /** Settles `waiter` with `value` and unlinks it, in one step. Grant wins: a later abort or timeout does nothing. */
+  grant(waiter: Waiter<T>, value: T): void {
+    this.unlink(waiter);
+    waiter.detach();
+    waiter.settle(true, value);
+  }
+
+  /** Grants every waiter, in FIFO order, the same `value`. Waiters parked meanwhile (by resumed code) stay. */
+  grantAll(value: T): void {
+    let waiter = this.first;
+    const stop = this.last;
+    while (waiter !== undefined) {
+      const next = waiter === stop ? undefined : waiter.next;
+      this.grant(waiter, value);
+      waiter = next;
+    }
+  }
+
+  /** Rejects every waiter, in FIFO order, with a reason built for each (errors are never shared). */
+  rejectAll(reason: (waiter: Waiter<T>) => unknown): void {
+    let waiter = this.first;
+    const stop = this.last;
+    while (waiter !== undefined) {
+      const next = waiter === stop ? undefined : waiter.next;
+      this.unlink(waiter);
+      waiter.detach();
+      waiter.settle(false, reason(waiter));
+      waiter = next;
+    }
+  }
+
+  /**
+   * Removes `waiter` because its signal fired or its timeout expired, rejecting it with `reason`. Does nothing if
+   * it was already granted or moved elsewhere.
+   */
+  cancel(waiter: Waiter<T>, reason: unknown): void {
+    if (waiter.queue !== this) return;
+    this.unlink(waiter);
+    waiter.detach();
+    waiter.settle(false, reason);
+    this.onCancel?.(waiter);
+  }
+
+  /**
+   * Moves the first `count` waiters, in order, to the tail of `target`, where they wait on as if they had called
+   * there. Being moved is their grant: they are no longer cancellable (signal listener and timer are dropped).
+   *
+   * @returns how many were moved.
+   */
+  moveTo(target: WaitQueue<T>, count: number): number {
+    let moved = 0;
+    while (moved < count && this.first !== undefined) {
+      const waiter = this.first;
+      this.unlink(waiter);
+      waiter.detach();
+      target.append(waiter);
+      moved++;
+    }
+    return moved;
+  }
+
+  /** The waiters, head first. */
+  *[Symbol.iterator](): IterableIterator<Waiter<T>> {
+    for (let waiter = this.first; waiter !== undefined; waiter = waiter.next) yield waiter;
+  }
+
+  private append(waiter: Waiter<T>): void {
+    waiter.queue = this;
+    waiter.previous = this.last;
+    waiter.next = undefined;
+    if (this.last === undefined) this.first = waiter;
+    else this.last.next = waiter;
+    this.last = waiter;
+    this.count++;
+  }
+
+  private unlink(waiter: Waiter<T>): void {
+    const { previous, next } = waiter;
+    if (previous === undefined) this.first = next;
+    else previous.next = next;
+    if (next === undefined) this.last = previous;
+    else next.previous = previous;
+    waiter.previous = undefined;
+    waiter.next = undefined;
+    waiter.queue = undefined;
+    this.count--;
+  }
+}

@@ -1,0 +1,6 @@
+export { TimeoutError, LockError, QueueEmptyError, QueueFullError, QueueShutDownError, BrokenBarrierError } from './errors.js';
+export type { Guard } from './core/guard.js';
+export type { WaitOptions, NameOptions } from './core/options.js';
+export { AsyncLock } from './lock.js';
+export { AsyncSemaphore, AsyncBoundedSemaphore, type SemaphoreAcquireOptions } from './semaphore.js';
+export { AsyncEvent } from './event.js';

@@ -1,0 +1,200 @@
+import { LockError } from './errors.js';
+import type { Guard } from './core/guard.js';
+import type { LockForCondition } from './core/hold.js';
+import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import { WaitQueue } from './core/wait-queue.js';
+
+/** One hold of an {@link AsyncLock}. Stale once released: it can never release a later holder. */
+class LockGuard implements Guard {
+  released = false;
+
+  constructor(private readonly lock: AsyncLock) {}
+
+  release(): void {
+    if (this.released) return;
+    this.lock.releaseHold(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+
+/**
+ * A mutual-exclusion lock for async code: at most one holder at a time, handed over in FIFO order. Not reentrant:
+ * a holder that acquires again waits for itself (use `AsyncRLock` for that).
+ *
+ * Use it to keep a critical section that awaits (a read-modify-write of shared state, a sequence of requests on one
+ * connection) from interleaving with another. For "at most n at a time", use {@link AsyncSemaphore}.
+ *
+ * **Fairness:** strictly FIFO with direct hand-off: `release()` gives the lock to the longest waiter in the same
+ * synchronous step, so a newcomer can never barge in ahead of it.
+ *
+ * @example
+ * ```ts
+ * const lock = new AsyncLock({ name: 'db' });
+ * await lock.run(async () => {
+ *   const row = await read();
+ *   await write(row + 1);
+ * });
+ * ```
+ */
+export class AsyncLock implements LockForCondition {
+  /** The primitive's kind and name, as in `toString()` and error messages. */
+  readonly label: string;
+  /** The current hold, or `undefined` when unlocked. Invariant: waiters are queued only while this is set. */
+  private holder: LockGuard | undefined = undefined;
+  /** @internal */
+  readonly waitQueue: WaitQueue<Guard> = new WaitQueue<Guard>(this);
+
+  /**
+   * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
+   * @throws TypeError - when `options.name` is not a string.
+   */
+  constructor(options?: NameOptions) {
+    this.label = labelFor('AsyncLock', options);
+  }
+
+  /** Whether the lock is held. */
+  get locked(): boolean {
+    return this.holder !== undefined;
+  }
+
+  /** How many callers are queued for the lock. */
+  get waiting(): number {
+    return this.waitQueue.size;
+  }
+
+  /**
+   * Waits for the lock and resolves to the guard of this hold.
+   *
+   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it; see {@link WaitOptions}.
+   * @returns the guard; release it (or the lock) to let the next waiter in.
+   * @throws TimeoutError - (rejection) when `timeout` expires first.
+   * @throws TypeError | RangeError - (rejection) for bad options.
+   *
+   * **Cancellation:** an abort or timeout before the lock is granted removes the caller from the queue at once:
+   * it holds nothing and has lost its place. Once granted, a later abort or timeout does nothing.
+   *
+   * **Fairness:** FIFO; a free lock with no waiters is taken at once.
+   *
+   * @example
+   * ```ts
+   * const guard = await lock.acquire({ timeout: 1000 });
+   * try {
+   *   await critical();
+   * } finally {
+   *   guard.release();
+   * }
+   * ```
+   */
+  acquire(options?: WaitOptions): Promise<Guard> {
+    const early = rejectEarly(options, `${this.label}.acquire`);
+    if (early !== undefined) return early;
+    if (this.holder === undefined) return Promise.resolve((this.holder = new LockGuard(this)));
+    return this.waitQueue.park(options);
+  }
+
+  /**
+   * Takes the lock if it is free now, without waiting.
+   *
+   * @returns the guard, or `undefined` when the lock is held.
+   *
+   * @example
+   * ```ts
+   * const guard = lock.tryAcquire();
+   * if (guard) guard.release();
+   * ```
+   */
+  tryAcquire(): Guard | undefined {
+    if (this.holder !== undefined) return undefined;
+    return (this.holder = new LockGuard(this));
+  }
+
+  /**
+   * Releases the lock, whoever holds it (like Python's `Lock.release()`), and hands it to the next waiter. The
+   * holder's guard becomes stale. Prefer `guard.release()`, which cannot release someone else's hold.
+   *
+   * @throws LockError - when the lock is not held.
+   *
+   * @example
+   * ```ts
+   * await lock.acquire();
+   * lock.release();
+   * ```
+   */
+  release(): void {
+    const holder = this.holder;
+    if (holder === undefined) throw new LockError(`${this.label} is not locked`);
+    this.releaseHold(holder);
+  }
+
+  /**
+   * Acquires the lock, runs `fn` and releases the lock when `fn` settles, whether it returns or throws.
+   *
+   * @param fn - the critical section; it receives the guard.
+   * @param options - wait options for the acquisition.
+   * @returns what `fn` returns.
+   * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws.
+   *
+   * **Cancellation:** `options` only bound the wait for the lock; once `fn` runs it is not interrupted.
+   *
+   * **Fairness:** as {@link AsyncLock.acquire}.
+   *
+   * @example
+   * ```ts
+   * const total = await lock.run(async () => (balance += 10));
+   * ```
+   */
+  async run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
+    checkFunction(fn, `${this.label}.run: fn`);
+    const guard = await this.acquire(options);
+    try {
+      return await fn(guard);
+    } finally {
+      guard.release();
+    }
+  }
+
+  /** Describes the lock's state, such as `AsyncLock(db)[locked, waiting=2]`. */
+  toString(): string {
+    return `${this.label}[${this.holder === undefined ? 'unlocked' : 'locked'}, waiting=${this.waitQueue.size}]`;
+  }
+
+  /** @internal Ends `hold` if it is the current one, handing the lock to the head waiter. */
+  releaseHold(hold: LockGuard): void {
+    if (this.holder !== hold) return;
+    hold.released = true;
+    const next = this.waitQueue.head;
+    if (next === undefined) {
+      this.holder = undefined;
+      return;
+    }
+    // A condition waiter carries the hold it suspended; it gets that same guard back.
+    const granted = (next.value as LockGuard | undefined) ?? new LockGuard(this);
+    granted.released = false;
+    this.holder = granted;
+    this.waitQueue.grant(next, granted);
+  }
+
+  /** @internal */
+  heldByCaller(): boolean {
+    return this.holder !== undefined;
+  }
+
+  /** @internal */
+  suspendHold(): unknown {
+    const hold = this.holder as LockGuard;
+    this.releaseHold(hold);
+    return hold;
+  }
+
+  /** @internal */
+  restoreHold(hold: unknown): Promise<Guard> {
+    if (this.holder !== undefined) return this.waitQueue.park(undefined, 1, hold);
+    const guard = hold as LockGuard;
+    guard.released = false;
+    this.holder = guard;
+    return Promise.resolve(guard);
+  }
+}

@@ -1,0 +1,247 @@
+import type { Guard } from './core/guard.js';
+import { checkFunction, checkInteger, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import { WaitQueue } from './core/wait-queue.js';
+
+/** Wait options of a semaphore, plus how many permits to take. */
+export interface SemaphoreAcquireOptions extends WaitOptions {
+  /** Permits to take at once: an integer `>= 1`, default 1. */
+  permits?: number | undefined;
+}
+
+/** The permits taken by one acquisition; `release()` returns all of them, once. */
+class SemaphoreGuard implements Guard {
+  released = false;
+
+  constructor(
+    private readonly semaphore: AsyncSemaphore,
+    private readonly permits: number,
+  ) {}
+
+  release(): void {
+    if (this.released) return;
+    this.semaphore.release(this.permits);
+    this.released = true;
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+
+/**
+ * A counting semaphore: `value` permits, taken by `acquire` (one or several at a time) and given back by the guard
+ * or `release`. Use it to bound concurrency ("at most 4 downloads at once"); with a value of 1 it is a lock that any
+ * caller may release.
+ *
+ * **Fairness:** head-of-line FIFO. Waiters are served strictly in order; a large request at the head blocks later
+ * small ones even while enough permits for them are free, so a large request is never starved. Released permits are
+ * handed directly to the waiters they satisfy, in the same synchronous step, so newcomers cannot barge in.
+ *
+ * @example
+ * ```ts
+ * const pool = new AsyncSemaphore(4, { name: 'downloads' });
+ * await Promise.all(urls.map((url) => pool.run(() => download(url))));
+ * ```
+ */
+export class AsyncSemaphore {
+  /** The primitive's kind and name, as in `toString()` and error messages. */
+  readonly label: string;
+  /** Free permits. Invariant: when a waiter is queued, `available` is less than the head waiter's weight. */
+  private available: number;
+  private readonly queue: WaitQueue<Guard>;
+
+  /**
+   * @param value - the permits available at first: an integer `>= 0`, default 1.
+   * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
+   * @throws TypeError | RangeError - when `value` is not an integer `>= 0` or `options.name` is not a string.
+   */
+  constructor(value = 1, options?: NameOptions) {
+    this.label = labelFor(new.target === AsyncBoundedSemaphore ? 'AsyncBoundedSemaphore' : 'AsyncSemaphore', options);
+    checkInteger(value, `${this.label}: value`, 0);
+    this.available = value;
+    // A waiter that gives up may have been the one blocking smaller requests behind it.
+    this.queue = new WaitQueue<Guard>(this, () => this.grantWaiters());
+  }
+
+  /** Permits free now. */
+  get value(): number {
+    return this.available;
+  }
+
+  /** How many callers are queued. */
+  get waiting(): number {
+    return this.queue.size;
+  }
+
+  /**
+   * Waits until `permits` permits (default 1) can be taken, and takes them.
+   *
+   * @param options - `permits` to take (integer `>= 1`), plus `signal` and `timeout`; see {@link WaitOptions}.
+   * @returns a guard whose `release()` gives every permit back.
+   * @throws TimeoutError - (rejection) when `timeout` expires first.
+   * @throws TypeError | RangeError - (rejection) for bad options, or (bounded) more permits than it can ever hold.
+   *
+   * **Cancellation:** an abort or timeout before the grant removes the caller at once; it holds no permits and
+   * has lost its place, and the waiters it was blocking are served.
+   *
+   * **Fairness:** head-of-line FIFO (see the class).
+   *
+   * @example
+   * ```ts
+   * const guard = await semaphore.acquire({ permits: 2, timeout: 500 });
+   * try {
+   *   await work();
+   * } finally {
+   *   guard.release();
+   * }
+   * ```
+   */
+  acquire(options?: SemaphoreAcquireOptions): Promise<Guard> {
+    let permits = 1;
+    if (options !== undefined && options !== null && typeof options === 'object' && options.permits !== undefined) {
+      permits = options.permits;
+      try {
+        this.checkRequest(permits, `${this.label}.acquire: options.permits`);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    const early = rejectEarly(options, `${this.label}.acquire`);
+    if (early !== undefined) return early;
+    if (this.queue.size === 0 && this.available >= permits) {
+      this.available -= permits;
+      return Promise.resolve(new SemaphoreGuard(this, permits));
+    }
+    return this.queue.park(options, permits);
+  }
+
+  /**
+   * Takes `permits` permits (default 1) if they are free now and nobody is queued ahead.
+   *
+   * @returns the guard, or `undefined` when the permits are not available now.
+   * @throws TypeError | RangeError - when `permits` is not an integer `>= 1`, or (bounded) more than it can ever
+   *   hold.
+   *
+   * @example
+   * ```ts
+   * const guard = semaphore.tryAcquire();
+   * if (guard === undefined) return 'busy';
+   * ```
+   */
+  tryAcquire(permits = 1): Guard | undefined {
+    this.checkRequest(permits, `${this.label}.tryAcquire: permits`);
+    if (this.queue.size > 0 || this.available < permits) return undefined;
+    this.available -= permits;
+    return new SemaphoreGuard(this, permits);
+  }
+
+  /**
+   * Gives `permits` permits (default 1) back and grants them to the waiters they satisfy, in order. Any caller may
+   * release (as with Python's `Semaphore`); prefer `guard.release()`, which returns exactly what was taken.
+   *
+   * @throws TypeError | RangeError - when `permits` is not an integer `>= 1`; (bounded) when the value would rise
+   *   above its initial value.
+   *
+   * @example
+   * ```ts
+   * const ready = new AsyncSemaphore(0);
+   * setTimeout(() => ready.release(), 10);
+   * await ready.acquire();
+   * ```
+   */
+  release(permits = 1): void {
+    checkInteger(permits, `${this.label}.release: permits`, 1);
+    this.checkRelease(permits);
+    this.available += permits;
+    this.grantWaiters();
+  }
+
+  /**
+   * Acquires, runs `fn` and releases when `fn` settles, whether it returns or throws.
+   *
+   * @param fn - the guarded work; it receives the guard.
+   * @param options - `permits`, `signal` and `timeout` for the acquisition.
+   * @returns what `fn` returns.
+   * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws.
+   *
+   * **Cancellation:** `options` only bound the wait; once `fn` runs it is not interrupted.
+   *
+   * @example
+   * ```ts
+   * const body = await semaphore.run(() => fetchPage(url));
+   * ```
+   */
+  async run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: SemaphoreAcquireOptions): Promise<T> {
+    checkFunction(fn, `${this.label}.run: fn`);
+    const guard = await this.acquire(options);
+    try {
+      return await fn(guard);
+    } finally {
+      guard.release();
+    }
+  }
+
+  /** Describes the state, such as `AsyncSemaphore(pool)[value=0, waiting=3]`. */
+  toString(): string {
+    return `${this.label}[value=${this.available}, waiting=${this.queue.size}]`;
+  }
+
+  /** Validates a request for `permits`; the bounded semaphore also refuses one it can never satisfy. */
+  protected checkRequest(permits: number, name: string): void {
+    checkInteger(permits, name, 1);
+  }
+
+  /** Validates giving `permits` back; the bounded semaphore refuses to rise above its initial value. */
+  protected checkRelease(_permits: number): void {}
+
+  /** Grants waiters from the head while the free permits satisfy them; restores the class invariant. */
+  private grantWaiters(): void {
+    for (let head = this.queue.head; head !== undefined && head.weight <= this.available; head = this.queue.head) {
+      this.available -= head.weight;
+      this.queue.grant(head, new SemaphoreGuard(this, head.weight));
+    }
+  }
+}
+
+/**
+ * A semaphore that can never hold more permits than it started with: a `release` above the initial value throws
+ * `RangeError` (it is a bug: something released what it never took), and a request for more permits than the
+ * initial value rejects with `RangeError` instead of waiting forever.
+ *
+ * @example
+ * ```ts
+ * const connections = new AsyncBoundedSemaphore(2);
+ * const guard = await connections.acquire();
+ * guard.release();
+ * connections.release(); // RangeError: would rise above 2
+ * ```
+ */
+export class AsyncBoundedSemaphore extends AsyncSemaphore {
+  /** The initial value, which `value` may never exceed. */
+  readonly bound: number;
+
+  /**
+   * @param value - the initial and maximum number of permits: an integer `>= 0`, default 1.
+   * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
+   * @throws TypeError | RangeError - when `value` is not an integer `>= 0` or `options.name` is not a string.
+   */
+  constructor(value = 1, options?: NameOptions) {
+    super(value, options);
+    this.bound = value;
+  }
+
+  protected override checkRequest(permits: number, name: string): void {
+    super.checkRequest(permits, name);
+    if (permits > this.bound) {
+      throw new RangeError(`${name} (${permits}) exceeds what ${this.label} can ever hold (${this.bound})`);
+    }
+  }
+
+  protected override checkRelease(permits: number): void {
+    if (this.value + permits > this.bound) {
+      throw new RangeError(
+        `${this.label}: releasing ${permits} permit(s) would raise the value above its bound (${this.bound})`,
+      );
+    }
+  }
+}
