@@ -4,3 +4,5 @@ export type { WaitOptions, NameOptions } from './core/options.js';
 export { AsyncLock } from './lock.js';
 export { AsyncSemaphore, AsyncBoundedSemaphore, type SemaphoreAcquireOptions } from './semaphore.js';
 export { AsyncEvent } from './event.js';
+export { AsyncCondition } from './condition.js';
+export { AsyncBarrier } from './barrier.js';

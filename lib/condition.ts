@@ -1,0 +1,279 @@
+import { LockError, TimeoutError } from './errors.js';
+import { Deadline } from './core/deadline.js';
+import type { Guard } from './core/guard.js';
+import type { LockForCondition } from './core/hold.js';
+import {
+  checkFunction,
+  checkInteger,
+  labelFor,
+  rejectEarly,
+  type NameOptions,
+  type WaitOptions,
+} from './core/options.js';
+import { WaitQueue } from './core/wait-queue.js';
+import { AsyncLock } from './lock.js';
+
+function isLockForCondition(value: unknown): value is AsyncLock {
+  const lock = value as Partial<LockForCondition> | null;
+  return (
+    typeof lock === 'object' &&
+    lock !== null &&
+    lock.waitQueue instanceof WaitQueue &&
+    typeof lock.heldByCaller === 'function' &&
+    typeof lock.suspendHold === 'function' &&
+    typeof lock.restoreHold === 'function'
+  );
+}
+
+/**
+ * A condition variable bound to a lock: tasks holding the lock `wait()` until another holder `notify()`s them.
+ * Use it when waiters need a predicate over shared state that the lock protects (`while (queue.length === 0) await
+ * cond.wait()`, or `await cond.waitFor(() => queue.length > 0)`). For a plain flag use `AsyncEvent`; to pass items
+ * use `AsyncQueue`.
+ *
+ * `wait` releases the lock, parks, and re-acquires the lock **before it settles, whatever happens**: notified,
+ * timed out or aborted. The guard the caller held is valid again afterwards. Several conditions may share one lock.
+ *
+ * **Fairness:** `notify(n)` moves the n longest waiters, in FIFO order, straight onto the lock's queue (no
+ * thundering herd); they then take the lock in turn, behind callers already queued for it.
+ *
+ * @example
+ * ```ts
+ * const cond = new AsyncCondition();
+ * const items: number[] = [];
+ * async function consume(): Promise<number> {
+ *   return cond.run(async () => {
+ *     await cond.waitFor(() => items.length > 0);
+ *     return items.shift()!;
+ *   });
+ * }
+ * async function produce(item: number): Promise<void> {
+ *   await cond.run(() => {
+ *     items.push(item);
+ *     cond.notify();
+ *   });
+ * }
+ * ```
+ */
+export class AsyncCondition {
+  /** The primitive's kind and name, as in `toString()` and error messages. */
+  readonly label: string;
+  /** The lock this condition is bound to. */
+  readonly lock: AsyncLock;
+  /** Waiters not yet notified; each carries the lock hold it suspended. */
+  private readonly queue: WaitQueue<Guard>;
+
+  /**
+   * @param lock - the lock to bind to; a new `AsyncLock` when left out.
+   * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
+   * @throws TypeError - when `lock` is not an `AsyncLock` or `options.name` is not a string.
+   */
+  constructor(lock?: AsyncLock, options?: NameOptions) {
+    this.label = labelFor('AsyncCondition', options);
+    if (lock !== undefined && !isLockForCondition(lock)) {
+      throw new TypeError(`${this.label}: lock must be an AsyncLock or an AsyncRLock`);
+    }
+    this.lock = lock ?? new AsyncLock(options);
+    this.queue = new WaitQueue<Guard>(this);
+  }
+
+  /** Whether the lock is held. */
+  get locked(): boolean {
+    return this.lock.locked;
+  }
+
+  /** How many tasks wait to be notified (not counting those notified and queued for the lock). */
+  get waiting(): number {
+    return this.queue.size;
+  }
+
+  /**
+   * Acquires the underlying lock; see `AsyncLock.acquire`.
+   *
+   * @example
+   * ```ts
+   * const guard = await cond.acquire();
+   * guard.release();
+   * ```
+   */
+  acquire(options?: WaitOptions): Promise<Guard> {
+    return this.lock.acquire(options);
+  }
+
+  /**
+   * Takes the underlying lock if it is free now; see `AsyncLock.tryAcquire`.
+   *
+   * @example
+   * ```ts
+   * cond.tryAcquire()?.release();
+   * ```
+   */
+  tryAcquire(): Guard | undefined {
+    return this.lock.tryAcquire();
+  }
+
+  /**
+   * Releases the underlying lock; see `AsyncLock.release`.
+   *
+   * @throws LockError - when the lock is not held.
+   *
+   * @example
+   * ```ts
+   * await cond.acquire();
+   * cond.release();
+   * ```
+   */
+  release(): void {
+    this.lock.release();
+  }
+
+  /**
+   * Runs `fn` holding the underlying lock; see `AsyncLock.run`.
+   *
+   * @example
+   * ```ts
+   * await cond.run(() => cond.notifyAll());
+   * ```
+   */
+  run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
+    return this.lock.run(fn, options);
+  }
+
+  /**
+   * Releases the lock, waits to be notified, and re-acquires the lock before settling.
+   *
+   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it; see {@link WaitOptions}. A `timeout` of 0
+   *   times out at once, without releasing the lock.
+   * @throws LockError - (rejection) when the lock is not held by the caller.
+   * @throws TimeoutError - (rejection, lock held again) when `timeout` expires before a notification.
+   * @throws TypeError | RangeError - (rejection) for bad options.
+   *
+   * **Cancellation:** whatever happens, the caller holds the lock again when `wait` settles (an already-aborted
+   * signal rejects without releasing it). A notification is the grant: a waiter that was notified resolves even if
+   * its signal aborts or its timeout expires afterwards, and one that timed out or was aborted first is never
+   * counted as notified, so no notification is lost.
+   *
+   * **Fairness:** notified waiters re-acquire the lock in the order they started waiting.
+   *
+   * @example
+   * ```ts
+   * await cond.run(async () => {
+   *   while (!ready) await cond.wait();
+   * });
+   * ```
+   */
+  wait(options?: WaitOptions): Promise<void> {
+    const early = rejectEarly(options, `${this.label}.wait`) ?? this.rejectUnlessHeld('wait');
+    if (early !== undefined) return early;
+    return this.waitHeld(options);
+  }
+
+  /**
+   * Waits until `predicate()` returns a truthy value and resolves with it. The predicate runs with the lock held:
+   * first at once, then after each notification. The `timeout` bounds the whole call, not each wait.
+   *
+   * @param predicate - reads the state the lock protects.
+   * @param options - `signal` and `timeout` for the whole call; see {@link WaitOptions}.
+   * @returns the first truthy value `predicate` returned.
+   * @throws LockError - (rejection) when the lock is not held by the caller.
+   * @throws TimeoutError - (rejection, lock held again) when `timeout` expires before the predicate holds.
+   * @throws TypeError - (rejection) when `predicate` is not a function; whatever `predicate` throws.
+   *
+   * **Cancellation:** as {@link AsyncCondition.wait}: the lock is held again when the call settles.
+   *
+   * @example
+   * ```ts
+   * await cond.run(() => cond.waitFor(() => items.length > 0));
+   * ```
+   */
+  async waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
+    checkFunction(predicate, `${this.label}.waitFor: predicate`);
+    const early = rejectEarly(options, `${this.label}.waitFor`) ?? this.rejectUnlessHeld('waitFor');
+    if (early !== undefined) return early;
+    let result = predicate();
+    if (result) return result;
+    const deadline = new Deadline(options, this.label);
+    try {
+      while (!result) {
+        await this.waitHeld(deadline.options);
+        result = predicate();
+      }
+      return result;
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /**
+   * Wakes up to `n` waiters (default 1), longest-waiting first, by moving them onto the lock's queue: each
+   * resumes once it has re-acquired the lock, after the caller releases it.
+   *
+   * @param n - how many to wake: an integer `>= 0`.
+   * @throws LockError - when the lock is not held by the caller.
+   * @throws TypeError | RangeError - when `n` is not an integer `>= 0`.
+   *
+   * **Fairness:** FIFO; waiters that timed out or were aborted are gone already, so n live waiters are woken
+   * whenever there are n.
+   *
+   * @example
+   * ```ts
+   * await cond.run(() => {
+   *   items.push(item);
+   *   cond.notify();
+   * });
+   * ```
+   */
+  notify(n = 1): void {
+    checkInteger(n, `${this.label}.notify: n`, 0);
+    this.checkHeld('notify');
+    this.queue.moveTo(this.lock.waitQueue, n);
+  }
+
+  /**
+   * Wakes every waiter; see {@link AsyncCondition.notify}.
+   *
+   * @throws LockError - when the lock is not held by the caller.
+   *
+   * @example
+   * ```ts
+   * await cond.run(() => {
+   *   done = true;
+   *   cond.notifyAll();
+   * });
+   * ```
+   */
+  notifyAll(): void {
+    this.checkHeld('notifyAll');
+    this.queue.moveTo(this.lock.waitQueue, this.queue.size);
+  }
+
+  /** Describes the state, such as `AsyncCondition(items)[locked, waiting=2]`. */
+  toString(): string {
+    return `${this.label}[${this.lock.locked ? 'locked' : 'unlocked'}, waiting=${this.queue.size}]`;
+  }
+
+  /** The body of `wait`, once options and the hold have been checked. */
+  private async waitHeld(options: WaitOptions | undefined): Promise<void> {
+    if (options?.timeout === 0) throw new TimeoutError(`${this.label} timed out after 0 ms`);
+    const hold = this.lock.suspendHold();
+    const notified = this.queue.park(options, 1, hold);
+    try {
+      // Resolves once notified *and* handed the lock again (the lock restores `hold` when it grants this waiter).
+      await notified;
+    } catch (reason) {
+      await this.lock.restoreHold(hold);
+      throw reason;
+    }
+  }
+
+  private checkHeld(method: string): void {
+    if (!this.lock.heldByCaller()) {
+      throw new LockError(`${this.label}.${method}: the lock (${this.lock.label}) is not held`);
+    }
+  }
+
+  private rejectUnlessHeld(method: string): Promise<never> | undefined {
+    if (this.lock.heldByCaller()) return undefined;
+    return Promise.reject(new LockError(`${this.label}.${method}: the lock (${this.lock.label}) is not held`));
+  }
+}
