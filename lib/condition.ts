@@ -10,15 +10,16 @@ import {
   type NameOptions,
   type WaitOptions,
 } from './core/options.js';
-import { WaitQueue } from './core/wait-queue.js';
+import { WaitQueue, type Waiter } from './core/wait-queue.js';
 import { AsyncLock } from './lock.js';
+import type { AsyncRLock } from './rlock.js';
 
-function isLockForCondition(value: unknown): value is AsyncLock {
+function isLockForCondition(value: unknown): value is AsyncLock | AsyncRLock {
   const lock = value as Partial<LockForCondition> | null;
   return (
     typeof lock === 'object' &&
     lock !== null &&
-    lock.waitQueue instanceof WaitQueue &&
+    typeof lock.queueForRestore === 'function' &&
     typeof lock.heldByCaller === 'function' &&
     typeof lock.suspendHold === 'function' &&
     typeof lock.restoreHold === 'function'
@@ -26,7 +27,8 @@ function isLockForCondition(value: unknown): value is AsyncLock {
 }
 
 /**
- * A condition variable bound to a lock: tasks holding the lock `wait()` until another holder `notify()`s them.
+ * A condition variable bound to a lock (an `AsyncLock`, or an `AsyncRLock`, whose every level `wait` releases
+ * and restores): tasks holding the lock `wait()` until another holder `notify()`s them.
  * Use it when waiters need a predicate over shared state that the lock protects (`while (queue.length === 0) await
  * cond.wait()`, or `await cond.waitFor(() => queue.length > 0)`). For a plain flag use `AsyncEvent`; to pass items
  * use `AsyncQueue`.
@@ -59,21 +61,25 @@ export class AsyncCondition {
   /** The primitive's kind and name, as in `toString()` and error messages. */
   readonly label: string;
   /** The lock this condition is bound to. */
-  readonly lock: AsyncLock;
+  readonly lock: AsyncLock | AsyncRLock;
+  /** The lock's side of the condition protocol (internal members, not in the published types). */
+  private readonly held: LockForCondition;
   /** Waiters not yet notified; each carries the lock hold it suspended. */
   private readonly queue: WaitQueue<Guard>;
 
   /**
-   * @param lock - the lock to bind to; a new `AsyncLock` when left out.
+   * @param lock - the lock to bind to; a new `AsyncLock` when left out. With an `AsyncRLock`, "holding" means
+   *   owned by the calling context.
    * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
    * @throws TypeError - when `lock` is not an `AsyncLock` or `options.name` is not a string.
    */
-  constructor(lock?: AsyncLock, options?: NameOptions) {
+  constructor(lock?: AsyncLock | AsyncRLock, options?: NameOptions) {
     this.label = labelFor('AsyncCondition', options);
     if (lock !== undefined && !isLockForCondition(lock)) {
       throw new TypeError(`${this.label}: lock must be an AsyncLock or an AsyncRLock`);
     }
     this.lock = lock ?? new AsyncLock(options);
+    this.held = this.lock satisfies LockForCondition;
     this.queue = new WaitQueue<Guard>(this);
   }
 
@@ -226,7 +232,7 @@ export class AsyncCondition {
   notify(n = 1): void {
     checkInteger(n, `${this.label}.notify: n`, 0);
     this.checkHeld('notify');
-    this.queue.moveTo(this.lock.waitQueue, n);
+    this.queue.moveTo(this.restoreQueue, n);
   }
 
   /**
@@ -244,7 +250,7 @@ export class AsyncCondition {
    */
   notifyAll(): void {
     this.checkHeld('notifyAll');
-    this.queue.moveTo(this.lock.waitQueue, this.queue.size);
+    this.queue.moveTo(this.restoreQueue, this.queue.size);
   }
 
   /** Describes the state, such as `AsyncCondition(items)[locked, waiting=2]`. */
@@ -252,28 +258,31 @@ export class AsyncCondition {
     return `${this.label}[${this.lock.locked ? 'locked' : 'unlocked'}, waiting=${this.queue.size}]`;
   }
 
+  /** Where a notified waiter queues to get its suspended hold back. */
+  private readonly restoreQueue = (waiter: Waiter<Guard>): WaitQueue<Guard> => this.held.queueForRestore(waiter.value);
+
   /** The body of `wait`, once options and the hold have been checked. */
   private async waitHeld(options: WaitOptions | undefined): Promise<void> {
     if (options?.timeout === 0) throw new TimeoutError(`${this.label} timed out after 0 ms`);
-    const hold = this.lock.suspendHold();
+    const hold = this.held.suspendHold();
     const notified = this.queue.park(options, 1, hold);
     try {
       // Resolves once notified *and* handed the lock again (the lock restores `hold` when it grants this waiter).
       await notified;
     } catch (reason) {
-      await this.lock.restoreHold(hold);
+      await this.held.restoreHold(hold);
       throw reason;
     }
   }
 
   private checkHeld(method: string): void {
-    if (!this.lock.heldByCaller()) {
+    if (!this.held.heldByCaller()) {
       throw new LockError(`${this.label}.${method}: the lock (${this.lock.label}) is not held`);
     }
   }
 
   private rejectUnlessHeld(method: string): Promise<never> | undefined {
-    if (this.lock.heldByCaller()) return undefined;
+    if (this.held.heldByCaller()) return undefined;
     return Promise.reject(new LockError(`${this.label}.${method}: the lock (${this.lock.label}) is not held`));
   }
 }

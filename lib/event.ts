@@ -18,6 +18,8 @@ import { WaitQueue } from './core/wait-queue.js';
 export class AsyncEvent {
   /** The primitive's kind and name, as in `toString()` and error messages. */
   readonly label: string;
+  /** The name given to the constructor, if any. */
+  readonly name: string | undefined;
   /** Invariant: waiters are queued only while the flag is clear. */
   private flag = false;
   private readonly queue = new WaitQueue<void>(this);
@@ -28,6 +30,7 @@ export class AsyncEvent {
    */
   constructor(options?: NameOptions) {
     this.label = labelFor('AsyncEvent', options);
+    this.name = options?.name;
   }
 
   /** Whether the flag is set. */

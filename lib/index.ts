@@ -6,3 +6,4 @@ export { AsyncSemaphore, AsyncBoundedSemaphore, type SemaphoreAcquireOptions } f
 export { AsyncEvent } from './event.js';
 export { AsyncCondition } from './condition.js';
 export { AsyncBarrier } from './barrier.js';
+export { AsyncRLock, type RLockAcquireOptions } from './rlock.js';

@@ -1,6 +1,5 @@
 import { LockError } from './errors.js';
 import type { Guard } from './core/guard.js';
-import type { LockForCondition } from './core/hold.js';
 import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
@@ -39,9 +38,11 @@ class LockGuard implements Guard {
  * });
  * ```
  */
-export class AsyncLock implements LockForCondition {
+export class AsyncLock {
   /** The primitive's kind and name, as in `toString()` and error messages. */
   readonly label: string;
+  /** The name given to the constructor, if any. */
+  readonly name: string | undefined;
   /** The current hold, or `undefined` when unlocked. Invariant: waiters are queued only while this is set. */
   private holder: LockGuard | undefined = undefined;
   /** @internal */
@@ -53,6 +54,7 @@ export class AsyncLock implements LockForCondition {
    */
   constructor(options?: NameOptions) {
     this.label = labelFor('AsyncLock', options);
+    this.name = options?.name;
   }
 
   /** Whether the lock is held. */
@@ -175,6 +177,11 @@ export class AsyncLock implements LockForCondition {
     granted.released = false;
     this.holder = granted;
     this.waitQueue.grant(next, granted);
+  }
+
+  /** @internal */
+  queueForRestore(_hold: unknown): WaitQueue<Guard> {
+    return this.waitQueue;
   }
 
   /** @internal */

@@ -46,6 +46,8 @@ class SemaphoreGuard implements Guard {
 export class AsyncSemaphore {
   /** The primitive's kind and name, as in `toString()` and error messages. */
   readonly label: string;
+  /** The name given to the constructor, if any. */
+  readonly name: string | undefined;
   /** Free permits. Invariant: when a waiter is queued, `available` is less than the head waiter's weight. */
   private available: number;
   private readonly queue: WaitQueue<Guard>;
@@ -58,6 +60,7 @@ export class AsyncSemaphore {
   constructor(value = 1, options?: NameOptions) {
     this.label = labelFor(new.target === AsyncBoundedSemaphore ? 'AsyncBoundedSemaphore' : 'AsyncSemaphore', options);
     checkInteger(value, `${this.label}: value`, 0);
+    this.name = options?.name;
     this.available = value;
     // A waiter that gives up may have been the one blocking smaller requests behind it.
     this.queue = new WaitQueue<Guard>(this, () => this.grantWaiters());

@@ -9,15 +9,15 @@ import type { WaitQueue } from './wait-queue.js';
 
 /**
  * A lock that conditions can be bound to. A condition parks its waiters with the lock's suspended hold as their
- * {@link Waiter.value}; `notify` moves them onto {@link LockForCondition.waitQueue}, and when the lock hands itself
- * to such a waiter it restores that hold (the same guard, and for a reentrant lock the same depth), so the guard
- * the caller held before `wait` is valid again after it.
+ * `Waiter.value`; `notify` moves each onto the queue {@link LockForCondition.queueForRestore} names, and when the
+ * lock hands itself to such a waiter it restores that hold (the same guard, and for a reentrant lock the same
+ * depth), so the guard the caller held before `wait` is valid again after it.
  */
 export interface LockForCondition {
   /** Label of the lock, for messages. */
   readonly label: string;
-  /** The lock's own wait queue, onto which notified waiters are moved. */
-  readonly waitQueue: WaitQueue<Guard>;
+  /** The lock queue on which a notified waiter that suspended `hold` waits to have it restored. */
+  queueForRestore(hold: unknown): WaitQueue<Guard>;
   /** Whether the calling context holds the lock (for AsyncLock: whether it is locked at all, as in Python). */
   heldByCaller(): boolean;
   /** Gives up the caller's whole hold, handing the lock on as `release()` would, and returns it for restoring. */

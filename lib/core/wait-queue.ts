@@ -195,18 +195,20 @@ export class WaitQueue<T = void> {
   }
 
   /**
-   * Moves the first `count` waiters, in order, to the tail of `target`, where they wait on as if they had called
-   * there. Being moved is their grant: they are no longer cancellable (signal listener and timer are dropped).
+   * Moves the first `count` waiters, in order, to the tail of `target` (one queue, or a queue chosen per waiter),
+   * where they wait on as if they had called there. By default being moved is their grant: they are no longer
+   * cancellable (signal listener and timer are dropped). With `stayCancellable`, they keep both and are cancelled
+   * from their new queue.
    *
    * @returns how many were moved.
    */
-  moveTo(target: WaitQueue<T>, count: number): number {
+  moveTo(target: WaitQueue<T> | ((waiter: Waiter<T>) => WaitQueue<T>), count: number, stayCancellable = false): number {
     let moved = 0;
     while (moved < count && this.first !== undefined) {
       const waiter = this.first;
       this.unlink(waiter);
-      waiter.detach();
-      target.append(waiter);
+      if (!stayCancellable) waiter.detach();
+      (typeof target === 'function' ? target(waiter) : target).append(waiter);
       moved++;
     }
     return moved;

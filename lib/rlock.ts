@@ -1,0 +1,407 @@
+import { LockError } from './errors.js';
+import { createContextVariable } from './core/context.js';
+import type { Guard } from './core/guard.js';
+import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import { WaitQueue } from './core/wait-queue.js';
+
+/** Wait options of a reentrant lock, plus the hold to re-enter explicitly. */
+export interface RLockAcquireOptions extends WaitOptions {
+  /**
+   * Re-enter on behalf of this guard (one returned by this lock and not yet released) instead of the calling async
+   * context: the portable form, for runtimes without async context (browsers today).
+   */
+  owner?: Guard | undefined;
+}
+
+/** How far along its life a hold is. */
+type HoldState = 'active' | 'suspended' | 'released';
+
+/**
+ * One level of an {@link AsyncRLock}'s hold: the stack of levels is a linked list through `parent`, innermost on top.
+ */
+class RLockHold implements Guard {
+  state: HoldState = 'active';
+  /** Released by its owner while levels above it were still held; it ends when they do. */
+  releasePending = false;
+  /** The level below this one, or `undefined` for the outermost. */
+  parent: RLockHold | undefined;
+  /**
+   * The scope this level belongs to: itself for a `run` level (its `fn` runs in a context of its own); for a bare
+   * `acquire`, the scope it was acquired from (`undefined` outside any scope).
+   */
+  readonly scope: RLockHold | undefined;
+  /** Requests to re-enter from this level's scope while a level above it is held; created on first use. */
+  reentry: WaitQueue<Guard> | undefined = undefined;
+
+  constructor(
+    private readonly lock: AsyncRLock,
+    parent: RLockHold | undefined,
+    scope: RLockHold | 'self' | undefined,
+  ) {
+    this.parent = parent;
+    this.scope = scope === 'self' ? this : scope;
+  }
+
+  get released(): boolean {
+    return this.state === 'released' || this.releasePending;
+  }
+
+  release(): void {
+    if (this.state === 'active' && !this.releasePending) this.lock.releaseHold(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+
+/** The levels a condition `wait` set aside, `top` down to the outermost, `bottom`. */
+interface SuspendedLevels {
+  readonly top: RLockHold;
+  readonly bottom: RLockHold;
+  readonly levels: number;
+}
+
+/**
+ * A reentrant lock for async code: the async context that holds it may acquire it again (each nested hold
+ * increments `depth`), while every other context waits. "Context" means a call of `run(fn)` and every async call
+ * made from `fn`, across awaits (via `AsyncLocalStorage` on Node, Deno and Bun, or `AsyncContext` where the
+ * runtime has it). Where neither exists (browsers today), re-enter explicitly with `{ owner: guard }`.
+ *
+ * Mutual exclusion still holds among concurrent children: if `fn` starts two children that both re-enter, they
+ * hold it one after the other, and neither deadlocks against the parent awaiting them. Ownership never leaks out:
+ * after `run` returns, neither its caller nor a sibling holds the lock.
+ *
+ * Use it when code that takes a lock calls other code that takes the same lock. Otherwise prefer `AsyncLock`,
+ * which is simpler to reason about.
+ *
+ * **Fairness:** FIFO among outsiders, with direct hand-off; re-entry requests from the holding context are served
+ * before outsiders (they are part of the current hold), in FIFO order among themselves.
+ *
+ * @example
+ * ```ts
+ * const rlock = new AsyncRLock({ name: 'account' });
+ * async function withdraw(amount: number) {
+ *   await rlock.run(async () => {
+ *     balance -= amount;
+ *   });
+ * }
+ * async function transfer(amount: number) {
+ *   await rlock.run(async () => {
+ *     await withdraw(amount); // re-enters: depth 2
+ *   });
+ * }
+ * ```
+ */
+export class AsyncRLock {
+  /** The primitive's kind and name, as in `toString()` and error messages. */
+  readonly label: string;
+  /** The innermost level held, or `undefined` when free. Invariant: outsiders wait only while this is set. */
+  private innermost: RLockHold | undefined = undefined;
+  private levels = 0;
+  /** Callers with no claim on the current hold, waiting for the lock to be free. */
+  private readonly outsiders = new WaitQueue<Guard>(this);
+  private readonly context = createContextVariable<RLockHold>();
+
+  /**
+   * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
+   * @throws TypeError - when `options.name` is not a string.
+   */
+  constructor(options?: NameOptions) {
+    this.label = labelFor('AsyncRLock', options);
+  }
+
+  /** Whether the lock is held (at any depth). */
+  get locked(): boolean {
+    return this.innermost !== undefined;
+  }
+
+  /** Whether the calling async context could re-enter the lock right now. */
+  get owned(): boolean {
+    const scope = this.callerScope();
+    return scope !== undefined && this.mayEnter(scope);
+  }
+
+  /** Nested holds currently active (0 when free). */
+  get depth(): number {
+    return this.levels;
+  }
+
+  /** How many callers wait: outsiders plus re-entry requests. */
+  get waiting(): number {
+    let count = this.outsiders.size;
+    for (let level = this.innermost; level !== undefined; level = level.parent) count += level.reentry?.size ?? 0;
+    return count;
+  }
+
+  /**
+   * Acquires the lock: re-enters at once when the calling context (or `options.owner`) holds it, otherwise waits.
+   * Inside a `run` scope this re-enters like a nested `run`; outside any scope it acquires for the guard it returns.
+   *
+   * @param options - `owner` to re-enter explicitly, plus `signal` and `timeout`; see {@link WaitOptions}.
+   * @returns the guard of this level; release it (or call `release()` from the same scope).
+   * @throws LockError - (rejection) when `options.owner` is not a current hold of this lock.
+   * @throws TimeoutError - (rejection) when `timeout` expires first.
+   * @throws TypeError | RangeError - (rejection) for bad options.
+   *
+   * **Cancellation:** an abort or timeout before the grant removes the caller at once; it holds nothing.
+   *
+   * **Fairness:** see the class.
+   *
+   * @example
+   * ```ts
+   * const guard = await rlock.acquire();
+   * try {
+   *   const inner = await rlock.acquire({ owner: guard }); // depth 2
+   *   inner.release();
+   * } finally {
+   *   guard.release();
+   * }
+   * ```
+   */
+  acquire(options?: RLockAcquireOptions): Promise<Guard> {
+    return this.enter(options, false);
+  }
+
+  /**
+   * Takes the lock now if the caller may: it re-enters, or the lock is free with nobody waiting.
+   *
+   * @param options - `owner` to re-enter explicitly.
+   * @returns the guard, or `undefined` when the caller would have to wait.
+   * @throws LockError - when `options.owner` is not a current hold of this lock.
+   *
+   * @example
+   * ```ts
+   * const guard = rlock.tryAcquire();
+   * guard?.release();
+   * ```
+   */
+  tryAcquire(options?: { owner?: Guard | undefined }): Guard | undefined {
+    const scope = this.requestScope(options?.owner, 'tryAcquire');
+    if (scope !== undefined && this.mayEnter(scope)) return this.push(scope, false);
+    if (this.innermost !== undefined || this.outsiders.size > 0) return undefined;
+    return this.push(undefined, false);
+  }
+
+  /**
+   * Releases the innermost level, which the calling context must own.
+   *
+   * @throws LockError - when the lock is not held, or the calling context does not own the innermost level.
+   *
+   * @example
+   * ```ts
+   * await rlock.acquire();
+   * rlock.release();
+   * ```
+   */
+  release(): void {
+    const level = this.innermost;
+    if (level === undefined) throw new LockError(`${this.label} is not locked`);
+    if (!this.callerOwns(level)) {
+      throw new LockError(`${this.label}: the calling context does not own the innermost hold`);
+    }
+    this.releaseHold(level);
+  }
+
+  /**
+   * Acquires (or re-enters) the lock, runs `fn` in a scope that owns it, and releases that level when `fn` settles.
+   * Every async call made from `fn` re-enters at once; concurrent ones take turns.
+   *
+   * @param fn - the critical section; it receives the guard (pass it as `owner` to re-enter explicitly).
+   * @param options - `owner` to re-enter explicitly, plus `signal` and `timeout` for the acquisition.
+   * @returns what `fn` returns.
+   * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws.
+   *
+   * **Cancellation:** `options` only bound the wait; once `fn` runs it is not interrupted.
+   *
+   * @example
+   * ```ts
+   * await rlock.run(async (guard) => {
+   *   await rlock.run(async () => {}, { owner: guard }); // nested, works on every runtime
+   * });
+   * ```
+   */
+  async run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: RLockAcquireOptions): Promise<T> {
+    checkFunction(fn, `${this.label}.run: fn`);
+    const guard = (await this.enter(options, true)) as RLockHold;
+    try {
+      if (this.context === undefined) return await fn(guard);
+      return await this.context.run(guard, () => fn(guard));
+    } finally {
+      guard.release();
+    }
+  }
+
+  /** Describes the state, such as `AsyncRLock(account)[locked, depth=2, waiting=1]`. */
+  toString(): string {
+    const state = this.innermost === undefined ? 'unlocked' : `locked, depth=${this.levels}`;
+    return `${this.label}[${state}, waiting=${this.waiting}]`;
+  }
+
+  /** @internal Ends `level`; a level below the innermost ends when the levels above it do. */
+  releaseHold(level: RLockHold): void {
+    if (level !== this.innermost) {
+      level.releasePending = true;
+      return;
+    }
+    this.pop();
+    this.handOff();
+  }
+
+  /** @internal */
+  heldByCaller(): boolean {
+    return this.innermost !== undefined && this.callerOwns(this.innermost);
+  }
+
+  /**
+   * @internal Sets aside every level of the hold (the whole stack: all of it belongs to the caller's task tree), as
+   * Python's RLock does in `Condition.wait`. Requests to re-enter those levels lose their claim while they are set
+   * aside and queue as outsiders, so a sibling can take the lock and notify the waiter.
+   */
+  suspendHold(): unknown {
+    const top = this.innermost as RLockHold;
+    let bottom = top;
+    for (let level = top; level !== undefined; level = level.parent as RLockHold) {
+      level.state = 'suspended';
+      if (level.reentry !== undefined) level.reentry.moveTo(this.outsiders, level.reentry.size, true);
+      bottom = level;
+    }
+    const suspended: SuspendedLevels = { top, bottom, levels: this.levels };
+    this.innermost = undefined;
+    this.levels = 0;
+    this.handOff();
+    return suspended;
+  }
+
+  /** @internal */
+  queueForRestore(): WaitQueue<Guard> {
+    return this.outsiders;
+  }
+
+  /** @internal */
+  restoreHold(hold: unknown): Promise<Guard> {
+    if (this.innermost === undefined && this.outsiders.size === 0) return Promise.resolve(this.restore(hold as SuspendedLevels));
+    return this.outsiders.park(undefined, 1, hold);
+  }
+
+  /** The shared body of `acquire` and `run`. */
+  private enter(options: RLockAcquireOptions | undefined, ownScope: boolean): Promise<Guard> {
+    const early = rejectEarly(options, `${this.label}.${ownScope ? 'run' : 'acquire'}`);
+    if (early !== undefined) return early;
+    let scope: RLockHold | undefined;
+    try {
+      scope = this.requestScope(options?.owner, ownScope ? 'run' : 'acquire');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (scope !== undefined) {
+      if (this.mayEnter(scope)) return Promise.resolve(this.push(scope, ownScope));
+      return this.reentryQueue(scope).park(options, 1, ownScope);
+    }
+    if (this.innermost === undefined && this.outsiders.size === 0) return Promise.resolve(this.push(undefined, ownScope));
+    return this.outsiders.park(options, 1, ownScope);
+  }
+
+  /**
+   * The scope a request comes from: the explicit owner (which must be a current level), else the calling context's
+   * level while it is active. `undefined` means an outsider.
+   */
+  private requestScope(owner: Guard | undefined, method: string): RLockHold | undefined {
+    if (owner !== undefined) {
+      if (!(owner instanceof RLockHold) || owner.state !== 'active' || owner.releasePending || !this.holds(owner)) {
+        throw new LockError(`${this.label}.${method}: options.owner is not a current hold of this lock`);
+      }
+      return owner;
+    }
+    return this.callerScope();
+  }
+
+  /**
+   * Whether the caller owns `level` (may release it, or wait on a condition with it): it belongs to the caller's
+   * scope. Without async context support no caller can be told apart, and any caller owns it, as with `AsyncLock`.
+   */
+  private callerOwns(level: RLockHold): boolean {
+    return this.context === undefined || level.scope === this.callerScope();
+  }
+
+  /** The calling context's level, if it is still active; `undefined` for outsiders. */
+  private callerScope(): RLockHold | undefined {
+    const level = this.context?.get();
+    return level !== undefined && level.state === 'active' && !level.releasePending ? level : undefined;
+  }
+
+  /** Whether a request from `scope` may enter now: the innermost level is that scope's. */
+  private mayEnter(scope: RLockHold): boolean {
+    const top = this.innermost;
+    return top !== undefined && (top === scope || top.scope === scope);
+  }
+
+  private holds(level: RLockHold): boolean {
+    for (let current = this.innermost; current !== undefined; current = current.parent) {
+      if (current === level) return true;
+    }
+    return false;
+  }
+
+  private reentryQueue(scope: RLockHold): WaitQueue<Guard> {
+    return (scope.reentry ??= new WaitQueue<Guard>(this));
+  }
+
+  /** Adds a level on top, for a `run` (a scope of its own) or a bare `acquire` from `scope`. */
+  private push(scope: RLockHold | undefined, ownScope: boolean): RLockHold {
+    const level = new RLockHold(this, this.innermost, ownScope ? 'self' : scope);
+    this.innermost = level;
+    this.levels++;
+    return level;
+  }
+
+  /** Removes the innermost level, and the pending-release levels it uncovers. */
+  private pop(): void {
+    let level = this.innermost;
+    do {
+      const ended = level as RLockHold;
+      ended.state = 'released';
+      ended.releasePending = false;
+      this.levels--;
+      level = ended.parent;
+      // Requests to re-enter a scope that just ended have no claim any more: they queue as outsiders.
+      if (ended.reentry !== undefined) ended.reentry.moveTo(this.outsiders, ended.reentry.size, true);
+    } while (level !== undefined && level.releasePending);
+    this.innermost = level;
+  }
+
+  /** Grants the next request the current state allows: a re-entry at the innermost level, or an outsider. */
+  private handOff(): void {
+    const top = this.innermost;
+    if (top === undefined) {
+      this.grantHead(this.outsiders, undefined);
+      return;
+    }
+    if (!this.grantHead(top.reentry, top) && top.scope !== undefined && top.scope !== top) {
+      this.grantHead(top.scope.reentry, top.scope);
+    }
+  }
+
+  /**
+   * Grants the head of `queue`, if any, asking on behalf of `scope`: a new level (the waiter's value says whether it
+   * is a `run`), or the levels a condition waiter suspended.
+   */
+  private grantHead(queue: WaitQueue<Guard> | undefined, scope: RLockHold | undefined): boolean {
+    const head = queue?.head;
+    if (queue === undefined || head === undefined) return false;
+    const value = head.value;
+    if (typeof value === 'object' && value !== null) queue.grant(head, this.restore(value as SuspendedLevels));
+    else queue.grant(head, this.push(scope, value === true));
+    return true;
+  }
+
+  /** Puts suspended levels back (the lock is free) and returns the innermost, the caller's. */
+  private restore(suspended: SuspendedLevels): RLockHold {
+    for (let level: RLockHold | undefined = suspended.top; level !== undefined; level = level.parent) {
+      level.state = 'active';
+    }
+    this.innermost = suspended.top;
+    this.levels += suspended.levels;
+    return suspended.top;
+  }
+}
