@@ -26,6 +26,8 @@ import { WaitQueue } from './core/wait-queue.js';
 export class AsyncBarrier {
   /** The primitive's kind and name, as in `toString()` and error messages. */
   readonly label: string;
+  /** The name given to the constructor, if any. */
+  readonly name: string | undefined;
   /** How many callers each round needs. */
   readonly parties: number;
   /** Arrivals in the current round. Invariant: equals the waiters queued, and is less than `parties`. */
@@ -41,6 +43,7 @@ export class AsyncBarrier {
    */
   constructor(parties: number, options?: NameOptions) {
     this.label = labelFor('AsyncBarrier', options);
+    this.name = options?.name;
     checkInteger(parties, `${this.label}: parties`, 1);
     this.parties = parties;
   }

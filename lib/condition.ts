@@ -60,6 +60,8 @@ function isLockForCondition(value: unknown): value is AsyncLock | AsyncRLock {
 export class AsyncCondition {
   /** The primitive's kind and name, as in `toString()` and error messages. */
   readonly label: string;
+  /** The name given to the constructor, if any. */
+  readonly name: string | undefined;
   /** The lock this condition is bound to. */
   readonly lock: AsyncLock | AsyncRLock;
   /** The lock's side of the condition protocol (internal members, not in the published types). */
@@ -75,6 +77,7 @@ export class AsyncCondition {
    */
   constructor(lock?: AsyncLock | AsyncRLock, options?: NameOptions) {
     this.label = labelFor('AsyncCondition', options);
+    this.name = options?.name;
     if (lock !== undefined && !isLockForCondition(lock)) {
       throw new TypeError(`${this.label}: lock must be an AsyncLock or an AsyncRLock`);
     }

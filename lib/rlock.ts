@@ -96,6 +96,8 @@ interface SuspendedLevels {
 export class AsyncRLock {
   /** The primitive's kind and name, as in `toString()` and error messages. */
   readonly label: string;
+  /** The name given to the constructor, if any. */
+  readonly name: string | undefined;
   /** The innermost level held, or `undefined` when free. Invariant: outsiders wait only while this is set. */
   private innermost: RLockHold | undefined = undefined;
   private levels = 0;
@@ -109,6 +111,7 @@ export class AsyncRLock {
    */
   constructor(options?: NameOptions) {
     this.label = labelFor('AsyncRLock', options);
+    this.name = options?.name;
   }
 
   /** Whether the lock is held (at any depth). */

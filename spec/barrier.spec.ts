@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { AsyncBarrier, BrokenBarrierError, TimeoutError } from '../lib/index.js';
-import { flush } from './support/flush.js';
+import { flush } from './suites/helpers.js';
 
 /** Starts a party that waits on `barrier` and logs its outcome. */
 function party(barrier: AsyncBarrier, log: string[], name: string, options?: Parameters<AsyncBarrier['wait']>[0]) {

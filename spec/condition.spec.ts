@@ -1,7 +1,19 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { AsyncCondition, AsyncLock, LockError, TimeoutError } from '../lib/index.js';
-import { flush } from './support/flush.js';
+import { AsyncCondition, AsyncLock, AsyncRLock, LockError, TimeoutError } from '../lib/index.js';
+import { describeLockLike } from './suites/lock-like.js';
+import { flush } from './suites/helpers.js';
+
+describeLockLike('AsyncCondition', () => {
+  const cond = new AsyncCondition();
+  return { lock: cond, isHeld: () => cond.locked, queued: () => cond.lock.waiting };
+});
+
+describeLockLike('AsyncCondition on an AsyncRLock', () => {
+  const rlock = new AsyncRLock();
+  const cond = new AsyncCondition(rlock);
+  return { lock: cond, isHeld: () => cond.locked, queued: () => rlock.waiting };
+});
 
 /** Starts a task that waits on `cond` while holding its lock and logs what happens. */
 function waiter(cond: AsyncCondition, log: string[], name: string, options?: Parameters<AsyncCondition['wait']>[0]) {

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { expect } from 'chai';
 import { AsyncCondition, AsyncRLock, LockError } from '../lib/index.js';
-import { flush } from './support/flush.js';
+import { flush } from './suites/helpers.js';
 
 // Captured at load, outside every scope: runs a function as "another task" that owns nothing.
 const outsideContext = AsyncLocalStorage.snapshot();

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import { AsyncRLock, LockError } from '../lib/index.js';
-import { flush } from './support/flush.js';
+import { describeLockLike } from './suites/lock-like.js';
+import { flush } from './suites/helpers.js';
+
+describeLockLike('AsyncRLock', () => {
+  const rlock = new AsyncRLock();
+  return { lock: rlock, isHeld: () => rlock.locked };
+});
 
 // The explicit `{ owner }` form, which works on every runtime; the async-context cases are in rlock.node.spec.ts.
 describe('AsyncRLock', () => {

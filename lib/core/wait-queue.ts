@@ -51,9 +51,16 @@ export class Waiter<T = unknown> implements ParkedWaiter {
     return this.queue?.owner;
   }
 
-  /** The abort listener. */
+  /** The abort listener. It cancels from the queue the waiter is on now, which a move may have changed. */
   handleEvent(): void {
     this.queue?.cancel(this, (this.signal as AbortSignal).reason);
+  }
+
+  /** The timeout: like an abort, it cancels from the queue the waiter is on now. */
+  expire(timeout: number): void {
+    this.timer = undefined;
+    const queue = this.queue;
+    queue?.cancel(this, new TimeoutError(`${queue.owner.label} timed out after ${timeout} ms`));
   }
 
   /** Stops listening to the signal and clears the timer; a waiter that is no longer cancellable keeps neither. */
@@ -141,10 +148,7 @@ export class WaitQueue<T = void> {
       signal.addEventListener('abort', waiter);
     }
     if (timeout !== undefined && timeout !== Infinity) {
-      waiter.timer = setTimer(() => {
-        waiter.timer = undefined;
-        this.cancel(waiter, new TimeoutError(`${this.owner.label} timed out after ${timeout} ms`));
-      }, timeout);
+      waiter.timer = setTimer(() => waiter.expire(timeout), timeout);
     }
     const hook = currentHook();
     if (hook !== undefined) hook.parked(waiter);

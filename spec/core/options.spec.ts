@@ -1,0 +1,148 @@
+import { expect } from 'chai';
+import {
+  checkFunction,
+  checkInteger,
+  checkTimeout,
+  checkWaitOptions,
+  labelFor,
+  rejectEarly,
+} from '../../lib/core/options.js';
+import { rejectionOf } from '../suites/helpers.js';
+
+describe('core/options', () => {
+  describe('checkTimeout', () => {
+    for (const ok of [0, 1, 0.5, 2 ** 31, Infinity]) {
+      it(`accepts ${ok}`, () => {
+        expect(() => checkTimeout(ok, 'options.timeout')).to.not.throw();
+      });
+    }
+    for (const [value, errorClass] of [
+      [-1, RangeError],
+      [-Infinity, RangeError],
+      [NaN, RangeError],
+      ['5', TypeError],
+      [null, TypeError],
+      [5n, TypeError],
+    ] as const) {
+      it(`rejects ${typeof value === 'string' ? `'${value}'` : String(value)} with ${errorClass.name} naming it`, () => {
+        expect(() => checkTimeout(value, 'X.acquire: options.timeout')).to.throw(
+          errorClass,
+          /^X\.acquire: options\.timeout must be/,
+        );
+      });
+    }
+
+    it('shows the bad value in the message', () => {
+      expect(() => checkTimeout('5', 't')).to.throw(TypeError, /got "5"/);
+      expect(() => checkTimeout(-1, 't')).to.throw(RangeError, /got -1/);
+      expect(() => checkTimeout({}, 't')).to.throw(TypeError, /got \[object Object\]/);
+    });
+  });
+
+  describe('checkInteger', () => {
+    it('accepts integers at or above the minimum', () => {
+      expect(() => checkInteger(0, 'value', 0)).to.not.throw();
+      expect(() => checkInteger(5, 'permits', 1)).to.not.throw();
+    });
+    for (const [value, errorClass] of [
+      [0, RangeError],
+      [-3, RangeError],
+      [1.5, RangeError],
+      [NaN, RangeError],
+      [Infinity, RangeError],
+      ['2', TypeError],
+      [undefined, TypeError],
+    ] as const) {
+      it(`rejects ${typeof value === 'string' ? `'${value}'` : String(value)} (min 1) with ${errorClass.name} naming it`, () => {
+        expect(() => checkInteger(value, 'permits', 1)).to.throw(errorClass, /^permits must be/);
+      });
+    }
+  });
+
+  describe('checkFunction', () => {
+    it('accepts functions and rejects anything else with a TypeError naming it', () => {
+      expect(() => checkFunction(() => 1, 'fn')).to.not.throw();
+      expect(() => checkFunction(async () => 1, 'fn')).to.not.throw();
+      for (const bad of [undefined, null, 1, 'fn', {}]) {
+        expect(() => checkFunction(bad, 'run: fn')).to.throw(TypeError, /^run: fn must be a function/);
+      }
+    });
+  });
+
+  describe('checkWaitOptions', () => {
+    it('accepts no options, empty options and good ones', () => {
+      expect(() => checkWaitOptions(undefined, 'm')).to.not.throw();
+      expect(() => checkWaitOptions({}, 'm')).to.not.throw();
+      expect(() =>
+        checkWaitOptions({ signal: new AbortController().signal, timeout: 5 }, 'm'),
+      ).to.not.throw();
+      expect(() => checkWaitOptions({ signal: undefined, timeout: undefined }, 'm')).to.not.throw();
+    });
+
+    it('names the bad member', () => {
+      expect(() => checkWaitOptions({ timeout: -1 }, 'L.acquire')).to.throw(
+        RangeError,
+        /^L\.acquire: options\.timeout/,
+      );
+      expect(() => checkWaitOptions({ signal: {} as AbortSignal }, 'L.acquire')).to.throw(
+        TypeError,
+        /^L\.acquire: options\.signal must be an AbortSignal/,
+      );
+      expect(() => checkWaitOptions(null as never, 'L.acquire')).to.throw(
+        TypeError,
+        /^L\.acquire: options must be/,
+      );
+      expect(() => checkWaitOptions('x' as never, 'L.acquire')).to.throw(
+        TypeError,
+        /^L\.acquire: options must be/,
+      );
+    });
+  });
+
+  describe('rejectEarly', () => {
+    it('returns undefined when the call may go on', () => {
+      expect(rejectEarly(undefined, 'm')).to.equal(undefined);
+      expect(rejectEarly({ timeout: 0, signal: new AbortController().signal }, 'm')).to.equal(undefined);
+    });
+
+    it('rejects (never throws) for bad options', async () => {
+      const rejected = rejectEarly({ timeout: NaN }, 'L.acquire');
+      expect(rejected).to.be.instanceOf(Promise);
+      expect(await rejectionOf(rejected as Promise<never>)).to.be.instanceOf(RangeError);
+    });
+
+    it('rejects with the reason of an already-aborted signal', async () => {
+      const reason = new Error('gone');
+      const rejected = rejectEarly({ signal: AbortSignal.abort(reason), timeout: 5 }, 'm');
+      expect(await rejectionOf(rejected as Promise<never>)).to.equal(reason);
+    });
+
+    it('checks the arguments before the signal', async () => {
+      const rejected = rejectEarly({ signal: AbortSignal.abort(), timeout: -1 }, 'm');
+      expect(await rejectionOf(rejected as Promise<never>)).to.be.instanceOf(RangeError);
+    });
+  });
+
+  describe('labelFor', () => {
+    it('is the kind, with the name in parentheses when there is one', () => {
+      expect(labelFor('AsyncLock', undefined)).to.equal('AsyncLock');
+      expect(labelFor('AsyncLock', {})).to.equal('AsyncLock');
+      expect(labelFor('AsyncLock', { name: 'db' })).to.equal('AsyncLock(db)');
+    });
+
+    it('rejects bad options with a TypeError naming them', () => {
+      expect(() => labelFor('AsyncLock', { name: 1 as never })).to.throw(
+        TypeError,
+        /^AsyncLock: options\.name must be a string/,
+      );
+      expect(() => labelFor('AsyncLock', 'db' as never)).to.throw(
+        TypeError,
+        /^AsyncLock: options must be an object/,
+      );
+      expect(() => labelFor('AsyncLock', null as never)).to.throw(
+        TypeError,
+        /^AsyncLock: options must be an object/,
+      );
+    });
+  });
+});

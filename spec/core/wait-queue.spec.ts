@@ -1,0 +1,386 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { TimeoutError } from '../../lib/errors.js';
+import { installHook, type ParkedWaiter, type SchedulerHook } from '../../lib/core/scheduler.js';
+import { WaitQueue, type Waiter } from '../../lib/core/wait-queue.js';
+import { flush, installFakeClock, observe, type Observed } from '../suites/helpers.js';
+
+/** Parks one waiter per label, each carrying its label as its value, and observes its promise. */
+function parkAll(
+  queue: WaitQueue<string>,
+  labels: string[],
+  options?: Parameters<WaitQueue<string>['park']>[0],
+) {
+  const observed = new Map<string, Observed<string>>();
+  for (const label of labels) observed.set(label, observe(queue.park(options, 1, label)));
+  return observed;
+}
+
+function labels(queue: WaitQueue<string>): unknown[] {
+  return [...queue].map((waiter) => waiter.value);
+}
+
+function waiterOf(queue: WaitQueue<string>, label: string): Waiter<string> {
+  const found = [...queue].find((waiter) => waiter.value === label);
+  if (found === undefined) throw new Error(`no waiter ${label}`);
+  return found;
+}
+
+/** Records the order in which promises settle. */
+function recordSettlements(queue: WaitQueue<string>, labelsToPark: string[], events: string[]) {
+  for (const label of labelsToPark) {
+    queue.park(undefined, 1, label).then(
+      (value) => events.push(`${label}:granted(${value})`),
+      (reason: unknown) => events.push(`${label}:rejected(${String(reason)})`),
+    );
+  }
+}
+
+describe('core/WaitQueue', () => {
+  const owner = { label: 'Owner(q)' };
+  let clock: sinon.SinonFakeTimers | undefined;
+
+  afterEach(() => {
+    clock?.restore();
+    clock = undefined;
+    installHook(undefined);
+  });
+
+  describe('park', () => {
+    it('queues waiters FIFO and reports size, head and iteration order', () => {
+      const queue = new WaitQueue<string>(owner);
+      expect(queue.size).to.equal(0);
+      expect(queue.head).to.equal(undefined);
+      parkAll(queue, ['a', 'b', 'c']);
+      expect(queue.size).to.equal(3);
+      expect(queue.head?.value).to.equal('a');
+      expect(labels(queue)).to.deep.equal(['a', 'b', 'c']);
+      expect(queue.head?.waitingOn).to.equal(owner);
+    });
+
+    it('keeps the weight it was given', () => {
+      const queue = new WaitQueue<string>(owner);
+      void queue.park(undefined, 3);
+      void queue.park(undefined);
+      expect([...queue].map((waiter) => waiter.weight)).to.deep.equal([3, 1]);
+    });
+
+    it('timeout 0 rejects with TimeoutError naming the owner without queueing', async () => {
+      const queue = new WaitQueue<string>(owner);
+      const parked = observe(queue.park({ timeout: 0 }));
+      expect(queue.size).to.equal(0);
+      await flush();
+      expect(parked.reason).to.be.instanceOf(TimeoutError);
+      expect((parked.reason as Error).message).to.equal('Owner(q) timed out after 0 ms');
+    });
+  });
+
+  describe('grant', () => {
+    it('grants the head with a value, unlinks it at once and leaves the rest in order', async () => {
+      const queue = new WaitQueue<string>(owner);
+      const events: string[] = [];
+      recordSettlements(queue, ['a', 'b', 'c'], events);
+      const head = queue.head as Waiter<string>;
+      queue.grant(head, 'x');
+      expect(queue.size).to.equal(2);
+      expect(labels(queue)).to.deep.equal(['b', 'c']);
+      expect(head.queue).to.equal(undefined);
+      expect(head.waitingOn).to.equal(undefined);
+      queue.grant(queue.head as Waiter<string>, 'y');
+      await flush();
+      expect(events).to.deep.equal(['a:granted(x)', 'b:granted(y)']);
+    });
+
+    it('grant wins: a later abort or timeout of a granted waiter does nothing', async () => {
+      clock = installFakeClock();
+      const onCancel = sinon.spy();
+      const queue = new WaitQueue<string>(owner, onCancel);
+      const controller = new AbortController();
+      const parked = observe(queue.park({ signal: controller.signal, timeout: 10 }));
+      queue.grant(queue.head as Waiter<string>, 'mine');
+      expect(clock.countTimers()).to.equal(0);
+      controller.abort();
+      await clock.tickAsync(10);
+      expect(parked.state).to.equal('fulfilled');
+      expect(parked.value).to.equal('mine');
+      expect(onCancel.called).to.equal(false);
+      expect(queue.size).to.equal(0);
+    });
+
+    it('grantAll grants every waiter in FIFO order with the same value', async () => {
+      const queue = new WaitQueue<string>(owner);
+      const events: string[] = [];
+      recordSettlements(queue, ['a', 'b', 'c'], events);
+      queue.grantAll('go');
+      expect(queue.size).to.equal(0);
+      await flush();
+      expect(events).to.deep.equal(['a:granted(go)', 'b:granted(go)', 'c:granted(go)']);
+    });
+
+    it('grantAll leaves waiters parked during it (by a hook that resumes at once) in the queue', async () => {
+      const queue = new WaitQueue<string>(owner);
+      const parkedDuring: Promise<string>[] = [];
+      installHook({
+        parked() {},
+        wake(waiter: ParkedWaiter) {
+          waiter.resume();
+          // Resumed code that parks again at once must not be granted by the same grantAll.
+          parkedDuring.push(queue.park(undefined, 1, 'again'));
+        },
+        setTimer: (callback, ms) => setTimeout(callback, ms),
+        clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+      });
+      parkAll(queue, ['a', 'b']);
+      queue.grantAll('go');
+      expect(parkedDuring).to.have.length(2);
+      expect(queue.size).to.equal(2);
+      expect(labels(queue)).to.deep.equal(['again', 'again']);
+    });
+  });
+
+  describe('cancel', () => {
+    it('removing a middle waiter keeps the others in order', async () => {
+      const onCancel = sinon.spy();
+      const queue = new WaitQueue<string>(owner, onCancel);
+      const observed = parkAll(queue, ['a', 'b', 'c', 'd', 'e']);
+      const c = waiterOf(queue, 'c');
+      queue.cancel(c, 'gone');
+      expect(labels(queue)).to.deep.equal(['a', 'b', 'd', 'e']);
+      expect(queue.size).to.equal(4);
+      expect(onCancel.calledOnceWithExactly(c)).to.equal(true);
+      // Removing the head and the tail keeps the links consistent in both directions.
+      queue.cancel(waiterOf(queue, 'a'), 'gone');
+      queue.cancel(waiterOf(queue, 'e'), 'gone');
+      expect(labels(queue)).to.deep.equal(['b', 'd']);
+      expect(queue.head?.value).to.equal('b');
+      void queue.park(undefined, 1, 'f');
+      expect(labels(queue)).to.deep.equal(['b', 'd', 'f']);
+      queue.cancel(waiterOf(queue, 'd'), 'gone');
+      queue.grant(queue.head as Waiter<string>, 'B');
+      expect(labels(queue)).to.deep.equal(['f']);
+      await flush();
+      expect(observed.get('c')?.reason).to.equal('gone');
+      expect(observed.get('b')?.value).to.equal('B');
+    });
+
+    it('does nothing for a waiter that was already granted or cancelled', async () => {
+      const onCancel = sinon.spy();
+      const queue = new WaitQueue<string>(owner, onCancel);
+      const observed = parkAll(queue, ['a', 'b']);
+      const a = queue.head as Waiter<string>;
+      queue.grant(a, 'A');
+      queue.cancel(a, 'late');
+      const b = queue.head as Waiter<string>;
+      queue.cancel(b, 'first');
+      queue.cancel(b, 'second');
+      expect(onCancel.callCount).to.equal(1);
+      expect(queue.size).to.equal(0);
+      await flush();
+      expect(observed.get('a')?.state).to.equal('fulfilled');
+      expect(observed.get('b')?.reason).to.equal('first');
+    });
+
+    it('an abort cancels with signal.reason and calls onCancel after the removal', async () => {
+      const seen: number[] = [];
+      const queue: WaitQueue<string> = new WaitQueue<string>(owner, () => seen.push(queue.size));
+      const controller = new AbortController();
+      const kept = observe(queue.park(undefined, 1, 'kept'));
+      const aborted = observe(queue.park({ signal: controller.signal }, 1, 'aborted'));
+      controller.abort('why');
+      expect(seen).to.deep.equal([1]);
+      expect(labels(queue)).to.deep.equal(['kept']);
+      await flush();
+      expect(aborted.reason).to.equal('why');
+      expect(kept.state).to.equal('pending');
+    });
+
+    it('a timeout cancels with a TimeoutError naming the owner and the delay', async () => {
+      clock = installFakeClock();
+      const queue = new WaitQueue<string>(owner);
+      const timed = observe(queue.park({ timeout: 40 }, 1, 'timed'));
+      await clock.tickAsync(39);
+      expect(queue.size).to.equal(1);
+      await clock.tickAsync(1);
+      expect(queue.size).to.equal(0);
+      expect(timed.reason).to.be.instanceOf(TimeoutError);
+      expect((timed.reason as Error).message).to.equal('Owner(q) timed out after 40 ms');
+      expect(clock.countTimers()).to.equal(0);
+    });
+  });
+
+  describe('rejectAll', () => {
+    it('rejects every waiter in FIFO order, each with its own reason, and drops listeners and timers', async () => {
+      clock = installFakeClock();
+      const onCancel = sinon.spy();
+      const queue = new WaitQueue<string>(owner, onCancel);
+      const controller = new AbortController();
+      const removeEventListener = sinon.spy(controller.signal, 'removeEventListener');
+      const events: string[] = [];
+      for (const label of ['a', 'b', 'c']) {
+        queue.park({ signal: controller.signal, timeout: 100 }, 1, label).catch((reason: Error) => {
+          events.push(`${label}:${reason.message}`);
+          return reason;
+        });
+      }
+      const reasons: Error[] = [];
+      queue.rejectAll((waiter) => {
+        const reason = new Error(`closed ${String(waiter.value)}`);
+        reasons.push(reason);
+        return reason;
+      });
+      expect(queue.size).to.equal(0);
+      expect(clock.countTimers()).to.equal(0);
+      expect(removeEventListener.callCount).to.equal(3);
+      expect(new Set(reasons).size).to.equal(3);
+      expect(onCancel.called).to.equal(false);
+      await flush();
+      expect(events).to.deep.equal(['a:closed a', 'b:closed b', 'c:closed c']);
+    });
+  });
+
+  describe('moveTo', () => {
+    it('moves the first n waiters, in order, to the tail of another queue', async () => {
+      const source = new WaitQueue<string>(owner);
+      const targetOwner = { label: 'Target' };
+      const target = new WaitQueue<string>(targetOwner);
+      const observed = parkAll(source, ['a', 'b', 'c']);
+      parkAll(target, ['t']);
+      expect(source.moveTo(target, 2)).to.equal(2);
+      expect(labels(source)).to.deep.equal(['c']);
+      expect(labels(target)).to.deep.equal(['t', 'a', 'b']);
+      expect(source.size).to.equal(1);
+      expect(target.size).to.equal(3);
+      expect(waiterOf(target, 'a').waitingOn).to.equal(targetOwner);
+      target.grantAll('T');
+      await flush();
+      expect(observed.get('a')?.value).to.equal('T');
+      expect(observed.get('b')?.value).to.equal('T');
+      expect(observed.get('c')?.state).to.equal('pending');
+    });
+
+    it('returns how many it moved when there were fewer than asked', () => {
+      const source = new WaitQueue<string>(owner);
+      const target = new WaitQueue<string>(owner);
+      parkAll(source, ['a']);
+      expect(source.moveTo(target, 5)).to.equal(1);
+      expect(source.moveTo(target, 5)).to.equal(0);
+      expect(labels(target)).to.deep.equal(['a']);
+    });
+
+    it('a moved waiter is no longer cancellable: its listener and timer are gone', async () => {
+      clock = installFakeClock();
+      const sourceCancel = sinon.spy();
+      const targetCancel = sinon.spy();
+      const source = new WaitQueue<string>(owner, sourceCancel);
+      const target = new WaitQueue<string>(owner, targetCancel);
+      const controller = new AbortController();
+      const moved = observe(source.park({ signal: controller.signal, timeout: 10 }, 1, 'moved'));
+      source.moveTo(target, 1);
+      expect(clock.countTimers()).to.equal(0);
+      controller.abort();
+      await clock.tickAsync(10);
+      expect(labels(target)).to.deep.equal(['moved']);
+      expect(moved.state).to.equal('pending');
+      expect(sourceCancel.called || targetCancel.called).to.equal(false);
+      target.grant(target.head as Waiter<string>, 'ok');
+      await flush();
+      expect(moved.value).to.equal('ok');
+    });
+  });
+
+  describe('moveTo, keeping the waiters cancellable', () => {
+    it('a moved waiter keeps its signal and timer, and is cancelled from its new queue', async () => {
+      clock = installFakeClock();
+      const sourceCancel = sinon.spy();
+      const targetCancel = sinon.spy();
+      const source = new WaitQueue<string>(owner, sourceCancel);
+      const target = new WaitQueue<string>(owner, targetCancel);
+      const controller = new AbortController();
+      const aborted = observe(source.park({ signal: controller.signal }, 1, 'aborted'));
+      const timed = observe(source.park({ timeout: 10 }, 1, 'timed'));
+      expect(source.moveTo(target, 2, true)).to.equal(2);
+      expect(labels(target)).to.deep.equal(['aborted', 'timed']);
+      controller.abort('why');
+      expect(labels(target)).to.deep.equal(['timed']);
+      await clock.tickAsync(10);
+      expect(target.size).to.equal(0);
+      expect(aborted.reason).to.equal('why');
+      expect(timed.reason).to.be.instanceOf(TimeoutError);
+      expect(sourceCancel.called).to.equal(false);
+      expect(targetCancel.callCount).to.equal(2);
+    });
+
+    it('the target may be chosen per waiter', () => {
+      const source = new WaitQueue<string>(owner);
+      const even = new WaitQueue<string>(owner);
+      const odd = new WaitQueue<string>(owner);
+      parkAll(source, ['a', 'b', 'c', 'd']);
+      const pick = (waiter: Waiter<string>) => (['a', 'c'].includes(waiter.value as string) ? even : odd);
+      expect(source.moveTo(pick, 3)).to.equal(3);
+      expect(labels(even)).to.deep.equal(['a', 'c']);
+      expect(labels(odd)).to.deep.equal(['b']);
+      expect(labels(source)).to.deep.equal(['d']);
+    });
+  });
+
+  describe('timers', () => {
+    it('a timeout above 2^31-1 ms still waits the full time', async () => {
+      clock = installFakeClock();
+      const queue = new WaitQueue<string>(owner);
+      const timeout = 2 ** 31 + 5_000;
+      const parked = observe(queue.park({ timeout }, 1, 'long'));
+      await clock.tickAsync(2 ** 31);
+      expect(parked.state).to.equal('pending');
+      expect(queue.size).to.equal(1);
+      await clock.tickAsync(timeout - 2 ** 31 - 1);
+      expect(parked.state).to.equal('pending');
+      await clock.tickAsync(1);
+      expect(parked.state).to.equal('rejected');
+      expect(parked.reason).to.be.instanceOf(TimeoutError);
+      expect(clock.countTimers()).to.equal(0);
+    });
+
+    it('a grant clears a long timer, also after it re-armed', async () => {
+      clock = installFakeClock();
+      const queue = new WaitQueue<string>(owner);
+      const parked = observe(queue.park({ timeout: 2 ** 33 }, 1, 'long'));
+      await clock.tickAsync(2 ** 32);
+      expect(clock.countTimers()).to.equal(1);
+      queue.grant(queue.head as Waiter<string>, 'done');
+      expect(clock.countTimers()).to.equal(0);
+      await clock.tickAsync(2 ** 33);
+      expect(parked.value).to.equal('done');
+    });
+  });
+
+  describe('with a scheduler hook', () => {
+    it('reports parking, and delivers outcomes only when the hook resumes the waiter', async () => {
+      const parked: ParkedWaiter[] = [];
+      const woken: ParkedWaiter[] = [];
+      const hook: SchedulerHook = {
+        parked: (waiter) => parked.push(waiter),
+        wake: (waiter) => woken.push(waiter),
+        setTimer: () => 'handle',
+        clearTimer: () => {},
+      };
+      installHook(hook);
+      const queue = new WaitQueue<string>(owner);
+      const a = observe(queue.park(undefined, 1, 'a'));
+      const b = observe(queue.park(undefined, 1, 'b'));
+      expect(parked.map((waiter) => (waiter as Waiter<string>).value)).to.deep.equal(['a', 'b']);
+      queue.grant(queue.head as Waiter<string>, 'A');
+      queue.cancel(queue.head as Waiter<string>, 'B gone');
+      expect(queue.size).to.equal(0);
+      expect(woken).to.deep.equal(parked);
+      await flush();
+      expect([a.state, b.state]).to.deep.equal(['pending', 'pending']);
+      woken[1]?.resume();
+      await flush();
+      expect([a.state, b.state]).to.deep.equal(['pending', 'rejected']);
+      expect(b.reason).to.equal('B gone');
+      woken[0]?.resume();
+      await flush();
+      expect(a.value).to.equal('A');
+    });
+  });
+});
