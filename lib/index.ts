@@ -7,3 +7,4 @@ export { AsyncEvent } from './event.js';
 export { AsyncCondition } from './condition.js';
 export { AsyncBarrier } from './barrier.js';
 export { AsyncRLock, type RLockAcquireOptions } from './rlock.js';
+export { AsyncQueue, AsyncPriorityQueue, AsyncLifoQueue, type PriorityQueueOptions } from './queue.js';

@@ -1,0 +1,557 @@
+import { QueueEmptyError, QueueFullError, QueueShutDownError } from './errors.js';
+import { BinaryHeap } from './core/heap.js';
+import {
+  checkFunction,
+  checkInteger,
+  labelFor,
+  rejectEarly,
+  type NameOptions,
+  type WaitOptions,
+} from './core/options.js';
+import { WaitQueue } from './core/wait-queue.js';
+
+/** Shared by every `put` that completes at once: a resolved promise carries no state, so reusing it is safe. */
+const resolved: Promise<void> = Promise.resolve();
+
+/**
+ * A first-in, first-out queue for handing items from producers to consumers, with optional back-pressure: the
+ * counterpart of Python's `asyncio.Queue` (including `taskDone`/`join` and 3.13's `shutdown`).
+ *
+ * `put` waits while the queue is full (when `maxsize` is above 0), `get` waits while it is empty. Use it to
+ * connect stages of a pipeline or to feed a pool of workers; use {@link AsyncPriorityQueue} to serve the smallest
+ * item first and {@link AsyncLifoQueue} for a stack. To merely signal, use an `AsyncEvent` or an `AsyncCondition`.
+ *
+ * No item is ever lost or duplicated: a `put` that finds a waiting `get` hands its item straight to it, and a
+ * `get` from a full queue moves the longest-blocked `put`'s item into the queue, each in one synchronous step.
+ * Items are delivered through promises, so a thenable item is adopted by `get` as by any `await`: wrap promises
+ * in an object to queue them as they are.
+ *
+ * **Fairness:** waiting `get` calls are served in FIFO order, and so are waiting `put` calls; a newcomer never
+ * overtakes a waiter (`putNowait` on a queue with blocked putters throws `QueueFullError`, `getNowait` with
+ * blocked getters finds the queue empty).
+ *
+ * Subclasses change the order by overriding the storage only: {@link AsyncQueue.count}, {@link AsyncQueue.store},
+ * {@link AsyncQueue.takeNext} and, optionally, {@link AsyncQueue.clearStore}.
+ *
+ * @typeParam T - the items.
+ *
+ * @example
+ * ```ts
+ * const jobs = new AsyncQueue<string>(16, { name: 'jobs' });
+ * const worker = async () => {
+ *   for await (const job of jobs) {
+ *     try {
+ *       await handle(job);
+ *     } finally {
+ *       jobs.taskDone();
+ *     }
+ *   }
+ * };
+ * const workers = [worker(), worker()];
+ * for (const url of urls) await jobs.put(url);
+ * await jobs.join(); // every job handled
+ * jobs.shutdown(); // the workers' loops end
+ * await Promise.all(workers);
+ * ```
+ */
+export class AsyncQueue<T> {
+  /** The kind shown by `toString()` and in error messages; subclasses set their own. */
+  protected static readonly kind: string = 'AsyncQueue';
+
+  /** The primitive's kind and name, as in `toString()` and error messages. */
+  readonly label: string;
+  /** Capacity; 0 means unbounded. */
+  readonly maxsize: number;
+  /** Callers of `get` waiting for an item. Invariant: getters wait only while the store is empty. */
+  private readonly getters: WaitQueue<T>;
+  /**
+   * Callers of `put` waiting for room, each parked with its item as the waiter's `value`, not yet in the store.
+   * Invariant: putters wait only while the store is full.
+   */
+  private readonly putters: WaitQueue<void>;
+  /** Callers of `join`. Invariant: joiners wait only while `unfinished > 0`. */
+  private readonly joiners: WaitQueue<void>;
+  /** Items placed (by a put or a hand-off) and not yet marked done by `taskDone` or dropped by `shutdown(true)`. */
+  private unfinished = 0;
+  private closed = false;
+  /** The FIFO store: a ring buffer whose length is a power of two (0 until the first item), `mask` = length - 1. */
+  private ring: (T | undefined)[] = [];
+  private mask = -1;
+  private first = 0;
+  private length = 0;
+
+  /**
+   * @param maxsize - the capacity: an integer `>= 0`; 0 (the default) means unbounded.
+   * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
+   * @throws TypeError | RangeError - when `maxsize` is not an integer `>= 0`, or `options.name` is not a string.
+   */
+  constructor(maxsize = 0, options?: NameOptions) {
+    this.label = labelFor((new.target as typeof AsyncQueue).kind, options);
+    checkInteger(maxsize, `${this.label}: maxsize`, 0);
+    this.maxsize = maxsize;
+    this.getters = new WaitQueue<T>(this);
+    this.putters = new WaitQueue<void>(this);
+    this.joiners = new WaitQueue<void>(this);
+  }
+
+  /** How many items the queue holds (items of blocked `put` calls are not counted). */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Whether the queue holds no item. */
+  get empty(): boolean {
+    return this.count === 0;
+  }
+
+  /** Whether the queue holds `maxsize` items; never true for an unbounded queue. */
+  get full(): boolean {
+    return this.maxsize > 0 && this.count >= this.maxsize;
+  }
+
+  /** Whether {@link AsyncQueue.shutdown} has been called. */
+  get isShutDown(): boolean {
+    return this.closed;
+  }
+
+  /** How many `get` and `put` calls are waiting (joiners are not counted). */
+  get waiting(): number {
+    return this.getters.size + this.putters.size;
+  }
+
+  /** How many `get` calls are waiting for an item. */
+  get waitingGetters(): number {
+    return this.getters.size;
+  }
+
+  /** How many `put` calls are waiting for room. */
+  get waitingPutters(): number {
+    return this.putters.size;
+  }
+
+  /**
+   * Puts `item` into the queue, waiting for room while it is full. A waiting `get` receives the item at once.
+   *
+   * @param item - the item; any value, `undefined` included.
+   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it; see {@link WaitOptions}.
+   * @returns a promise that resolves once the item is in the queue (or handed to a getter).
+   * @throws QueueShutDownError - (rejection) when the queue is shut down, before the call or while it waits.
+   * @throws TimeoutError - (rejection) when `timeout` expires first (`timeout: 0` on a full queue, at once).
+   * @throws TypeError | RangeError - (rejection) for bad options.
+   *
+   * **Cancellation:** an abort or timeout before there is room removes the caller at once: its item was never
+   * inserted and it has lost its place. Once the item is in, a later abort or timeout does nothing.
+   *
+   * **Fairness:** FIFO among waiting putters; the longest-waiting one gets the first free slot.
+   *
+   * @example
+   * ```ts
+   * await queue.put(job, { timeout: 1000 });
+   * ```
+   */
+  put(item: T, options?: WaitOptions): Promise<void> {
+    const early = rejectEarly(options, `${this.label}.put`);
+    if (early !== undefined) return early;
+    if (this.closed) return Promise.reject(this.shutDownError('put'));
+    const getter = this.getters.head;
+    if (getter !== undefined) {
+      this.unfinished++;
+      this.getters.grant(getter, item);
+      return resolved;
+    }
+    if (this.maxsize > 0 && this.count >= this.maxsize) return this.putters.park(options, 1, item);
+    try {
+      this.store(item);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.unfinished++;
+    return resolved;
+  }
+
+  /**
+   * Puts `item` into the queue if there is room now, without waiting.
+   *
+   * @param item - the item.
+   * @throws QueueShutDownError - when the queue is shut down.
+   * @throws QueueFullError - when the queue is full (it is whenever putters are waiting).
+   *
+   * @example
+   * ```ts
+   * try {
+   *   queue.putNowait(job);
+   * } catch (error) {
+   *   if (error instanceof QueueFullError) dropped++;
+   *   else throw error;
+   * }
+   * ```
+   */
+  putNowait(item: T): void {
+    if (this.closed) throw this.shutDownError('putNowait');
+    const getter = this.getters.head;
+    if (getter !== undefined) {
+      this.unfinished++;
+      this.getters.grant(getter, item);
+      return;
+    }
+    if (this.maxsize > 0 && this.count >= this.maxsize) throw new QueueFullError(`${this.label} is full`);
+    this.store(item);
+    this.unfinished++;
+  }
+
+  /**
+   * Removes and returns the next item, waiting while the queue is empty. After `shutdown()` it still returns the
+   * items left, then rejects.
+   *
+   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it; see {@link WaitOptions}.
+   * @returns the item.
+   * @throws QueueShutDownError - (rejection) when the queue is shut down and empty, before the call or while it
+   *   waits.
+   * @throws TimeoutError - (rejection) when `timeout` expires first (`timeout: 0` on an empty queue, at once).
+   * @throws TypeError | RangeError - (rejection) for bad options.
+   *
+   * **Cancellation:** an abort or timeout before an item is handed over removes the caller at once; it took
+   * nothing, and an item put in the same tick goes to the next getter. Once an item has been handed over, a later
+   * abort or timeout does nothing: the call resolves with the item.
+   *
+   * **Fairness:** FIFO among waiting getters.
+   *
+   * @example
+   * ```ts
+   * const job = await queue.get({ signal: controller.signal });
+   * ```
+   */
+  get(options?: WaitOptions): Promise<T> {
+    const early = rejectEarly(options, `${this.label}.get`);
+    if (early !== undefined) return early;
+    if (this.count > 0) {
+      let item: T;
+      try {
+        item = this.takeNext();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.admitPutter();
+      return Promise.resolve(item);
+    }
+    if (this.closed) return Promise.reject(this.shutDownError('get'));
+    return this.getters.park(options);
+  }
+
+  /**
+   * Removes and returns the next item if there is one now, without waiting.
+   *
+   * @returns the item.
+   * @throws QueueShutDownError - when the queue is shut down and empty.
+   * @throws QueueEmptyError - when the queue is empty (it is whenever getters are waiting).
+   *
+   * @example
+   * ```ts
+   * const batch = [];
+   * while (!queue.empty) batch.push(queue.getNowait());
+   * ```
+   */
+  getNowait(): T {
+    if (this.count === 0) {
+      if (this.closed) throw this.shutDownError('getNowait');
+      throw new QueueEmptyError(`${this.label} is empty`);
+    }
+    const item = this.takeNext();
+    this.admitPutter();
+    return item;
+  }
+
+  /**
+   * Marks one item as processed: the consumer calls it once for every item it got, when done with it. When every
+   * item placed in the queue has been marked done, waiting `join` calls resolve.
+   *
+   * @throws RangeError - when called more times than items were placed in the queue.
+   *
+   * @example
+   * ```ts
+   * const job = await queue.get();
+   * try {
+   *   await handle(job);
+   * } finally {
+   *   queue.taskDone();
+   * }
+   * ```
+   */
+  taskDone(): void {
+    if (this.unfinished <= 0)
+      throw new RangeError(`${this.label}.taskDone() called more times than items were put`);
+    if (--this.unfinished === 0) this.joiners.grantAll(undefined);
+  }
+
+  /**
+   * Waits until every item placed in the queue has been marked done with {@link AsyncQueue.taskDone} (or dropped
+   * by `shutdown(true)`). Resolves at once when nothing is unfinished.
+   *
+   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it; see {@link WaitOptions}.
+   * @throws TimeoutError - (rejection) when `timeout` expires first.
+   * @throws TypeError | RangeError - (rejection) for bad options.
+   *
+   * **Cancellation:** an abort or timeout removes the caller at once; the queue is unaffected.
+   *
+   * **Fairness:** every joiner is woken, in the order they started waiting, by the `taskDone` that finishes the
+   * last item.
+   *
+   * @example
+   * ```ts
+   * for (const job of jobs) await queue.put(job);
+   * await queue.join();
+   * ```
+   */
+  join(options?: WaitOptions): Promise<void> {
+    const early = rejectEarly(options, `${this.label}.join`);
+    if (early !== undefined) return early;
+    if (this.unfinished === 0) return resolved;
+    return this.joiners.park(options);
+  }
+
+  /**
+   * Shuts the queue down, as Python 3.13's `Queue.shutdown`. Afterwards `put` and `putNowait` fail with
+   * `QueueShutDownError`, and `get`/`getNowait` return the items left, then fail with `QueueShutDownError`.
+   * Blocked putters are rejected with `QueueShutDownError` (their items are not inserted), and so are blocked
+   * getters (they wait only while the queue is empty). Calling it again does nothing more, except that
+   * `shutdown(true)` still drops the items left.
+   *
+   * @param immediate - also drop the items left, counting each as done for `join` (so `join` resolves once the
+   *   items already taken are marked done).
+   *
+   * @example
+   * ```ts
+   * queue.shutdown(); // consumers drain what is left, then their `for await` loops end
+   * queue.shutdown(true); // stop now: the items left are dropped
+   * ```
+   */
+  shutdown(immediate = false): void {
+    this.closed = true;
+    if (immediate && this.count > 0) {
+      const dropped = this.count;
+      this.clearStore();
+      this.unfinished = Math.max(0, this.unfinished - dropped);
+      if (this.unfinished === 0) this.joiners.grantAll(undefined);
+    }
+    this.getters.rejectAll(() => this.shutDownError('get'));
+    this.putters.rejectAll(() => this.shutDownError('put'));
+  }
+
+  /**
+   * Iterates over the items as they arrive, with `for await`: each step waits in {@link AsyncQueue.get}. The loop
+   * ends when the queue is shut down and drained. It does not call {@link AsyncQueue.taskDone}: the loop body
+   * does, if `join` is used.
+   *
+   * @returns an async iterator over the items.
+   * @throws Error - (rejection of `next()`) what `get` rejects with other than `QueueShutDownError`, such as the
+   *   error of a failing `compare` of an {@link AsyncPriorityQueue}.
+   *
+   * **Cancellation:** leaving the loop (`break`, `return`, an exception) takes no further item.
+   *
+   * @example
+   * ```ts
+   * for await (const job of queue) {
+   *   await handle(job);
+   *   queue.taskDone();
+   * }
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      let item: T;
+      try {
+        item = await this.get();
+      } catch (error) {
+        if (error instanceof QueueShutDownError && this.closed) return;
+        throw error;
+      }
+      yield item;
+    }
+  }
+
+  /**
+   * Describes the state, such as `AsyncQueue(jobs)[size=2/16, getters=0, putters=1]` (`size=2` when unbounded,
+   * and `, shut down` at the end once shut down).
+   */
+  toString(): string {
+    const size = this.maxsize > 0 ? `${this.count}/${this.maxsize}` : `${this.count}`;
+    const state = `size=${size}, getters=${this.getters.size}, putters=${this.putters.size}`;
+    return `${this.label}[${state}${this.closed ? ', shut down' : ''}]`;
+  }
+
+  /** How many items the store holds. Overridden together with {@link AsyncQueue.store} and the others. */
+  protected get count(): number {
+    return this.length;
+  }
+
+  /**
+   * Adds `item` to the store. Called only when there is room. It may throw (a failing comparator): the item must
+   * then not have been added.
+   */
+  protected store(item: T): void {
+    if (this.length === this.ring.length) this.grow();
+    this.ring[(this.first + this.length) & this.mask] = item;
+    this.length++;
+  }
+
+  /**
+   * Removes and returns the item to serve next. Called only when the store is not empty. It may throw: nothing
+   * must then have been removed.
+   */
+  protected takeNext(): T {
+    const first = this.first;
+    const item = this.ring[first] as T;
+    this.ring[first] = undefined;
+    this.first = (first + 1) & this.mask;
+    this.length--;
+    return item;
+  }
+
+  /** Drops every item in the store (for `shutdown(true)`). The default takes them one by one. */
+  protected clearStore(): void {
+    while (this.count > 0) this.takeNext();
+  }
+
+  /**
+   * After a take, moves the head putter's item into the store and resolves its `put`: restores the invariant that
+   * putters wait only while the store is full. A putter whose item the store refuses (a throwing comparator) is
+   * rejected with that error, and the next one is tried.
+   */
+  private admitPutter(): void {
+    for (let putter = this.putters.head; putter !== undefined; putter = this.putters.head) {
+      try {
+        this.store(putter.value as T);
+      } catch (error) {
+        this.putters.cancel(putter, error);
+        continue;
+      }
+      this.unfinished++;
+      this.putters.grant(putter, undefined);
+      return;
+    }
+  }
+
+  private grow(): void {
+    const old = this.ring;
+    const capacity = old.length === 0 ? 8 : old.length * 2;
+    const ring = new Array<T | undefined>(capacity).fill(undefined);
+    for (let index = 0; index < this.length; index++) ring[index] = old[(this.first + index) & this.mask];
+    this.ring = ring;
+    this.mask = capacity - 1;
+    this.first = 0;
+  }
+
+  private shutDownError(method: string): QueueShutDownError {
+    return new QueueShutDownError(`${this.label}.${method}: the queue is shut down`);
+  }
+}
+
+/** Options of an {@link AsyncPriorityQueue}. */
+export interface PriorityQueueOptions<T> extends NameOptions {
+  /**
+   * Orders the items: negative when `a` comes first, positive when `b` does, 0 for equals (served FIFO). Default:
+   * the natural order of numbers, strings and bigints (`<`); pass one for any other items.
+   */
+  compare?: ((a: T, b: T) => number) | undefined;
+}
+
+/** The default order: `<` on numbers, strings and bigints. */
+function naturalOrder<T>(a: T, b: T): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A queue that serves the smallest item first, by `compare`, and equal items in the order they were put: the
+ * counterpart of Python's `asyncio.PriorityQueue`, stable. `put` and `get` are O(log n) (a binary heap).
+ *
+ * Everything else (bounds, waiting, `taskDone`/`join`, `shutdown`, iteration) is {@link AsyncQueue}'s. An item
+ * of a blocked `put` is ranked only when it enters the queue.
+ *
+ * **Fairness:** waiting calls are served FIFO, as in {@link AsyncQueue}; the order applies to the items.
+ *
+ * @typeParam T - the items.
+ *
+ * @example
+ * ```ts
+ * const tasks = new AsyncPriorityQueue<{ priority: number; job: string }>(0, {
+ *   compare: (a, b) => a.priority - b.priority,
+ * });
+ * tasks.putNowait({ priority: 2, job: 'later' });
+ * tasks.putNowait({ priority: 1, job: 'first' });
+ * (await tasks.get()).job; // 'first'
+ * ```
+ */
+export class AsyncPriorityQueue<T> extends AsyncQueue<T> {
+  protected static override readonly kind: string = 'AsyncPriorityQueue';
+
+  private readonly heap: BinaryHeap<T>;
+
+  /**
+   * @param maxsize - the capacity: an integer `>= 0`; 0 (the default) means unbounded.
+   * @param options - `compare` orders the items (default: natural order); `name` is shown by `toString()`, in
+   *   timeout messages and in deadlock reports.
+   * @throws TypeError | RangeError - when `maxsize` is not an integer `>= 0`, `options.compare` is not a function
+   *   or `options.name` is not a string.
+   */
+  constructor(maxsize = 0, options?: PriorityQueueOptions<T>) {
+    super(maxsize, options);
+    const compare = options?.compare === undefined ? naturalOrder : options.compare;
+    checkFunction(compare, `${this.label}: options.compare`);
+    this.heap = new BinaryHeap<T>(compare);
+  }
+
+  protected override get count(): number {
+    return this.heap.size;
+  }
+
+  protected override store(item: T): void {
+    this.heap.push(item);
+  }
+
+  protected override takeNext(): T {
+    return this.heap.pop();
+  }
+
+  protected override clearStore(): void {
+    this.heap.clear();
+  }
+}
+
+/**
+ * A queue that serves the most recently put item first (a stack): the counterpart of Python's
+ * `asyncio.LifoQueue`. Everything else is {@link AsyncQueue}'s.
+ *
+ * **Fairness:** waiting calls are served FIFO, as in {@link AsyncQueue}; only the items are served last-in,
+ * first-out.
+ *
+ * @typeParam T - the items.
+ *
+ * @example
+ * ```ts
+ * const stack = new AsyncLifoQueue<number>();
+ * stack.putNowait(1);
+ * stack.putNowait(2);
+ * stack.getNowait(); // 2
+ * ```
+ */
+export class AsyncLifoQueue<T> extends AsyncQueue<T> {
+  protected static override readonly kind: string = 'AsyncLifoQueue';
+
+  private readonly items: T[] = [];
+
+  protected override get count(): number {
+    return this.items.length;
+  }
+
+  protected override store(item: T): void {
+    this.items.push(item);
+  }
+
+  protected override takeNext(): T {
+    return this.items.pop() as T;
+  }
+
+  protected override clearStore(): void {
+    this.items.length = 0;
+  }
+}
