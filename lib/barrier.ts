@@ -127,7 +127,9 @@ export class AsyncBarrier {
 
   /** Describes the state, such as `AsyncBarrier(phase)[waiting=2/3]` or `AsyncBarrier[broken]`. */
   toString(): string {
-    return this.isBroken ? `${this.label}[broken]` : `${this.label}[waiting=${this.queue.size}/${this.parties}]`;
+    return this.isBroken
+      ? `${this.label}[broken]`
+      : `${this.label}[waiting=${this.queue.size}/${this.parties}]`;
   }
 
   private breakRound(): void {

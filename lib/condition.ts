@@ -262,7 +262,8 @@ export class AsyncCondition {
   }
 
   /** Where a notified waiter queues to get its suspended hold back. */
-  private readonly restoreQueue = (waiter: Waiter<Guard>): WaitQueue<Guard> => this.held.queueForRestore(waiter.value);
+  private readonly restoreQueue = (waiter: Waiter<Guard>): WaitQueue<Guard> =>
+    this.held.queueForRestore(waiter.value);
 
   /** The body of `wait`, once options and the hold have been checked. */
   private async waitHeld(options: WaitOptions | undefined): Promise<void> {
@@ -286,6 +287,8 @@ export class AsyncCondition {
 
   private rejectUnlessHeld(method: string): Promise<never> | undefined {
     if (this.held.heldByCaller()) return undefined;
-    return Promise.reject(new LockError(`${this.label}.${method}: the lock (${this.lock.label}) is not held`));
+    return Promise.reject(
+      new LockError(`${this.label}.${method}: the lock (${this.lock.label}) is not held`),
+    );
   }
 }

@@ -89,7 +89,10 @@ export class DeadlockError extends Error {
 
   constructor(blocked: readonly BlockedTask[], schedule: string, options?: ErrorOptions) {
     const lines = blocked.map(({ task, waitingOn }) => `  ${task} waits on ${waitingOn}`);
-    super(`Deadlock: every task is blocked and no timer is pending\n${lines.join('\n')}\nschedule: ${schedule}`, options);
+    super(
+      `Deadlock: every task is blocked and no timer is pending\n${lines.join('\n')}\nschedule: ${schedule}`,
+      options,
+    );
     this.blocked = blocked;
     this.schedule = schedule;
   }

@@ -1,4 +1,11 @@
-export { TimeoutError, LockError, QueueEmptyError, QueueFullError, QueueShutDownError, BrokenBarrierError } from './errors.js';
+export {
+  TimeoutError,
+  LockError,
+  QueueEmptyError,
+  QueueFullError,
+  QueueShutDownError,
+  BrokenBarrierError,
+} from './errors.js';
 export type { Guard } from './core/guard.js';
 export type { WaitOptions, NameOptions } from './core/options.js';
 export { AsyncLock } from './lock.js';

@@ -55,10 +55,9 @@ class RLockHold implements Guard {
   }
 }
 
-/** The levels a condition `wait` set aside, `top` down to the outermost, `bottom`. */
+/** The levels a condition `wait` set aside: the whole stack, from `top` down through `parent`. */
 interface SuspendedLevels {
   readonly top: RLockHold;
-  readonly bottom: RLockHold;
   readonly levels: number;
 }
 
@@ -133,7 +132,8 @@ export class AsyncRLock {
   /** How many callers wait: outsiders plus re-entry requests. */
   get waiting(): number {
     let count = this.outsiders.size;
-    for (let level = this.innermost; level !== undefined; level = level.parent) count += level.reentry?.size ?? 0;
+    for (let level = this.innermost; level !== undefined; level = level.parent)
+      count += level.reentry?.size ?? 0;
     return count;
   }
 
@@ -263,13 +263,11 @@ export class AsyncRLock {
    */
   suspendHold(): unknown {
     const top = this.innermost as RLockHold;
-    let bottom = top;
-    for (let level = top; level !== undefined; level = level.parent as RLockHold) {
+    for (let level: RLockHold | undefined = top; level !== undefined; level = level.parent) {
       level.state = 'suspended';
       if (level.reentry !== undefined) level.reentry.moveTo(this.outsiders, level.reentry.size, true);
-      bottom = level;
     }
-    const suspended: SuspendedLevels = { top, bottom, levels: this.levels };
+    const suspended: SuspendedLevels = { top, levels: this.levels };
     this.innermost = undefined;
     this.levels = 0;
     this.handOff();
@@ -283,7 +281,8 @@ export class AsyncRLock {
 
   /** @internal */
   restoreHold(hold: unknown): Promise<Guard> {
-    if (this.innermost === undefined && this.outsiders.size === 0) return Promise.resolve(this.restore(hold as SuspendedLevels));
+    if (this.innermost === undefined && this.outsiders.size === 0)
+      return Promise.resolve(this.restore(hold as SuspendedLevels));
     return this.outsiders.park(undefined, 1, hold);
   }
 
@@ -301,7 +300,8 @@ export class AsyncRLock {
       if (this.mayEnter(scope)) return Promise.resolve(this.push(scope, ownScope));
       return this.reentryQueue(scope).park(options, 1, ownScope);
     }
-    if (this.innermost === undefined && this.outsiders.size === 0) return Promise.resolve(this.push(undefined, ownScope));
+    if (this.innermost === undefined && this.outsiders.size === 0)
+      return Promise.resolve(this.push(undefined, ownScope));
     return this.outsiders.park(options, 1, ownScope);
   }
 
@@ -311,7 +311,12 @@ export class AsyncRLock {
    */
   private requestScope(owner: Guard | undefined, method: string): RLockHold | undefined {
     if (owner !== undefined) {
-      if (!(owner instanceof RLockHold) || owner.state !== 'active' || owner.releasePending || !this.holds(owner)) {
+      if (
+        !(owner instanceof RLockHold) ||
+        owner.state !== 'active' ||
+        owner.releasePending ||
+        !this.holds(owner)
+      ) {
         throw new LockError(`${this.label}.${method}: options.owner is not a current hold of this lock`);
       }
       return owner;
@@ -393,7 +398,8 @@ export class AsyncRLock {
     const head = queue?.head;
     if (queue === undefined || head === undefined) return false;
     const value = head.value;
-    if (typeof value === 'object' && value !== null) queue.grant(head, this.restore(value as SuspendedLevels));
+    if (typeof value === 'object' && value !== null)
+      queue.grant(head, this.restore(value as SuspendedLevels));
     else queue.grant(head, this.push(scope, value === true));
     return true;
   }

@@ -1,5 +1,12 @@
 import type { Guard } from './core/guard.js';
-import { checkFunction, checkInteger, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import {
+  checkFunction,
+  checkInteger,
+  labelFor,
+  rejectEarly,
+  type NameOptions,
+  type WaitOptions,
+} from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
 /** Wait options of a semaphore, plus how many permits to take. */
@@ -58,7 +65,10 @@ export class AsyncSemaphore {
    * @throws TypeError | RangeError - when `value` is not an integer `>= 0` or `options.name` is not a string.
    */
   constructor(value = 1, options?: NameOptions) {
-    this.label = labelFor(new.target === AsyncBoundedSemaphore ? 'AsyncBoundedSemaphore' : 'AsyncSemaphore', options);
+    this.label = labelFor(
+      new.target === AsyncBoundedSemaphore ? 'AsyncBoundedSemaphore' : 'AsyncSemaphore',
+      options,
+    );
     checkInteger(value, `${this.label}: value`, 0);
     this.name = options?.name;
     this.available = value;
@@ -101,7 +111,12 @@ export class AsyncSemaphore {
    */
   acquire(options?: SemaphoreAcquireOptions): Promise<Guard> {
     let permits = 1;
-    if (options !== undefined && options !== null && typeof options === 'object' && options.permits !== undefined) {
+    if (
+      options !== undefined &&
+      options !== null &&
+      typeof options === 'object' &&
+      options.permits !== undefined
+    ) {
       permits = options.permits;
       try {
         this.checkRequest(permits, `${this.label}.acquire: options.permits`);
@@ -199,7 +214,11 @@ export class AsyncSemaphore {
 
   /** Grants waiters from the head while the free permits satisfy them; restores the class invariant. */
   private grantWaiters(): void {
-    for (let head = this.queue.head; head !== undefined && head.weight <= this.available; head = this.queue.head) {
+    for (
+      let head = this.queue.head;
+      head !== undefined && head.weight <= this.available;
+      head = this.queue.head
+    ) {
       this.available -= head.weight;
       this.queue.grant(head, new SemaphoreGuard(this, head.weight));
     }

@@ -4,7 +4,12 @@ import { AsyncBarrier, BrokenBarrierError, TimeoutError } from '../lib/index.js'
 import { flush } from './suites/helpers.js';
 
 /** Starts a party that waits on `barrier` and logs its outcome. */
-function party(barrier: AsyncBarrier, log: string[], name: string, options?: Parameters<AsyncBarrier['wait']>[0]) {
+function party(
+  barrier: AsyncBarrier,
+  log: string[],
+  name: string,
+  options?: Parameters<AsyncBarrier['wait']>[0],
+) {
   return barrier.wait(options).then(
     (index) => log.push(`${name}:${index}`),
     (error: unknown) => log.push(`${name}:${(error as Error).name}`),
@@ -100,10 +105,14 @@ describe('AsyncBarrier', () => {
   it('a timeout of 0 gives up at once and breaks the round; an already-aborted signal does not arrive', async () => {
     const barrier = new AsyncBarrier(2);
     const reason = new Error('stop');
-    expect(await barrier.wait({ signal: AbortSignal.abort(reason) }).catch((error: unknown) => error)).to.equal(reason);
+    expect(
+      await barrier.wait({ signal: AbortSignal.abort(reason) }).catch((error: unknown) => error),
+    ).to.equal(reason);
     expect(barrier.broken).to.equal(false);
     expect(barrier.waiting).to.equal(0);
-    expect(await barrier.wait({ timeout: 0 }).catch((error: unknown) => error)).to.be.instanceOf(TimeoutError);
+    expect(await barrier.wait({ timeout: 0 }).catch((error: unknown) => error)).to.be.instanceOf(
+      TimeoutError,
+    );
     expect(barrier.broken).to.equal(true);
   });
 
@@ -130,7 +139,10 @@ describe('AsyncBarrier', () => {
     expect(() => new AsyncBarrier(NaN)).to.throw(RangeError, /parties/);
     expect(() => new AsyncBarrier('2' as unknown as number)).to.throw(TypeError, /parties/);
     const outcome = await new AsyncBarrier(2).wait({ timeout: -1 }).catch((error: unknown) => error);
-    expect(outcome).to.be.instanceOf(RangeError).with.property('message').that.matches(/timeout/);
+    expect(outcome)
+      .to.be.instanceOf(RangeError)
+      .with.property('message')
+      .that.matches(/timeout/);
   });
 
   it('describes its state', async () => {

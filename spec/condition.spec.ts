@@ -16,7 +16,12 @@ describeLockLike('AsyncCondition on an AsyncRLock', () => {
 });
 
 /** Starts a task that waits on `cond` while holding its lock and logs what happens. */
-function waiter(cond: AsyncCondition, log: string[], name: string, options?: Parameters<AsyncCondition['wait']>[0]) {
+function waiter(
+  cond: AsyncCondition,
+  log: string[],
+  name: string,
+  options?: Parameters<AsyncCondition['wait']>[0],
+) {
   return cond.run(async () => {
     log.push(`${name}:waiting`);
     try {
@@ -71,7 +76,11 @@ describe('AsyncCondition', () => {
       await flush();
       await cond.run(() => cond.notifyAll());
       await Promise.all(tasks);
-      expect(log.slice(3)).to.deep.equal(['a:woken(locked=true)', 'b:woken(locked=true)', 'c:woken(locked=true)']);
+      expect(log.slice(3)).to.deep.equal([
+        'a:woken(locked=true)',
+        'b:woken(locked=true)',
+        'c:woken(locked=true)',
+      ]);
       expect(cond.waiting).to.equal(0);
     });
 
@@ -142,7 +151,10 @@ describe('AsyncCondition', () => {
       await cond.wait().catch((caught: unknown) => (error = caught));
       expect(error).to.be.instanceOf(LockError);
       await cond.waitFor(() => true).catch((caught: unknown) => (error = caught));
-      expect(error).to.be.instanceOf(LockError).with.property('message').that.matches(/waitFor/);
+      expect(error)
+        .to.be.instanceOf(LockError)
+        .with.property('message')
+        .that.matches(/waitFor/);
     });
 
     it('rejects an already-aborted signal at once, without releasing the lock', async () => {
@@ -315,8 +327,13 @@ describe('AsyncCondition', () => {
       await flush();
       controller.abort(reason);
       expect(await consumer.catch((error: unknown) => error)).to.equal(reason);
-      const bad = await cond.run(() => cond.waitFor(42 as unknown as () => boolean)).catch((error: unknown) => error);
-      expect(bad).to.be.instanceOf(TypeError).with.property('message').that.matches(/predicate/);
+      const bad = await cond
+        .run(() => cond.waitFor(42 as unknown as () => boolean))
+        .catch((error: unknown) => error);
+      expect(bad)
+        .to.be.instanceOf(TypeError)
+        .with.property('message')
+        .that.matches(/predicate/);
     });
   });
 
@@ -343,7 +360,10 @@ describe('AsyncCondition', () => {
     it('creates its own lock when none is given and rejects what is not a lock', () => {
       expect(new AsyncCondition().lock).to.be.instanceOf(AsyncLock);
       expect(() => new AsyncCondition({} as AsyncLock)).to.throw(TypeError, /lock must be an AsyncLock/);
-      expect(() => new AsyncCondition(undefined, { name: 7 as unknown as string })).to.throw(TypeError, /name/);
+      expect(() => new AsyncCondition(undefined, { name: 7 as unknown as string })).to.throw(
+        TypeError,
+        /name/,
+      );
     });
 
     it('describes its state', async () => {

@@ -45,7 +45,13 @@ describe('AsyncRLock in an async context', () => {
       await Promise.all([child('c1'), child('c2')]);
       log.push(`parent:depth=${rlock.depth}`);
     });
-    expect(log).to.deep.equal(['c1:enter(depth=2)', 'c1:exit', 'c2:enter(depth=2)', 'c2:exit', 'parent:depth=1']);
+    expect(log).to.deep.equal([
+      'c1:enter(depth=2)',
+      'c1:exit',
+      'c2:enter(depth=2)',
+      'c2:exit',
+      'parent:depth=1',
+    ]);
   });
 
   it('does not let ownership leak to the caller or to siblings', async () => {
@@ -63,7 +69,12 @@ describe('AsyncRLock in an async context', () => {
     log.push(`caller:owned=${rlock.owned}`);
     await sibling;
     // The release hands the lock straight to the waiting sibling, which runs before the caller resumes.
-    expect(log).to.deep.equal(['sibling:owned=false', 'parent:done', 'sibling:acquired', 'caller:owned=false']);
+    expect(log).to.deep.equal([
+      'sibling:owned=false',
+      'parent:done',
+      'sibling:acquired',
+      'caller:owned=false',
+    ]);
   });
 
   it('treats a bare acquire inside a scope as a nested level released from that scope', async () => {
@@ -92,7 +103,10 @@ describe('AsyncRLock in an async context', () => {
         }
       })();
     });
-    expect(caught).to.be.instanceOf(LockError).with.property('message').that.matches(/does not own/);
+    expect(caught)
+      .to.be.instanceOf(LockError)
+      .with.property('message')
+      .that.matches(/does not own/);
   });
 
   it('lets a bare acquire outside any scope hold for its guard only', async () => {

@@ -68,7 +68,10 @@ describe('AsyncRLock', () => {
     });
 
     it('throws LockError from release() when nothing is held', () => {
-      expect(() => new AsyncRLock({ name: 'r' }).release()).to.throw(LockError, /AsyncRLock\(r\) is not locked/);
+      expect(() => new AsyncRLock({ name: 'r' }).release()).to.throw(
+        LockError,
+        /AsyncRLock\(r\) is not locked/,
+      );
     });
   });
 });

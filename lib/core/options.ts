@@ -109,6 +109,7 @@ export function labelFor(kind: string, options: NameOptions | undefined): string
   }
   const name: unknown = options.name;
   if (name === undefined) return kind;
-  if (typeof name !== 'string') throw new TypeError(`${kind}: options.name must be a string, got ${describe(name)}`);
+  if (typeof name !== 'string')
+    throw new TypeError(`${kind}: options.name must be a string, got ${describe(name)}`);
   return `${kind}(${name})`;
 }

@@ -58,7 +58,6 @@ export function installHook(hook: SchedulerHook | undefined): SchedulerHook | un
   return previous;
 }
 
-
 /** `setTimeout`'s largest delay; longer waits are chained. */
 const maxTimerDelay = 2 ** 31 - 1;
 

@@ -206,7 +206,11 @@ export class WaitQueue<T = void> {
    *
    * @returns how many were moved.
    */
-  moveTo(target: WaitQueue<T> | ((waiter: Waiter<T>) => WaitQueue<T>), count: number, stayCancellable = false): number {
+  moveTo(
+    target: WaitQueue<T> | ((waiter: Waiter<T>) => WaitQueue<T>),
+    count: number,
+    stayCancellable = false,
+  ): number {
     let moved = 0;
     while (moved < count && this.first !== undefined) {
       const waiter = this.first;
