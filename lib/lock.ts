@@ -1,10 +1,14 @@
 import { LockError } from './errors.js';
-import type { Guard } from './core/guard.js';
+import { markNotThenable, type Guard } from './core/guard.js';
 import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
 /** One hold of an {@link AsyncLock}. Stale once released: it can never release a later holder. */
 class LockGuard implements Guard {
+  static {
+    markNotThenable(this);
+  }
+
   released = false;
 
   constructor(private readonly lock: AsyncLock) {}

@@ -1,6 +1,6 @@
 import { LockError } from './errors.js';
 import { createContextVariable } from './core/context.js';
-import type { Guard } from './core/guard.js';
+import { markNotThenable, type Guard } from './core/guard.js';
 import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
@@ -20,6 +20,10 @@ type HoldState = 'active' | 'suspended' | 'released';
  * One level of an {@link AsyncRLock}'s hold: the stack of levels is a linked list through `parent`, innermost on top.
  */
 class RLockHold implements Guard {
+  static {
+    markNotThenable(this);
+  }
+
   state: HoldState = 'active';
   /** Released by its owner while levels above it were still held; it ends when they do. */
   releasePending = false;

