@@ -1,6 +1,6 @@
 import { LockError } from './errors.js';
-import { markNotThenable, type Guard } from './core/guard.js';
-import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import { markNotThenable, runHolding, type Guard } from './core/guard.js';
+import { labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
 /** One hold of an {@link AsyncLock}. Stale once released: it can never release a later holder. */
@@ -152,14 +152,8 @@ export class AsyncLock {
    * const total = await lock.run(async () => (balance += 10));
    * ```
    */
-  async run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
-    checkFunction(fn, `${this.label}.run: fn`);
-    const guard = await this.acquire(options);
-    try {
-      return await fn(guard);
-    } finally {
-      guard.release();
-    }
+  run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
+    return runHolding(this, fn, options);
   }
 
   /** Describes the lock's state, such as `AsyncLock(db)[locked, waiting=2]`. */

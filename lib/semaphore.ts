@@ -1,12 +1,5 @@
-import { markNotThenable, type Guard } from './core/guard.js';
-import {
-  checkFunction,
-  checkInteger,
-  labelFor,
-  rejectEarly,
-  type NameOptions,
-  type WaitOptions,
-} from './core/options.js';
+import { markNotThenable, runHolding, type Guard } from './core/guard.js';
+import { checkInteger, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
 /** Wait options of a semaphore, plus how many permits to take. */
@@ -193,14 +186,8 @@ export class AsyncSemaphore {
    * const body = await semaphore.run(() => fetchPage(url));
    * ```
    */
-  async run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: SemaphoreAcquireOptions): Promise<T> {
-    checkFunction(fn, `${this.label}.run: fn`);
-    const guard = await this.acquire(options);
-    try {
-      return await fn(guard);
-    } finally {
-      guard.release();
-    }
+  run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: SemaphoreAcquireOptions): Promise<T> {
+    return runHolding(this, fn, options);
   }
 
   /** Describes the state, such as `AsyncSemaphore(pool)[value=0, waiting=3]`. */

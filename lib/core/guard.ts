@@ -4,6 +4,8 @@
  * @module
  */
 
+import { checkFunction } from './options.js';
+
 /**
  * Proof of one acquisition (a lock hold, or a number of semaphore permits). Release it exactly where the
  * acquisition ends, with `try`/`finally` or `using`:
@@ -37,4 +39,30 @@ export interface Guard extends Disposable {
  */
 export function markNotThenable(guardClass: { prototype: object }): void {
   Object.defineProperty(guardClass.prototype, 'then', { value: undefined });
+}
+
+/** What {@link runHolding} needs of a primitive. */
+export interface Acquirable<Options> {
+  readonly label: string;
+  acquire(options?: Options): Promise<Guard>;
+}
+
+/**
+ * The body of every `run`: acquires from `primitive`, calls `fn` with the guard, and releases it when `fn` settles,
+ * whether it returns or throws.
+ *
+ * @throws TypeError - (rejection) when `fn` is not a function, before anything is acquired.
+ */
+export async function runHolding<T, Options>(
+  primitive: Acquirable<Options>,
+  fn: (guard: Guard) => T | PromiseLike<T>,
+  options: Options | undefined,
+): Promise<T> {
+  checkFunction(fn, `${primitive.label}.run: fn`);
+  const guard = await primitive.acquire(options);
+  try {
+    return await fn(guard);
+  } finally {
+    guard.release();
+  }
 }
