@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { AsyncLock, LockError, TimeoutError, type Guard } from '../lib/index.js';
 import { describeLockLike } from './suites/lock-like.js';
 import { flush, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
@@ -74,6 +75,34 @@ describe('AsyncLock', () => {
       const lock = new AsyncLock({ name: 'db' });
       const reason = await rejectionOf(lock.acquire({ timeout: -1 }));
       expect((reason as Error).message).to.contain('AsyncLock(db).acquire');
+    });
+  });
+
+  describe("under sinon's default fake timers (queueMicrotask, nextTick and setImmediate faked too)", () => {
+    it('hands off, times out in fake time and leaves no timer behind', async () => {
+      const clock = sinon.useFakeTimers();
+      try {
+        const lock = new AsyncLock();
+        const log: string[] = [];
+        const holder = await lock.acquire();
+        const queued = lock.acquire().then((guard) => {
+          log.push('queued:acquired');
+          return guard;
+        });
+        const timed = lock.acquire({ timeout: 50 }).catch((error: Error) => log.push(`timed:${error.name}`));
+        await clock.tickAsync(49);
+        expect(log).to.deep.equal([]);
+        await clock.tickAsync(1);
+        expect(log).to.deep.equal(['timed:TimeoutError']);
+        holder.release();
+        (await queued).release();
+        await timed;
+        expect(log).to.deep.equal(['timed:TimeoutError', 'queued:acquired']);
+        expect(clock.countTimers()).to.equal(0);
+        expect(lock.locked).to.equal(false);
+      } finally {
+        clock.restore();
+      }
     });
   });
 
