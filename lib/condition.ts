@@ -267,6 +267,10 @@ export class AsyncCondition {
 
   /** The body of `wait`, once options and the hold have been checked. */
   private async waitHeld(options: WaitOptions | undefined): Promise<void> {
+    // Checked again here, not only on entry: in a `waitFor` loop the signal may have fired (or the deadline passed)
+    // while this caller queued to re-acquire the lock. It holds the lock now, so it can reject as it is.
+    const signal = options?.signal;
+    if (signal !== undefined && signal.aborted) throw signal.reason;
     if (options?.timeout === 0) throw new TimeoutError(`${this.label} timed out after 0 ms`);
     const hold = this.held.suspendHold();
     const notified = this.queue.park(options, 1, hold);

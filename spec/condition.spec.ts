@@ -319,6 +319,39 @@ describe('AsyncCondition', () => {
       expect(cond.locked).to.equal(false);
     });
 
+    it('rejects when its signal fires while it queues to re-acquire the lock after a notification', async () => {
+      const cond = new AsyncCondition();
+      const controller = new AbortController();
+      const reason = new Error('stop');
+      const consumer = cond
+        .run(() => cond.waitFor(() => false, { signal: controller.signal }))
+        .catch((error: unknown) => error);
+      await flush();
+      const guard = await cond.acquire();
+      cond.notify(); // the consumer now queues for the lock: no longer cancellable in this wait
+      controller.abort(reason); // but the whole call is
+      guard.release();
+      expect(await consumer).to.equal(reason);
+      expect(cond.waiting).to.equal(0);
+      expect(cond.locked).to.equal(false);
+    });
+
+    it('times out when its deadline passes while it queues to re-acquire the lock', async () => {
+      const time = useFakeTime();
+      const cond = new AsyncCondition();
+      const consumer = cond
+        .run(() => cond.waitFor(() => false, { timeout: 20 }))
+        .catch((error: unknown) => error);
+      await flush();
+      const guard = await cond.acquire();
+      cond.notify();
+      await time.tickAsync(20);
+      guard.release();
+      expect(await consumer).to.be.instanceOf(TimeoutError);
+      expect(cond.locked).to.equal(false);
+      expect(time.countTimers()).to.equal(0);
+    });
+
     it('propagates an abort of the caller signal and rejects a predicate that is not a function', async () => {
       const cond = new AsyncCondition();
       const controller = new AbortController();

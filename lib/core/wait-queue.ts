@@ -128,13 +128,16 @@ export class WaitQueue<T = void> {
 
   /**
    * Parks the caller at the tail and returns the promise it waits on. The caller has already checked `options`
-   * and the signal ({@link rejectEarly}). A `timeout` of 0 rejects with `TimeoutError` without queueing.
+   * ({@link rejectEarly}). An aborted signal rejects with its reason, and a `timeout` of 0 with `TimeoutError`,
+   * without queueing: a call made of several waits (a condition's `waitFor`) may reach here after its signal fired.
    *
    * @param weight - what the waiter asks for (semaphore permits).
    * @param value - what the primitive keeps with the waiter ({@link Waiter.value}).
    */
   park(options: WaitOptions | undefined, weight = 1, value?: unknown): Promise<T> {
     const timeout = options?.timeout;
+    const signal = options?.signal;
+    if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason);
     if (timeout === 0) return Promise.reject(new TimeoutError(`${this.owner.label} timed out after 0 ms`));
     const waiter = new Waiter<T>(this, weight, value);
     const promise = new Promise<T>((resolve, reject) => {
@@ -142,7 +145,6 @@ export class WaitQueue<T = void> {
       waiter.reject = reject;
     });
     this.append(waiter);
-    const signal = options?.signal;
     if (signal !== undefined) {
       waiter.signal = signal;
       signal.addEventListener('abort', waiter);
