@@ -10,12 +10,15 @@ class LockGuard implements Guard {
   }
 
   released = false;
+  /** Set aside by a condition `wait`; a release meanwhile ends the hold as soon as the wait gets it back. */
+  suspended = false;
 
   constructor(private readonly lock: AsyncLock) {}
 
   release(): void {
     if (this.released) return;
-    this.lock.releaseHold(this);
+    if (this.suspended) this.released = true;
+    else this.lock.releaseHold(this);
   }
 
   [Symbol.dispose](): void {
@@ -165,16 +168,23 @@ export class AsyncLock {
   releaseHold(hold: LockGuard): void {
     if (this.holder !== hold) return;
     hold.released = true;
+    this.handOff();
+  }
+
+  /** Gives the lock to the head waiter, or frees it. */
+  private handOff(): void {
     const next = this.waitQueue.head;
     if (next === undefined) {
       this.holder = undefined;
       return;
     }
-    // A condition waiter carries the hold it suspended; it gets that same guard back.
+    // A condition waiter carries the hold it set aside; it gets that same guard back.
     const granted = (next.value as LockGuard | undefined) ?? new LockGuard(this);
-    granted.released = false;
+    granted.suspended = false;
     this.holder = granted;
     this.waitQueue.grant(next, granted);
+    // Released while set aside (a wait nobody awaited): the wait has had its turn, and the hold ends now.
+    if (granted.released) this.handOff();
   }
 
   /** @internal */
@@ -190,7 +200,8 @@ export class AsyncLock {
   /** @internal */
   suspendHold(): unknown {
     const hold = this.holder as LockGuard;
-    this.releaseHold(hold);
+    hold.suspended = true;
+    this.handOff();
     return hold;
   }
 
@@ -198,8 +209,9 @@ export class AsyncLock {
   restoreHold(hold: unknown): Promise<Guard> {
     if (this.holder !== undefined) return this.waitQueue.park(undefined, 1, hold);
     const guard = hold as LockGuard;
-    guard.released = false;
-    this.holder = guard;
+    guard.suspended = false;
+    // The lock is free, so nobody waits: a hold released while set aside ends at once.
+    if (!guard.released) this.holder = guard;
     return Promise.resolve(guard);
   }
 }

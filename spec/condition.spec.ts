@@ -254,6 +254,21 @@ describe('AsyncCondition', () => {
       expect(time.countTimers()).to.equal(0);
     });
 
+    it('ends a hold released while its wait has it set aside, once the wait gets it back', async () => {
+      const cond = new AsyncCondition();
+      let waiting!: Promise<void>;
+      await cond.run(async (guard) => {
+        waiting = cond.wait(); // not awaited: run's finally releases the guard while the wait holds it aside
+        await flush(2);
+        expect(guard.released).to.equal(false);
+      });
+      expect(cond.locked).to.equal(false);
+      await cond.run(() => cond.notify());
+      await waiting;
+      expect(cond.locked, 'the released hold ended when restored').to.equal(false);
+      expect(cond.tryAcquire()).to.not.equal(undefined);
+    });
+
     it('leaves no listener on a long-lived signal', async () => {
       const cond = new AsyncCondition();
       const controller = new AbortController();

@@ -224,6 +224,12 @@ export class WaitQueue<T = void> {
     return moved;
   }
 
+  /** Moves `waiter` from this queue to the tail of `target`, still cancellable, in O(1). */
+  transfer(waiter: Waiter<T>, target: WaitQueue<T>): void {
+    this.unlink(waiter);
+    target.append(waiter);
+  }
+
   /** The waiters, head first. */
   *[Symbol.iterator](): IterableIterator<Waiter<T>> {
     for (let waiter = this.first; waiter !== undefined; waiter = waiter.next) yield waiter;
