@@ -25,7 +25,10 @@ class RLockHold implements Guard {
   }
 
   state: HoldState = 'active';
-  /** Released by its owner while levels above it were still held; it ends when they do. */
+  /**
+   * Released by its owner while levels above it were still held (it ends when they do), or while a condition wait
+   * had it set aside (it ends when restored).
+   */
   releasePending = false;
   /** The level below this one, or `undefined` for the outermost. */
   parent: RLockHold | undefined;
@@ -51,7 +54,10 @@ class RLockHold implements Guard {
   }
 
   release(): void {
-    if (this.state === 'active' && !this.releasePending) this.lock.releaseHold(this);
+    if (this.releasePending) return;
+    if (this.state === 'active') this.lock.releaseHold(this);
+    // Set aside by a condition wait nobody awaited: the level ends as soon as the wait gets it back.
+    else if (this.state === 'suspended') this.releasePending = true;
   }
 
   [Symbol.dispose](): void {
@@ -63,6 +69,38 @@ class RLockHold implements Guard {
 interface SuspendedLevels {
   readonly top: RLockHold;
   readonly levels: number;
+}
+
+/** What a parked `acquire` or `run` asks for. */
+class Request {
+  constructor(
+    /** A `run`, whose level is a scope of its own, or a bare `acquire`. */
+    readonly ownScope: boolean,
+    /** The level it claims to re-enter, if any; it may be set aside by a condition wait while the request waits. */
+    readonly claim: RLockHold | undefined,
+  ) {}
+}
+
+/**
+ * Whether `level` belongs to `scope`: it is that level, or was acquired (bare, or with an explicit owner) under it,
+ * directly or through other such levels. A `run` level is a scope of its own and belongs to no other.
+ */
+function belongsTo(level: RLockHold, scope: RLockHold): boolean {
+  for (let current: RLockHold | undefined = level; current !== undefined; current = current.scope) {
+    if (current === scope) return true;
+    if (current.scope === current) return false;
+  }
+  return false;
+}
+
+/** The `run` level that `level` belongs to, or `undefined` when it was taken outside any `run`. */
+function runScopeOf(level: RLockHold): RLockHold | undefined {
+  let current = level;
+  while (current.scope !== current) {
+    if (current.scope === undefined) return undefined;
+    current = current.scope;
+  }
+  return current;
 }
 
 /**
@@ -143,7 +181,9 @@ export class AsyncRLock {
 
   /**
    * Acquires the lock: re-enters at once when the calling context (or `options.owner`) holds it, otherwise waits.
-   * Inside a `run` scope this re-enters like a nested `run`; outside any scope it acquires for the guard it returns.
+   * Inside a `run` scope this re-enters like a nested `run`, but opens no scope of its own: the scope's other code,
+   * concurrent children included, shares the level (give concurrent children `run`, which keeps them apart).
+   * Outside any scope it acquires for the guard it returns, as `AsyncLock` does.
    *
    * @param options - `owner` to re-enter explicitly, plus `signal` and `timeout`; see {@link WaitOptions}.
    * @returns the guard of this level; release it (or call `release()` from the same scope).
@@ -184,8 +224,9 @@ export class AsyncRLock {
    * ```
    */
   tryAcquire(options?: { owner?: Guard | undefined }): Guard | undefined {
-    const scope = this.requestScope(options?.owner, 'tryAcquire');
-    if (scope !== undefined && this.mayEnter(scope)) return this.push(scope, false);
+    const claim = this.requestClaim(options?.owner, 'tryAcquire');
+    if (claim !== undefined && claim.state === 'active' && this.mayEnter(claim))
+      return this.push(claim, false);
     if (this.innermost !== undefined || this.outsiders.size > 0) return undefined;
     return this.push(undefined, false);
   }
@@ -285,35 +326,38 @@ export class AsyncRLock {
 
   /** @internal */
   restoreHold(hold: unknown): Promise<Guard> {
-    if (this.innermost === undefined && this.outsiders.size === 0)
-      return Promise.resolve(this.restore(hold as SuspendedLevels));
-    return this.outsiders.park(undefined, 1, hold);
+    if (this.innermost !== undefined || this.outsiders.size > 0)
+      return this.outsiders.park(undefined, 1, hold);
+    const top = this.restore(hold as SuspendedLevels);
+    this.endIfReleased(top);
+    return Promise.resolve(top);
   }
 
   /** The shared body of `acquire` and `run`. */
   private enter(options: RLockAcquireOptions | undefined, ownScope: boolean): Promise<Guard> {
     const early = rejectEarly(options, `${this.label}.${ownScope ? 'run' : 'acquire'}`);
     if (early !== undefined) return early;
-    let scope: RLockHold | undefined;
+    let claim: RLockHold | undefined;
     try {
-      scope = this.requestScope(options?.owner, ownScope ? 'run' : 'acquire');
+      claim = this.requestClaim(options?.owner, ownScope ? 'run' : 'acquire');
     } catch (error) {
       return Promise.reject(error);
     }
-    if (scope !== undefined) {
-      if (this.mayEnter(scope)) return Promise.resolve(this.push(scope, ownScope));
-      return this.reentryQueue(scope).park(options, 1, ownScope);
+    if (claim !== undefined && claim.state === 'active') {
+      if (this.mayEnter(claim)) return Promise.resolve(this.push(claim, ownScope));
+      return this.reentryQueue(claim).park(options, 1, new Request(ownScope, claim));
     }
+    // No claim, or one a condition wait has set aside: wait as an outsider until that wait restores it.
     if (this.innermost === undefined && this.outsiders.size === 0)
       return Promise.resolve(this.push(undefined, ownScope));
-    return this.outsiders.park(options, 1, ownScope);
+    return this.outsiders.park(options, 1, new Request(ownScope, claim));
   }
 
   /**
-   * The scope a request comes from: the explicit owner (which must be a current level), else the calling context's
-   * level while it is active. `undefined` means an outsider.
+   * The level a request claims to re-enter: the explicit owner (which must be a current level), else the calling
+   * context's level while it lasts (active, or set aside by a condition wait). `undefined` means an outsider.
    */
-  private requestScope(owner: Guard | undefined, method: string): RLockHold | undefined {
+  private requestClaim(owner: Guard | undefined, method: string): RLockHold | undefined {
     if (owner !== undefined) {
       if (
         !(owner instanceof RLockHold) ||
@@ -325,7 +369,8 @@ export class AsyncRLock {
       }
       return owner;
     }
-    return this.callerScope();
+    const level = this.context?.get();
+    return level !== undefined && level.state !== 'released' && !level.releasePending ? level : undefined;
   }
 
   /**
@@ -333,7 +378,7 @@ export class AsyncRLock {
    * scope. Without async context support no caller can be told apart, and any caller owns it, as with `AsyncLock`.
    */
   private callerOwns(level: RLockHold): boolean {
-    return this.context === undefined || level.scope === this.callerScope();
+    return this.context === undefined || runScopeOf(level) === this.callerScope();
   }
 
   /** The calling context's level, if it is still active; `undefined` for outsiders. */
@@ -342,10 +387,9 @@ export class AsyncRLock {
     return level !== undefined && level.state === 'active' && !level.releasePending ? level : undefined;
   }
 
-  /** Whether a request from `scope` may enter now: the innermost level is that scope's. */
+  /** Whether a request claiming `scope` may enter now: the innermost level belongs to that scope. */
   private mayEnter(scope: RLockHold): boolean {
-    const top = this.innermost;
-    return top !== undefined && (top === scope || top.scope === scope);
+    return this.innermost !== undefined && belongsTo(this.innermost, scope);
   }
 
   private holds(level: RLockHold): boolean {
@@ -382,39 +426,63 @@ export class AsyncRLock {
     this.innermost = level;
   }
 
-  /** Grants the next request the current state allows: a re-entry at the innermost level, or an outsider. */
+  /**
+   * Grants the next request the current state allows: a re-entry into the innermost level or a scope it belongs
+   * to, or, when the lock is free, the head outsider.
+   */
   private handOff(): void {
     const top = this.innermost;
     if (top === undefined) {
       this.grantHead(this.outsiders, undefined);
       return;
     }
-    if (!this.grantHead(top.reentry, top) && top.scope !== undefined && top.scope !== top) {
-      this.grantHead(top.scope.reentry, top.scope);
+    for (let scope: RLockHold | undefined = top; scope !== undefined; scope = scope.scope) {
+      if (this.grantHead(scope.reentry, scope) || scope.scope === scope) return;
     }
   }
 
   /**
-   * Grants the head of `queue`, if any, asking on behalf of `scope`: a new level (the waiter's value says whether it
-   * is a `run`), or the levels a condition waiter suspended.
+   * Grants the head of `queue`, if any, on behalf of `scope`: a new level, or the levels a condition waiter set
+   * aside.
    */
   private grantHead(queue: WaitQueue<Guard> | undefined, scope: RLockHold | undefined): boolean {
     const head = queue?.head;
     if (queue === undefined || head === undefined) return false;
     const value = head.value;
-    if (typeof value === 'object' && value !== null)
-      queue.grant(head, this.restore(value as SuspendedLevels));
-    else queue.grant(head, this.push(scope, value === true));
+    if (value instanceof Request) {
+      queue.grant(head, this.push(scope, value.ownScope));
+      return true;
+    }
+    const top = this.restore(value as SuspendedLevels);
+    queue.grant(head, top);
+    this.endIfReleased(top);
     return true;
   }
 
-  /** Puts suspended levels back (the lock is free) and returns the innermost, the caller's. */
+  /**
+   * Puts set-aside levels back (the lock is free) and returns the innermost, the caller's. Requests that claim one
+   * of them and queued as outsiders meanwhile get their claim back: they move to that level's re-entry queue.
+   */
   private restore(suspended: SuspendedLevels): RLockHold {
     for (let level: RLockHold | undefined = suspended.top; level !== undefined; level = level.parent) {
       level.state = 'active';
     }
     this.innermost = suspended.top;
     this.levels += suspended.levels;
+    for (let waiter = this.outsiders.head; waiter !== undefined;) {
+      const next = waiter.next;
+      const claim = waiter.value instanceof Request ? waiter.value.claim : undefined;
+      if (claim !== undefined && claim.state === 'active')
+        this.outsiders.transfer(waiter, this.reentryQueue(claim));
+      waiter = next;
+    }
     return suspended.top;
+  }
+
+  /** Ends a just-restored innermost level that was released while set aside, and hands the lock on. */
+  private endIfReleased(top: RLockHold): void {
+    if (!top.releasePending) return;
+    this.pop();
+    this.handOff();
   }
 }

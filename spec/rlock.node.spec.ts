@@ -179,6 +179,21 @@ describe('AsyncRLock in an async context', () => {
     expect(rlock.locked).to.equal(false);
   });
 
+  describe('with explicit owners', () => {
+    it('lets the task holding levels taken with { owner } release them and use a condition', async () => {
+      const rlock = new AsyncRLock();
+      const cond = new AsyncCondition(rlock);
+      const outer = await rlock.acquire();
+      const inner = await rlock.acquire({ owner: outer });
+      expect(() => cond.notify()).to.not.throw();
+      rlock.release();
+      expect(inner.released).to.equal(true);
+      expect(rlock.depth).to.equal(1);
+      outer.release();
+      expect(rlock.locked).to.equal(false);
+    });
+  });
+
   describe('as the lock of an AsyncCondition', () => {
     it('releases every level while waiting and restores the same depth', async () => {
       const rlock = new AsyncRLock();
@@ -223,6 +238,70 @@ describe('AsyncRLock in an async context', () => {
         ]);
       });
       expect(log).to.deep.equal(['produced 7', 'consumed 7 at depth 2']);
+    });
+
+    it('serves a child that asks while its scope is set aside, after the wait restores it', async () => {
+      const rlock = new AsyncRLock();
+      const cond = new AsyncCondition(rlock);
+      const log: string[] = [];
+      let outsiderHolds!: () => void;
+      const outsiderGate = new Promise<void>((resolve) => (outsiderHolds = resolve));
+      let release!: () => void;
+      const outsiderReleases = new Promise<void>((resolve) => (release = resolve));
+      const parent = rlock.run(async () => {
+        const waiter = rlock.run(async () => {
+          await cond.wait();
+          log.push('waiter:woken');
+        });
+        await outsiderGate; // an outsider has taken the lock and notified the waiter
+        const late = rlock.run(() => log.push('late child')); // asks while the parent's level is set aside
+        release();
+        await Promise.all([waiter, late]);
+        log.push(`parent:depth=${rlock.depth}`);
+      });
+      await flush();
+      const outsider = runOutside(() =>
+        rlock.run(async () => {
+          cond.notify();
+          outsiderHolds();
+          await outsiderReleases;
+        }),
+      );
+      await Promise.all([parent, outsider]);
+      expect(log).to.deep.equal(['waiter:woken', 'late child', 'parent:depth=1']);
+      expect(rlock.locked).to.equal(false);
+    });
+
+    it('ends the levels of a scope that returned while its child waited on a condition', async () => {
+      const rlock = new AsyncRLock();
+      const cond = new AsyncCondition(rlock);
+      let child!: Promise<void>;
+      await rlock.run(async () => {
+        child = rlock.run(() => cond.wait()); // not awaited: the parent's run ends while its level is set aside
+        await flush(2);
+      });
+      expect(rlock.locked).to.equal(false);
+      await runOutside(() => rlock.run(() => cond.notify()));
+      await child;
+      expect(rlock.locked, 'no level outlives its run').to.equal(false);
+      expect(rlock.depth).to.equal(0);
+    });
+
+    it('ends a level released while set aside as soon as the wait restores it', async () => {
+      const rlock = new AsyncRLock();
+      const cond = new AsyncCondition(rlock);
+      const depths: number[] = [];
+      await rlock.run(async () => {
+        const bare = await rlock.acquire();
+        const waiting = cond.wait();
+        bare.release(); // the wait has it set aside
+        expect(bare.released).to.equal(true);
+        await runOutside(() => rlock.run(() => cond.notify()));
+        await waiting;
+        depths.push(rlock.depth);
+      });
+      expect(depths).to.deep.equal([1]);
+      expect(rlock.locked).to.equal(false);
     });
 
     it('refuses wait and notify from a context that does not own the lock', async () => {
