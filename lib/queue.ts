@@ -60,6 +60,8 @@ export class AsyncQueue<T> {
 
   /** The primitive's kind and name, as in `toString()` and error messages. */
   readonly label: string;
+  /** The name given to the constructor, if any. */
+  readonly name: string | undefined;
   /** Capacity; 0 means unbounded. */
   readonly maxsize: number;
   /** Callers of `get` waiting for an item. Invariant: getters wait only while the store is empty. */
@@ -87,6 +89,7 @@ export class AsyncQueue<T> {
    */
   constructor(maxsize = 0, options?: NameOptions) {
     this.label = labelFor((new.target as typeof AsyncQueue).kind, options);
+    this.name = options?.name;
     checkInteger(maxsize, `${this.label}: maxsize`, 0);
     this.maxsize = maxsize;
     this.getters = new WaitQueue<T>(this);

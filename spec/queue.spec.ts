@@ -178,6 +178,8 @@ for (const kind of kinds) {
         queue.putNowait(1);
         queue.putNowait(2);
         expect(String(queue)).to.equal(`${kind.name}(jobs)[size=2/16, getters=0, putters=0]`);
+        expect(queue.name).to.equal('jobs');
+        expect(kind.create<number>().name).to.equal(undefined);
 
         const small = kind.create<number>(1);
         small.putNowait(1);
