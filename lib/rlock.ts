@@ -39,6 +39,11 @@ class RLockHold implements Guard {
   readonly scope: RLockHold | undefined;
   /** Requests to re-enter from this level's scope while a level above it is held; created on first use. */
   reentry: WaitQueue<Guard> | undefined = undefined;
+  /**
+   * The level this one logically re-enters, when it was granted while a condition wait had that level set aside
+   * (so it could not be stacked on it). A condition wait of its own restores it on top of that level again.
+   */
+  claim: RLockHold | undefined = undefined;
 
   constructor(
     private readonly lock: AsyncRLock,
@@ -65,10 +70,20 @@ class RLockHold implements Guard {
   }
 }
 
-/** The levels a condition `wait` set aside: the whole stack, from `top` down through `parent`. */
+/**
+ * The levels a condition `wait` set aside: the whole stack, `top` down to `bottom` through `parent`, to be put back
+ * on top of `claim` when the bottom level re-enters one (else when the lock is free).
+ */
 interface SuspendedLevels {
   readonly top: RLockHold;
+  readonly bottom: RLockHold;
   readonly levels: number;
+  readonly claim: RLockHold | undefined;
+}
+
+/** The level a parked request (a new level, or set-aside levels) claims to re-enter, if any. */
+function claimOf(value: unknown): RLockHold | undefined {
+  return value instanceof Request ? value.claim : (value as SuspendedLevels).claim;
 }
 
 /** What a parked `acquire` or `run` asks for. */
@@ -308,11 +323,13 @@ export class AsyncRLock {
    */
   suspendHold(): unknown {
     const top = this.innermost as RLockHold;
+    let bottom = top;
     for (let level: RLockHold | undefined = top; level !== undefined; level = level.parent) {
       level.state = 'suspended';
       if (level.reentry !== undefined) level.reentry.moveTo(this.outsiders, level.reentry.size, true);
+      bottom = level;
     }
-    const suspended: SuspendedLevels = { top, levels: this.levels };
+    const suspended: SuspendedLevels = { top, bottom, levels: this.levels, claim: bottom.claim };
     this.innermost = undefined;
     this.levels = 0;
     this.handOff();
@@ -320,15 +337,19 @@ export class AsyncRLock {
   }
 
   /** @internal */
-  queueForRestore(): WaitQueue<Guard> {
-    return this.outsiders;
+  queueForRestore(hold: unknown): WaitQueue<Guard> {
+    const claim = (hold as SuspendedLevels).claim;
+    return claim !== undefined && claim.state === 'active' ? this.reentryQueue(claim) : this.outsiders;
   }
 
   /** @internal */
   restoreHold(hold: unknown): Promise<Guard> {
-    if (this.innermost !== undefined || this.outsiders.size > 0)
-      return this.outsiders.park(undefined, 1, hold);
-    const top = this.restore(hold as SuspendedLevels);
+    const suspended = hold as SuspendedLevels;
+    const queue = this.queueForRestore(suspended);
+    const now =
+      queue === this.outsiders ? this.innermost === undefined : this.mayEnter(suspended.claim as RLockHold);
+    if (!now || queue.size > 0) return queue.park(undefined, 1, hold);
+    const top = this.restore(suspended);
     this.endIfReleased(top);
     return Promise.resolve(top);
   }
@@ -349,7 +370,7 @@ export class AsyncRLock {
     }
     // No claim, or one a condition wait has set aside: wait as an outsider until that wait restores it.
     if (this.innermost === undefined && this.outsiders.size === 0)
-      return Promise.resolve(this.push(undefined, ownScope));
+      return Promise.resolve(this.push(undefined, ownScope, claim));
     return this.outsiders.park(options, 1, new Request(ownScope, claim));
   }
 
@@ -404,8 +425,10 @@ export class AsyncRLock {
   }
 
   /** Adds a level on top, for a `run` (a scope of its own) or a bare `acquire` from `scope`. */
-  private push(scope: RLockHold | undefined, ownScope: boolean): RLockHold {
+  private push(scope: RLockHold | undefined, ownScope: boolean, claim?: RLockHold): RLockHold {
     const level = new RLockHold(this, this.innermost, ownScope ? 'self' : scope);
+    // Granted while the level it re-enters is set aside (the lock was free): remember it, to return on top of it.
+    if (claim !== undefined && claim.state === 'suspended') level.claim = claim;
     this.innermost = level;
     this.levels++;
     return level;
@@ -450,7 +473,7 @@ export class AsyncRLock {
     if (queue === undefined || head === undefined) return false;
     const value = head.value;
     if (value instanceof Request) {
-      queue.grant(head, this.push(scope, value.ownScope));
+      queue.grant(head, this.push(scope, value.ownScope, value.claim));
       return true;
     }
     const top = this.restore(value as SuspendedLevels);
@@ -460,18 +483,21 @@ export class AsyncRLock {
   }
 
   /**
-   * Puts set-aside levels back (the lock is free) and returns the innermost, the caller's. Requests that claim one
-   * of them and queued as outsiders meanwhile get their claim back: they move to that level's re-entry queue.
+   * Puts set-aside levels back on top of the current stack (empty, or the levels of their claim) and returns the
+   * innermost, the caller's. Requests that claim one of them and queued as outsiders meanwhile get their claim
+   * back: they move to that level's re-entry queue.
    */
   private restore(suspended: SuspendedLevels): RLockHold {
-    for (let level: RLockHold | undefined = suspended.top; level !== undefined; level = level.parent) {
+    for (let level = suspended.top; ; level = level.parent as RLockHold) {
       level.state = 'active';
+      if (level === suspended.bottom) break;
     }
+    suspended.bottom.parent = this.innermost;
     this.innermost = suspended.top;
     this.levels += suspended.levels;
     for (let waiter = this.outsiders.head; waiter !== undefined;) {
       const next = waiter.next;
-      const claim = waiter.value instanceof Request ? waiter.value.claim : undefined;
+      const claim = claimOf(waiter.value);
       if (claim !== undefined && claim.state === 'active')
         this.outsiders.transfer(waiter, this.reentryQueue(claim));
       waiter = next;
