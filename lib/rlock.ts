@@ -44,6 +44,8 @@ class RLockHold implements Guard {
    * (so it could not be stacked on it). A condition wait of its own restores it on top of that level again.
    */
   claim: RLockHold | undefined = undefined;
+  /** Condition waits whose set-aside levels claim this level (they are to be restored on top of it). */
+  claimants: SuspendedLevels[] | undefined = undefined;
 
   constructor(
     private readonly lock: AsyncRLock,
@@ -72,13 +74,14 @@ class RLockHold implements Guard {
 
 /**
  * The levels a condition `wait` set aside: the whole stack, `top` down to `bottom` through `parent`, to be put back
- * on top of `claim` when the bottom level re-enters one (else when the lock is free).
+ * on top of `claim` when the bottom level re-enters one (else when the lock is free). The levels it claims may
+ * later be set aside beneath it, when their lineage has nothing else to do ({@link AsyncRLock.handOff}).
  */
 interface SuspendedLevels {
   readonly top: RLockHold;
-  readonly bottom: RLockHold;
-  readonly levels: number;
-  readonly claim: RLockHold | undefined;
+  bottom: RLockHold;
+  levels: number;
+  claim: RLockHold | undefined;
 }
 
 /** The level a parked request (a new level, or set-aside levels) claims to re-enter, if any. */
@@ -125,7 +128,8 @@ function runScopeOf(level: RLockHold): RLockHold | undefined {
  * runtime has it). Where neither exists (browsers today), re-enter explicitly with `{ owner: guard }`.
  *
  * Mutual exclusion still holds among concurrent children: if `fn` starts two children that both re-enter, they
- * hold it one after the other, and neither deadlocks against the parent awaiting them. Ownership never leaks out:
+ * hold it one after the other, and neither deadlocks against the parent awaiting them. A condition `wait` sets
+ * aside every level of the hold, those of the scopes around it included, and restores the same depth. Ownership never leaks out:
  * after `run` returns, neither its caller nor a sibling holds the lock.
  *
  * Use it when code that takes a lock calls other code that takes the same lock. Otherwise prefer `AsyncLock`,
@@ -323,17 +327,35 @@ export class AsyncRLock {
    */
   suspendHold(): unknown {
     const top = this.innermost as RLockHold;
-    let bottom = top;
-    for (let level: RLockHold | undefined = top; level !== undefined; level = level.parent) {
+    const levels = this.levels;
+    const bottom = this.setAsideStack();
+    const suspended: SuspendedLevels = { top, bottom, levels, claim: undefined };
+    this.claimFor(suspended, bottom.claim);
+    this.handOff();
+    return suspended;
+  }
+
+  /**
+   * Sets the whole stack aside: marks it suspended, sends its re-entry requests to the outsiders (they keep their
+   * claim), frees the lock, and returns the bottom level.
+   */
+  private setAsideStack(): RLockHold {
+    let bottom = this.innermost as RLockHold;
+    for (let level: RLockHold | undefined = bottom; level !== undefined; level = level.parent) {
       level.state = 'suspended';
       if (level.reentry !== undefined) level.reentry.moveTo(this.outsiders, level.reentry.size, true);
       bottom = level;
     }
-    const suspended: SuspendedLevels = { top, bottom, levels: this.levels, claim: bottom.claim };
     this.innermost = undefined;
     this.levels = 0;
-    this.handOff();
-    return suspended;
+    return bottom;
+  }
+
+  /** Records that `suspended` is to be restored on top of `claim` (or, without one, when the lock is free). */
+  private claimFor(suspended: SuspendedLevels, claim: RLockHold | undefined): void {
+    if (claim === undefined || claim.state === 'released') return;
+    suspended.claim = claim;
+    (claim.claimants ??= []).push(suspended);
   }
 
   /** @internal */
@@ -445,6 +467,10 @@ export class AsyncRLock {
       level = ended.parent;
       // Requests to re-enter a scope that just ended have no claim any more: they queue as outsiders.
       if (ended.reentry !== undefined) ended.reentry.moveTo(this.outsiders, ended.reentry.size, true);
+      if (ended.claimants !== undefined) {
+        for (const claimant of ended.claimants) claimant.claim = undefined;
+        ended.claimants = undefined;
+      }
     } while (level !== undefined && level.releasePending);
     this.innermost = level;
   }
@@ -460,8 +486,33 @@ export class AsyncRLock {
       return;
     }
     for (let scope: RLockHold | undefined = top; scope !== undefined; scope = scope.scope) {
-      if (this.grantHead(scope.reentry, scope) || scope.scope === scope) return;
+      if (this.grantHead(scope.reentry, scope)) return;
+      if (scope.scope === scope) break;
     }
+    // Nobody re-enters, and a condition wait of this lineage waits to be restored on top of this level: a wait sets
+    // aside every level of the hold, its ancestors' included, so this stack joins that wait's set-aside levels.
+    const claimant = top.claimants?.[0];
+    if (claimant !== undefined) this.setAsideBeneath(claimant);
+  }
+
+  /** Sets the whole stack aside beneath `claimant`'s levels (on top of which it was to be restored), then hands off. */
+  private setAsideBeneath(claimant: SuspendedLevels): void {
+    const levels = this.levels;
+    this.unclaim(claimant);
+    const joint = this.innermost as RLockHold;
+    const bottom = this.setAsideStack();
+    claimant.bottom.parent = joint;
+    claimant.bottom = bottom;
+    claimant.levels += levels;
+    this.claimFor(claimant, bottom.claim);
+    this.grantHead(this.outsiders, undefined);
+  }
+
+  /** Forgets that `suspended` claims a level. */
+  private unclaim(suspended: SuspendedLevels): void {
+    const claimants = suspended.claim?.claimants;
+    if (claimants !== undefined) claimants.splice(claimants.indexOf(suspended), 1);
+    suspended.claim = undefined;
   }
 
   /**
@@ -488,6 +539,7 @@ export class AsyncRLock {
    * back: they move to that level's re-entry queue.
    */
   private restore(suspended: SuspendedLevels): RLockHold {
+    this.unclaim(suspended);
     for (let level = suspended.top; ; level = level.parent as RLockHold) {
       level.state = 'active';
       if (level === suspended.bottom) break;

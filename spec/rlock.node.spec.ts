@@ -304,6 +304,75 @@ describe('AsyncRLock in an async context', () => {
       expect(rlock.locked).to.equal(false);
     });
 
+    it('wakes two children of one scope that both wait, notified by an outsider', async () => {
+      const rlock = new AsyncRLock();
+      const cond = new AsyncCondition(rlock);
+      const log: string[] = [];
+      let ready = false;
+      const child = (name: string) =>
+        rlock.run(async () => {
+          await cond.waitFor(() => ready);
+          log.push(`${name}:woken(depth=${rlock.depth})`);
+        });
+      const parent = rlock.run(async () => {
+        await Promise.all([child('c1'), child('c2')]);
+        log.push(`parent(depth=${rlock.depth})`);
+      });
+      await flush();
+      expect(rlock.locked, 'both waits set the whole hold aside').to.equal(false);
+      await runOutside(() =>
+        rlock.run(() => {
+          ready = true;
+          cond.notifyAll();
+        }),
+      );
+      await parent;
+      expect(log).to.deep.equal(['c1:woken(depth=2)', 'c2:woken(depth=2)', 'parent(depth=1)']);
+      expect(rlock.locked).to.equal(false);
+    });
+
+    it('sets the parent level aside again while another child still waits, so outsiders can notify it', async () => {
+      const rlock = new AsyncRLock();
+      const cond = new AsyncCondition(rlock);
+      const flags = [false, false];
+      const log: string[] = [];
+      const child = (flag: number) =>
+        rlock.run(async () => {
+          await cond.waitFor(() => flags[flag]);
+          log.push(`waiter${flag}:woken`);
+        });
+      let startSecondChild!: () => void;
+      const secondChild = new Promise<void>((resolve) => (startSecondChild = resolve));
+      const parent = rlock.run(async () => {
+        const first = child(0);
+        await secondChild;
+        await Promise.all([first, child(1)]); // asks while waiter0's wait has the parent's level set aside
+      });
+      await flush();
+      await runOutside(() =>
+        rlock.run(async () => {
+          startSecondChild();
+          await flush(); // the second child queues behind this outsider
+          flags[0] = true;
+          cond.notifyAll(); // waiter0's restore queues behind the second child
+        }),
+      );
+      await flush();
+      // waiter0 has finished; waiter1 waits with the parent's level set aside beneath its own.
+      expect(log).to.deep.equal(['waiter0:woken']);
+      expect(rlock.locked, 'the parent level is not held for a child that waits').to.equal(false);
+      await runOutside(() =>
+        rlock.run(() => {
+          flags[1] = true;
+          cond.notifyAll();
+        }),
+      );
+      await parent;
+      expect(log).to.deep.equal(['waiter0:woken', 'waiter1:woken']);
+      expect(rlock.locked).to.equal(false);
+      expect(rlock.depth).to.equal(0);
+    });
+
     it('refuses wait and notify from a context that does not own the lock', async () => {
       const rlock = new AsyncRLock();
       const cond = new AsyncCondition(rlock);
