@@ -12,13 +12,28 @@
  * @module
  */
 
-/** What the scheduler knows about a waiter: enough for a harness to say who waits on what. */
+/** What the scheduler knows about a waiter: enough for a harness to say who waits on what, and why it woke. */
 export interface ParkedWaiter {
   /** The primitive the waiter is queued on now (it changes when a condition moves it to its lock), or
    *  `undefined` once it has been settled. */
   readonly waitingOn: object | undefined;
+  /** Once settled: whether it was granted (its call will resolve) rather than rejected. */
+  readonly granted: boolean;
+  /** Once settled and until resumed: the value its call resolves to, or the reason it rejects with. */
+  readonly outcome: unknown;
   /** Delivers the settled outcome to the waiting task. Called by the hook exactly once, after `wake`. */
   resume(): void;
+}
+
+/** The key of the method by which a timer handle clears itself (shared by every copy of the package). */
+export const cancelTimer = Symbol.for('coop-sync.cancelTimer');
+
+/**
+ * A timer started by a hook. It clears itself, so a timer started while a hook was installed is cleared by that
+ * hook even after the hook was removed.
+ */
+export interface HookTimer {
+  [cancelTimer](): void;
 }
 
 /** A hook that takes over wake-ups and timers: the harness's side of the contract. */
@@ -26,14 +41,16 @@ export interface SchedulerHook {
   /** A waiter was queued. Called synchronously, inside the call that parks. */
   parked(waiter: ParkedWaiter): void;
   /**
-   * A waiter was settled (granted, timed out or aborted): its state has already changed, so no other caller can
-   * take what it was granted. The hook calls `waiter.resume()` exactly once, when it chooses to.
+   * A waiter was settled (granted, timed out or aborted) by the queue of `from`: its state has already changed, so
+   * no other caller can take what it was granted. The hook calls `waiter.resume()` exactly once, when it chooses to.
    */
-  wake(waiter: ParkedWaiter): void;
-  /** Starts a timer; `callback` runs once after `ms` (virtual) milliseconds unless cleared. */
-  setTimer(callback: () => void, ms: number): unknown;
-  /** Clears a timer started by `setTimer`. Clearing one that already fired does nothing. */
-  clearTimer(handle: unknown): void;
+  wake(waiter: ParkedWaiter, from: object): void;
+  /**
+   * Starts a timer; `callback` runs once after `ms` (virtual) milliseconds unless cleared.
+   *
+   * @param waiter - the waiter whose timeout this is, if it is one.
+   */
+  setTimer(callback: () => void, ms: number, waiter: ParkedWaiter | undefined): HookTimer;
 }
 
 interface HookSlot {
@@ -62,7 +79,7 @@ export function installHook(hook: SchedulerHook | undefined): SchedulerHook | un
 const maxTimerDelay = 2 ** 31 - 1;
 
 /** A timer longer than `setTimeout` allows, re-armed in slices until its full delay has passed. */
-class LongTimer {
+class LongTimer implements HookTimer {
   private handle: unknown;
   private remaining: number;
 
@@ -83,7 +100,7 @@ class LongTimer {
     }, slice);
   }
 
-  clear(): void {
+  [cancelTimer](): void {
     globalThis.clearTimeout(this.handle as ReturnType<typeof setTimeout>);
   }
 }
@@ -91,18 +108,19 @@ class LongTimer {
 /**
  * Starts a timer through the hook, or through `globalThis.setTimeout` looked up now (never captured at load).
  * Delays above 2^31-1 ms are honoured in full.
+ *
+ * @param waiter - the waiter whose timeout this is, if it is one (named in the harness's trace).
  */
-export function setTimer(callback: () => void, ms: number): unknown {
+export function setTimer(callback: () => void, ms: number, waiter?: ParkedWaiter): unknown {
   const hook = slot.hook;
-  if (hook !== undefined) return hook.setTimer(callback, ms);
+  if (hook !== undefined) return hook.setTimer(callback, ms, waiter);
   if (ms > maxTimerDelay) return new LongTimer(callback, ms);
   return globalThis.setTimeout(callback, ms);
 }
 
-/** Clears a timer started by {@link setTimer} (with the same hook, or none, installed). */
+/** Clears a timer started by {@link setTimer}, whatever hook is installed now. */
 export function clearTimer(handle: unknown): void {
-  const hook = slot.hook;
-  if (hook !== undefined) hook.clearTimer(handle);
-  else if (handle instanceof LongTimer) handle.clear();
+  if (typeof handle === 'object' && handle !== null && cancelTimer in handle)
+    (handle as HookTimer)[cancelTimer]();
   else globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>);
 }

@@ -39,7 +39,7 @@ export class Waiter<T = unknown> implements ParkedWaiter {
   reject!: (reason: unknown) => void;
   /** The outcome held for the scheduler hook until it resumes the waiter. */
   private succeeded = false;
-  private outcome: unknown = undefined;
+  private held: unknown = undefined;
 
   constructor(queue: WaitQueue<T>, weight: number, value: unknown) {
     this.queue = queue;
@@ -75,23 +75,35 @@ export class Waiter<T = unknown> implements ParkedWaiter {
     }
   }
 
-  /** Delivers the outcome: resolves or rejects the caller's promise, now or when the scheduler hook chooses. */
-  settle(succeeded: boolean, outcome: unknown): void {
+  /**
+   * Delivers the outcome: resolves or rejects the caller's promise, now or when the scheduler hook chooses.
+   *
+   * @param from - the primitive whose queue settled it, named by the hook's trace.
+   */
+  settle(succeeded: boolean, outcome: unknown, from: QueueOwner): void {
     const hook = currentHook();
     if (hook === undefined) {
       if (succeeded) this.resolve(outcome as T);
       else this.reject(outcome);
     } else {
       this.succeeded = succeeded;
-      this.outcome = outcome;
-      hook.wake(this);
+      this.held = outcome;
+      hook.wake(this, from);
     }
   }
 
+  get granted(): boolean {
+    return this.succeeded;
+  }
+
+  get outcome(): unknown {
+    return this.held;
+  }
+
   resume(): void {
-    if (this.succeeded) this.resolve(this.outcome as T);
-    else this.reject(this.outcome);
-    this.outcome = undefined;
+    if (this.succeeded) this.resolve(this.held as T);
+    else this.reject(this.held);
+    this.held = undefined;
   }
 }
 
@@ -150,7 +162,7 @@ export class WaitQueue<T = void> {
       signal.addEventListener('abort', waiter);
     }
     if (timeout !== undefined && timeout !== Infinity) {
-      waiter.timer = setTimer(() => waiter.expire(timeout), timeout);
+      waiter.timer = setTimer(() => waiter.expire(timeout), timeout, waiter);
     }
     const hook = currentHook();
     if (hook !== undefined) hook.parked(waiter);
@@ -161,7 +173,7 @@ export class WaitQueue<T = void> {
   grant(waiter: Waiter<T>, value: T): void {
     this.unlink(waiter);
     waiter.detach();
-    waiter.settle(true, value);
+    waiter.settle(true, value, this.owner);
   }
 
   /** Grants every waiter, in FIFO order, the same `value`. Waiters parked meanwhile (by resumed code) stay. */
@@ -183,7 +195,7 @@ export class WaitQueue<T = void> {
       const next = waiter === stop ? undefined : waiter.next;
       this.unlink(waiter);
       waiter.detach();
-      waiter.settle(false, reason(waiter));
+      waiter.settle(false, reason(waiter), this.owner);
       waiter = next;
     }
   }
@@ -196,7 +208,7 @@ export class WaitQueue<T = void> {
     if (waiter.queue !== this) return;
     this.unlink(waiter);
     waiter.detach();
-    waiter.settle(false, reason);
+    waiter.settle(false, reason, this.owner);
     this.onCancel?.(waiter);
   }
 

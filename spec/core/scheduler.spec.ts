@@ -2,10 +2,12 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { AsyncEvent, AsyncLock, AsyncSemaphore, TimeoutError, type Guard } from '../../lib/index.js';
 import {
+  cancelTimer,
   clearTimer,
   currentHook,
   installHook,
   setTimer,
+  type HookTimer,
   type ParkedWaiter,
   type SchedulerHook,
 } from '../../lib/core/scheduler.js';
@@ -24,21 +26,21 @@ class RecordingHook implements SchedulerHook {
     this.log.push(`parked:${this.parkedWaiters.length}`);
   }
 
-  wake(waiter: ParkedWaiter): void {
+  wake(waiter: ParkedWaiter, _from?: object): void {
     this.woken.push(waiter);
     this.log.push(`wake:${this.parkedWaiters.indexOf(waiter) + 1}`);
   }
 
-  setTimer(callback: () => void, ms: number): unknown {
+  setTimer(callback: () => void, ms: number, _waiter?: ParkedWaiter): HookTimer {
     const id = this.nextTimer++;
     this.timers.set(id, { callback, ms });
     this.log.push(`setTimer:${id}:${ms}`);
-    return id;
-  }
-
-  clearTimer(handle: unknown): void {
-    this.timers.delete(handle as number);
-    this.log.push(`clearTimer:${String(handle)}`);
+    return {
+      [cancelTimer]: () => {
+        this.timers.delete(id);
+        this.log.push(`clearTimer:${id}`);
+      },
+    };
   }
 
   fire(id: number): void {
@@ -141,7 +143,7 @@ describe('core/scheduler', () => {
   });
 
   describe('timers with a hook', () => {
-    it('go through hook.setTimer and hook.clearTimer with the full delay', () => {
+    it('go through hook.setTimer with the full delay, and their handles clear themselves', () => {
       clock = installFakeClock();
       const hook = new RecordingHook();
       installHook(hook);
@@ -152,6 +154,42 @@ describe('core/scheduler', () => {
       clearTimer(handle);
       expect(hook.log).to.deep.equal([`setTimer:1:${2 ** 40}`, 'clearTimer:1']);
       expect(callback.called).to.equal(false);
+    });
+
+    it('a timer started under a hook is cleared by that hook after the hook was removed', () => {
+      clock = installFakeClock();
+      const hook = new RecordingHook();
+      installHook(hook);
+      const handle = setTimer(() => {}, 10);
+      installHook(undefined);
+      clearTimer(handle);
+      expect(hook.log).to.deep.equal(['setTimer:1:10', 'clearTimer:1']);
+      expect(hook.timers.size).to.equal(0);
+    });
+
+    it("passes the waiter whose timeout it is, and wake names the queue's primitive and the outcome", async () => {
+      const hook = new RecordingHook();
+      const seen: unknown[] = [];
+      hook.setTimer = (callback: () => void, ms: number, waiter?: ParkedWaiter) => {
+        seen.push(waiter);
+        return RecordingHook.prototype.setTimer.call(hook, callback, ms);
+      };
+      const woken: [boolean, unknown, object][] = [];
+      hook.wake = (waiter: ParkedWaiter, from?: object) => {
+        woken.push([waiter.granted, waiter.outcome, from!]);
+      };
+      installHook(hook);
+      const lock = new AsyncLock();
+      const guard = await lock.acquire();
+      void lock.acquire({ timeout: 50 }).catch(() => {});
+      expect(seen).to.deep.equal([hook.parkedWaiters[0]]);
+      hook.fire(1);
+      expect(woken).to.have.length(1);
+      expect(woken[0]![0]).to.equal(false);
+      expect(woken[0]![1]).to.be.instanceOf(TimeoutError);
+      expect(woken[0]![2]).to.equal(lock);
+      hook.parkedWaiters[0]!.resume();
+      guard.release();
     });
   });
 

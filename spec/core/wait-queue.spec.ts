@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { TimeoutError } from '../../lib/errors.js';
-import { installHook, type ParkedWaiter, type SchedulerHook } from '../../lib/core/scheduler.js';
+import { cancelTimer, installHook, type ParkedWaiter, type SchedulerHook } from '../../lib/core/scheduler.js';
 import { WaitQueue, type Waiter } from '../../lib/core/wait-queue.js';
 import { flush, installFakeClock, observe, type Observed } from '../suites/helpers.js';
 
@@ -127,8 +127,9 @@ describe('core/WaitQueue', () => {
           // Resumed code that parks again at once must not be granted by the same grantAll.
           parkedDuring.push(queue.park(undefined, 1, 'again'));
         },
-        setTimer: (callback, ms) => setTimeout(callback, ms),
-        clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+        setTimer: () => {
+          throw new Error('no timers here');
+        },
       });
       parkAll(queue, ['a', 'b']);
       queue.grantAll('go');
@@ -360,8 +361,7 @@ describe('core/WaitQueue', () => {
       const hook: SchedulerHook = {
         parked: (waiter) => parked.push(waiter),
         wake: (waiter) => woken.push(waiter),
-        setTimer: () => 'handle',
-        clearTimer: () => {},
+        setTimer: () => ({ [cancelTimer]: () => {} }),
       };
       installHook(hook);
       const queue = new WaitQueue<string>(owner);
