@@ -4,4 +4,8 @@
  *
  * @module
  */
-export { DeadlockError, type BlockedTask } from '../errors.js';
+export { DeadlockError, SimulationError, type BlockedTask } from '../errors.js';
+export { Simulation, type SimulationOptions, type SinonLikeClock, type Step } from './simulation.js';
+export { explore, replay, type ExploreOptions, type ExploreResult, type Scenario } from './explore.js';
+export { formatTimeline, type TimelineOptions } from './timeline.js';
+export type { StrategyName } from './schedule.js';
