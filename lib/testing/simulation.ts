@@ -66,7 +66,8 @@ export interface SimulationOptions {
 export interface Step {
   /** 1-based step number. */
   readonly index: number;
-  /** Virtual time of the step, in ms. */
+  /** Virtual time of the step: ms since the simulation was created (so a run under a fake clock that has already
+   *  moved gives the same steps as a fresh one). */
   readonly time: number;
   /** The task that resumed; `undefined` for a timer started outside every task. */
   readonly task: string | undefined;
@@ -166,6 +167,8 @@ export class Simulation {
   private readonly maxSteps: number;
   private readonly watchdog: number;
   private virtualNow = 0;
+  /** `now` when the simulation was created: steps are timed from here. */
+  private readonly origin: number;
   private current: TaskState | undefined = undefined;
   private currentLogs: string[] | undefined = undefined;
   private phase: 'ready' | 'running' | 'settled' = 'ready';
@@ -196,6 +199,7 @@ export class Simulation {
     const steps = options.steps ?? 32;
     checkInteger(steps, 'options.steps', 1);
     this.clock = clock;
+    this.origin = this.now;
     this.maxSteps = maxSteps;
     this.watchdog = watchdog;
     let chooser = chooserFor(strategy, seed, depth, steps);
@@ -403,7 +407,7 @@ export class Simulation {
     const logs = this.steps.length === 0 && this.currentLogs !== undefined ? this.currentLogs : [];
     const record: Step = {
       index: this.steps.length + 1,
-      time: this.now,
+      time: this.now - this.origin,
       task: event.task?.name,
       kind: event.kind,
       detail: event.detail,

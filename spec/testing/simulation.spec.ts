@@ -474,6 +474,26 @@ describe('testing/Simulation', () => {
       expect(clock.countTimers()).to.equal(0);
     });
 
+    it("explore runs many schedules on one fake clock: steps are timed from each simulation's start", async () => {
+      clock = sinon.useFakeTimers({ now: 5000 });
+      const result = await explore(
+        async (sim) => {
+          const lock = new AsyncLock();
+          sim.spawn('a', () => lock.run(() => sim.sleep(10)));
+          sim.spawn('b', async () => {
+            await lock.acquire({ timeout: 5 }).then(
+              (guard) => guard.release(),
+              () => {},
+            );
+          });
+        },
+        { clock },
+      );
+      expect(result.failure).to.equal(undefined);
+      expect(result.exhausted).to.equal(true);
+      expect(clock.now).to.be.greaterThan(5000 + 10);
+    });
+
     it('says to pass the clock when fake timers hold the only timer', async () => {
       clock = sinon.useFakeTimers();
       const sim = new Simulation();
