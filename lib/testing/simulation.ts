@@ -6,6 +6,7 @@
  */
 
 import { DeadlockError, SimulationError, type BlockedTask } from '../errors.js';
+import { createContextVariable } from '../core/context.js';
 import { checkFunction, checkInteger } from '../core/options.js';
 import {
   cancelTimer,
@@ -80,6 +81,7 @@ export interface Step {
 }
 
 interface TaskState {
+  readonly sim: Simulation;
   readonly name: string;
   readonly fn: () => Promise<unknown>;
   state: 'new' | 'running' | 'done';
@@ -122,6 +124,13 @@ function describeReason(reason: unknown): string {
   }
   return `rejection ${String(reason).slice(0, 40)}`;
 }
+
+/**
+ * The task whose code is running, followed across awaits where the runtime has async context (Node, or TC39
+ * `AsyncContext`): a task resumed by a plain promise that another task settled is still itself. Elsewhere the
+ * harness falls back to the task of the step being run.
+ */
+const runningTask = createContextVariable<TaskState>();
 
 const realNow: () => number =
   typeof performance !== 'undefined' && typeof performance.now === 'function'
@@ -258,7 +267,7 @@ export class Simulation {
     if (this.phase === 'settled')
       throw new Error(`Simulation.spawn(${JSON.stringify(name)}): the run is over`);
     this.names.add(name);
-    const task: TaskState = { name, fn, state: 'new', blocked: new Set() };
+    const task: TaskState = { sim: this, name, fn, state: 'new', blocked: new Set() };
     this.tasks.push(task);
     this.enabled.push({ task, kind: 'start', detail: 'start', fire: () => this.start(task) });
   }
@@ -354,8 +363,16 @@ export class Simulation {
     }
   }
 
+  /** The task whose code calls: its async context where the runtime has one, else the task of the current step. */
+  private caller(): TaskState | undefined {
+    const task = runningTask?.get();
+    if (task === undefined) return this.current;
+    // Code of a task of an earlier simulation, resumed after that one settled, is outside this one.
+    return task.sim === this ? task : undefined;
+  }
+
   private callingTask(method: string): TaskState {
-    const task = this.current;
+    const task = this.caller();
     if (this.phase !== 'running' || task === undefined) {
       throw new Error(`Simulation.${method}() must be called from a task while the simulation runs`);
     }
@@ -366,7 +383,7 @@ export class Simulation {
     task.state = 'running';
     let result: Promise<unknown>;
     try {
-      result = Promise.resolve(task.fn());
+      result = Promise.resolve(runningTask === undefined ? task.fn() : runningTask.run(task, task.fn));
     } catch (error) {
       result = Promise.reject(error);
     }
@@ -426,8 +443,9 @@ export class Simulation {
   }
 
   private parked(waiter: ParkedWaiter): void {
-    this.owners.set(waiter, this.current);
-    this.current?.blocked.add(waiter);
+    const task = this.caller();
+    this.owners.set(waiter, task);
+    task?.blocked.add(waiter);
   }
 
   private wake(waiter: ParkedWaiter, from: object): void {
@@ -447,7 +465,7 @@ export class Simulation {
 
   private timerFor(callback: () => void, ms: number, waiter: ParkedWaiter | undefined): HookTimer {
     // The waiter is not registered yet (a waiter's timer starts before it is reported parked): the calling task owns it.
-    const task = this.current;
+    const task = this.caller();
     const detail =
       waiter === undefined
         ? `timer(${ms}ms) fires`
@@ -502,7 +520,10 @@ export class Simulation {
     for (const task of this.tasks) {
       if (task.state === 'done') continue;
       if (task.blocked.size === 0) {
-        blocked.push({ task: task.name, waitingOn: 'a promise that no simulated event settles' });
+        blocked.push({
+          task: task.name,
+          waitingOn: 'a promise outside coop-sync (real I/O, a real timer, or one nothing settles)',
+        });
       }
       for (const waiter of task.blocked)
         blocked.push({ task: task.name, waitingOn: labelOf(waiter.waitingOn) });

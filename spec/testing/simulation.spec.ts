@@ -401,7 +401,10 @@ describe('testing/Simulation', () => {
       sim.spawn('stuck', () => new Promise(() => {}));
       const error = (await rejectionOf(sim.run())) as DeadlockError;
       expect(error.blocked).to.deep.equal([
-        { task: 'stuck', waitingOn: 'a promise that no simulated event settles' },
+        {
+          task: 'stuck',
+          waitingOn: 'a promise outside coop-sync (real I/O, a real timer, or one nothing settles)',
+        },
       ]);
     });
 
