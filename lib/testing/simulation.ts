@@ -256,8 +256,18 @@ export class Simulation {
    * Adds a task. It starts when the simulation chooses its start, which is a step like any other.
    *
    * @param name - shown in the trace and in deadlock reports; unique within the simulation.
-   * @param fn - the task's body.
+   * @param fn - the task's body. Its error fails the run.
    * @throws TypeError for a bad or duplicate name or a `fn` that is not a function; Error after `run` settled.
+   *
+   * @example
+   * ```ts
+   * const sim = new Simulation();
+   * sim.spawn('worker', async () => {
+   *   await sim.sleep(5);
+   *   sim.spawn('helper', async () => {}); // tasks may spawn tasks
+   * });
+   * await sim.run();
+   * ```
    */
   spawn(name: string, fn: () => Promise<unknown>): void {
     if (typeof name !== 'string' || name === '') throw new TypeError('name must be a non-empty string');
@@ -274,9 +284,19 @@ export class Simulation {
 
   /**
    * An explicit choice point: the calling task steps aside, and the simulation chooses what runs next (maybe the
-   * caller again). Must be called from inside a task while the simulation runs.
+   * caller again). Must be called from inside a task while the simulation runs. Stands in for any await at which
+   * another task could run: a query, a fetch. Under `fifo` the caller resumes after the events enabled before it.
    *
    * @throws Error when called outside a running task.
+   *
+   * @example
+   * ```ts
+   * sim.spawn('a', async () => {
+   *   const read = counter;
+   *   await sim.yield(); // others may run here
+   *   counter = read + 1;
+   * });
+   * ```
    */
   yield(): Promise<void> {
     const task = this.callingTask('yield');
@@ -286,10 +306,18 @@ export class Simulation {
   }
 
   /**
-   * Waits `ms` of virtual time. Its end is a timer firing, so it is a choice point.
+   * Waits `ms` of virtual time. Its end is a timer firing, so it is a choice point. Not cancellable; a task that
+   * must be woken early waits on a primitive with a `timeout` instead (every coop-sync timeout is virtual here).
    *
    * @param ms - how long, `>= 0`.
    * @throws RangeError for a negative or non-finite `ms`; Error when called outside a running task.
+   *
+   * @example
+   * ```ts
+   * sim.spawn('poller', async () => {
+   *   await sim.sleep(60_000); // a virtual minute, no real time
+   * });
+   * ```
    */
   sleep(ms: number): Promise<void> {
     if (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity) {
@@ -303,10 +331,19 @@ export class Simulation {
 
   /**
    * Writes a line into the current step's record ({@link Step.logs}); shown by {@link formatTimeline}. Deterministic
-   * runs log the same lines. Outside a step the line is kept with the next one.
+   * runs log the same lines. Before the first step the line is kept with it.
+   *
+   * @param message - the line.
+   * @throws TypeError when `message` is not a string.
+   *
+   * @example
+   * ```ts
+   * sim.spawn('a', async () => sim.log('read 0'));
+   * ```
    */
   log(message: string): void {
-    (this.currentLogs ??= []).push(String(message));
+    if (typeof message !== 'string') throw new TypeError(`message must be a string, got ${typeof message}`);
+    (this.currentLogs ??= []).push(message);
   }
 
   /**
@@ -315,6 +352,16 @@ export class Simulation {
    * @throws the first error a task throws (the run stops there); {@link DeadlockError} when tasks remain but none can
    *   ever resume; {@link SimulationError} when the step budget or the watchdog runs out, or a schedule does not fit.
    *   Read {@link Simulation.schedule} and {@link Simulation.trace} after a failure.
+   *
+   * @example
+   * ```ts
+   * try {
+   *   await sim.run();
+   * } catch (error) {
+   *   console.log(sim.trace.join('\n'), `replay with: ${sim.schedule}`);
+   *   throw error;
+   * }
+   * ```
    */
   async run(): Promise<void> {
     if (this.phase !== 'ready') throw new Error('Simulation.run() can be called once');
