@@ -535,6 +535,7 @@ describe('testing/Simulation', () => {
       expect(() => sim.yield()).to.throw(Error, /from a task/);
       expect(() => sim.sleep(1)).to.throw(Error, /from a task/);
       expect(() => sim.sleep(-1)).to.throw(RangeError, /ms/);
+      expect(() => sim.log(1 as unknown as string)).to.throw(TypeError, /message/);
     });
 
     it('one simulation at a time', async () => {
