@@ -1,8 +1,14 @@
 // Build of the published package. `npm run build` = `rollup -c`.
 //
-//   dist/esm/      index.js, testing.js (+ shared chunks), .d.ts          -> "import" condition
-//   dist/cjs/      index.cjs, testing.cjs (+ shared chunks .cjs), .d.cts  -> "require" condition
+//   dist/esm/      index.js, testing.js (+ shared chunks), .d.ts          -> "node" + "import" conditions
+//   dist/cjs/      index.cjs, testing.cjs (+ shared chunks .cjs), .d.cts  -> "node" + "require" conditions
+//   dist/default/  index.js, index.cjs, testing.js, testing.cjs (+ chunks) -> "import" / "require" elsewhere
 //   dist/browser/  index.js, testing.js: minified ESM, tslib bundled in   -> CDN / <script type="module">
+//
+// The Node build (esm, cjs: package export condition "node", which Node, Deno and Bun use) imports
+// node:async_hooks statically for AsyncRLock's implicit re-entry. The default and browser builds replace that
+// module with a stand-in (scripts/default-build.mjs), so they never import or name it: browser bundlers get them
+// through the "import"/"require" conditions. Types are the same for both builds.
 //
 // Both entry points go through ONE rollup build per format so that lib/core (and everything else the two
 // entries share) lands in a single shared chunk: `coop-sync` and `coop-sync/testing` then see the same
@@ -14,6 +20,7 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
+import { withoutNodeContext } from './scripts/default-build.mjs';
 
 const input = { index: 'lib/index.ts', testing: 'lib/testing/index.ts' };
 const tsconfig = './tsconfig.build.json';
@@ -35,7 +42,7 @@ function onwarn(warning, warn) {
 }
 
 /**
- * Browser bundle: a static import of a Node built-in is an error; a dynamic `import('node:…')` (behind a runtime
+ * Default and browser builds: a static import of a Node built-in is an error; a dynamic `import('node:…')` (behind a runtime
  * check) stays an external dynamic import that browsers never execute.
  */
 function noStaticNodeBuiltins() {
@@ -87,6 +94,35 @@ export default [
     ],
   },
 
+  // Default build (no `node` condition): the same, minus the Node wiring of async context.
+  {
+    input,
+    external,
+    onwarn,
+    plugins: [noStaticNodeBuiltins(), withoutNodeContext(), ts()],
+    output: [
+      {
+        dir: 'dist/default',
+        format: 'es',
+        entryFileNames: '[name].js',
+        chunkFileNames: 'chunks/[name]-[hash].js',
+        hoistTransitiveImports: false,
+        sourcemap: true,
+        generatedCode: 'es2015',
+      },
+      {
+        dir: 'dist/default',
+        format: 'cjs',
+        entryFileNames: '[name].cjs',
+        chunkFileNames: 'chunks/[name]-[hash].cjs',
+        hoistTransitiveImports: false,
+        exports: 'named',
+        sourcemap: true,
+        generatedCode: 'es2015',
+      },
+    ],
+  },
+
   // Type declarations: .d.ts next to the ESM build, .d.cts next to the CJS build (attw "Masquerading as ESM"
   // otherwise). Shared declaration chunks keep the two entry points' types identical.
   {
@@ -116,6 +152,7 @@ export default [
     onwarn,
     plugins: [
       noStaticNodeBuiltins(),
+      withoutNodeContext(),
       ts(),
       nodeResolve({ browser: true }),
       commonjs(),

@@ -22,6 +22,7 @@ import typescript from '@rollup/plugin-typescript';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
 import { chromium } from 'playwright-core';
+import { withoutNodeContext } from './default-build.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, '.browser-bundle');
@@ -91,6 +92,8 @@ async function bundle(specFiles) {
     input: ENTRY,
     plugins: [
       specsEntry(specFiles),
+      // What the browser build ships: lib/ without the Node wiring of async context.
+      withoutNodeContext(),
       typescript({
         tsconfig: join(root, 'tsconfig.json'),
         // Emit ESM for rollup; type errors are `npm run typecheck`'s job, not this bundle's.

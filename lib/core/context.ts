@@ -1,12 +1,16 @@
 /**
  * Async context: a value that follows a call across awaits, used by `AsyncRLock` to know who is asking.
  *
- * TC39 `AsyncContext.Variable` where the runtime has it; `AsyncLocalStorage` on Node, Deno and Bun (reached through
- * `process.getBuiltinModule`, so no static `node:` import reaches browser bundles); nothing elsewhere, where callers
- * pass ownership explicitly.
+ * TC39 `AsyncContext.Variable` where the runtime has it; else `AsyncLocalStorage` through
+ * {@link createAsyncLocalStorage}, whose module has one version per build: the Node build (package export condition
+ * `node`, used by Node, Deno and Bun) imports it statically from the Node built-in, while the default build
+ * (browsers and bundlers for them) has `./async-local-storage.browser.ts` in its place and never names that module.
+ * Nothing elsewhere: callers pass ownership explicitly.
  *
  * @module
  */
+
+import { createAsyncLocalStorage } from './async-local-storage.js';
 
 /** A value scoped to a call and everything it awaits or starts. */
 export interface ContextVariable<T> {
@@ -18,15 +22,6 @@ export interface ContextVariable<T> {
 
 interface AsyncContextVariableClass {
   new <T>(): { get(): T | undefined; run<R>(value: T, fn: () => R): R };
-}
-
-interface AsyncLocalStorageClass {
-  new <T>(): { getStore(): T | undefined; run<R>(store: T, fn: () => R): R };
-}
-
-interface ContextGlobals {
-  AsyncContext?: { Variable?: AsyncContextVariableClass };
-  process?: { getBuiltinModule?: (id: string) => { AsyncLocalStorage?: AsyncLocalStorageClass } | undefined };
 }
 
 /** One entry of the shared context: a variable's value, over the entries of the enclosing contexts. */
@@ -41,27 +36,19 @@ type Store = ContextVariable<Frame>;
 /** The one store every variable shares; `null` until first needed, `undefined` when the runtime has none. */
 let shared: Store | undefined | null = null;
 
+/** Set while {@link withoutAsyncContext} runs. */
+let unavailable = false;
+
 /**
  * Every variable lives in one runtime store: Node keeps a list of every `AsyncLocalStorage` ever run and updates each
  * of them on every promise the process creates, so one store per lock would make every promise cost O(locks).
  */
 function sharedStore(): Store | undefined {
   if (shared !== null) return shared;
-  const globals = globalThis as ContextGlobals;
-  const Variable = globals.AsyncContext?.Variable;
+  const Variable = (globalThis as { AsyncContext?: { Variable?: AsyncContextVariableClass } }).AsyncContext
+    ?.Variable;
   if (typeof Variable === 'function') return (shared = new Variable<Frame>());
-  let Storage: AsyncLocalStorageClass | undefined;
-  try {
-    Storage = globals.process?.getBuiltinModule?.('node:async_hooks')?.AsyncLocalStorage;
-  } catch {
-    Storage = undefined;
-  }
-  if (typeof Storage !== 'function') return (shared = undefined);
-  const storage = new Storage<Frame>();
-  return (shared = {
-    get: () => storage.getStore(),
-    run: (value, fn) => storage.run(value, fn),
-  });
+  return (shared = createAsyncLocalStorage<Frame>());
 }
 
 /**
@@ -70,6 +57,7 @@ function sharedStore(): Store | undefined {
  * as the calls are nested.
  */
 export function createContextVariable<T>(): ContextVariable<T> | undefined {
+  if (unavailable) return undefined;
   const store = sharedStore();
   if (store === undefined) return undefined;
   const key = {};
@@ -82,4 +70,18 @@ export function createContextVariable<T>(): ContextVariable<T> | undefined {
     },
     run: (value, fn) => store.run({ key, value, parent: store.get() }, fn),
   };
+}
+
+/**
+ * @internal For specs: calls `make` as a runtime without async context would (a browser today), so that the objects
+ * it creates get no context variable. Not part of the package's API.
+ */
+export function withoutAsyncContext<R>(make: () => R): R {
+  const previous = unavailable;
+  unavailable = true;
+  try {
+    return make();
+  } finally {
+    unavailable = previous;
+  }
 }
