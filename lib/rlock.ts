@@ -1,4 +1,4 @@
-import { LockError } from './errors.js';
+import { LockError, TimeoutError } from './errors.js';
 import { createContextVariable } from './core/context.js';
 import { markNotThenable, type Guard } from './core/guard.js';
 import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
@@ -393,7 +393,25 @@ export class AsyncRLock {
     // No claim, or one a condition wait has set aside: wait as an outsider until that wait restores it.
     if (this.innermost === undefined && this.outsiders.size === 0)
       return Promise.resolve(this.push(undefined, ownScope, claim));
-    return this.outsiders.park(options, 1, new Request(ownScope, claim));
+    const parked = this.outsiders.park(options, 1, new Request(ownScope, claim));
+    if (this.context !== undefined || options?.owner !== undefined) return parked;
+    return parked.catch((error: unknown) => {
+      throw this.explainTimeout(error, ownScope ? 'run' : 'acquire');
+    });
+  }
+
+  /**
+   * Without async context, a `run` or `acquire` nested in a hold of this lock and lacking `{ owner }` cannot be told
+   * from another task's: it waits for the hold it is nested in, a deadlock. When its timeout tells, say so.
+   */
+  private explainTimeout(error: unknown, method: string): unknown {
+    if (!(error instanceof TimeoutError) || this.innermost === undefined) return error;
+    return new TimeoutError(
+      `${error.message} while it was held; this runtime has no async context, so a ${method} nested in a hold of ` +
+        `${this.label} cannot re-enter implicitly and waits for that hold: pass { owner: guard } (the guard run ` +
+        `gives fn, or acquire returns) to re-enter`,
+      { cause: error },
+    );
   }
 
   /**
