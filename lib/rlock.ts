@@ -124,13 +124,20 @@ function runScopeOf(level: RLockHold): RLockHold | undefined {
 /**
  * A reentrant lock for async code: the async context that holds it may acquire it again (each nested hold
  * increments `depth`), while every other context waits. "Context" means a call of `run(fn)` and every async call
- * made from `fn`, across awaits (via `AsyncLocalStorage` on Node, Deno and Bun, or `AsyncContext` where the
- * runtime has it). Where neither exists (browsers today), re-enter explicitly with `{ owner: guard }`.
+ * made from `fn`, across awaits, timers and promise chains (via `AsyncLocalStorage` on Node, Deno and Bun, in the
+ * package's `node` build, or `AsyncContext` where the runtime has it).
  *
- * Mutual exclusion still holds among concurrent children: if `fn` starts two children that both re-enter, they
- * hold it one after the other, and neither deadlocks against the parent awaiting them. A condition `wait` sets
- * aside every level of the hold, those of the scopes around it included, and restores the same depth. Ownership never leaks out:
- * after `run` returns, neither its caller nor a sibling holds the lock.
+ * **Without async context (browsers today), re-enter explicitly:** `run(fn, { owner: guard })` or
+ * `acquire({ owner: guard })`, with the guard `run` passes to `fn`. A nested call without `owner` cannot be told
+ * from another task's there: it waits for the hold it is nested in (a deadlock), and if it has a timeout, its
+ * `TimeoutError` says to pass `{ owner: guard }`. `owned` is then always `false`, and any code may `release()`.
+ *
+ * Mutual exclusion still holds among concurrent children: if `fn` starts two children that both re-enter with
+ * `run`, they hold it one after the other, and neither deadlocks against the parent awaiting them. A bare
+ * `acquire()` opens no scope of its own (see {@link AsyncRLock.acquire}): concurrent children that must be kept
+ * apart use `run`. A condition `wait` sets aside every level of the hold, those of the scopes around it included,
+ * and restores the same depth. Ownership never leaks out: after `run` settles, neither its caller, nor a sibling,
+ * nor a callback that runs later holds the lock.
  *
  * Use it when code that takes a lock calls other code that takes the same lock. Otherwise prefer `AsyncLock`,
  * which is simpler to reason about.
@@ -179,7 +186,7 @@ export class AsyncRLock {
     return this.innermost !== undefined;
   }
 
-  /** Whether the calling async context could re-enter the lock right now. */
+  /** Whether the calling async context could re-enter the lock right now (always `false` without async context). */
   get owned(): boolean {
     const scope = this.callerScope();
     return scope !== undefined && this.mayEnter(scope);
@@ -200,14 +207,18 @@ export class AsyncRLock {
 
   /**
    * Acquires the lock: re-enters at once when the calling context (or `options.owner`) holds it, otherwise waits.
-   * Inside a `run` scope this re-enters like a nested `run`, but opens no scope of its own: the scope's other code,
-   * concurrent children included, shares the level (give concurrent children `run`, which keeps them apart).
    * Outside any scope it acquires for the guard it returns, as `AsyncLock` does.
+   *
+   * **Limitation:** inside a `run` scope this re-enters like a nested `run`, but opens no scope of its own: the
+   * scope's other code, concurrent children included, shares the level, so two children that each re-enter with a
+   * bare `acquire()` hold it at once. Give concurrent children `run`, which keeps them apart. (`AsyncLocalStorage`
+   * cannot give a bare `acquire` a context of its own: the one it would set is its caller's, shared with siblings.)
    *
    * @param options - `owner` to re-enter explicitly, plus `signal` and `timeout`; see {@link WaitOptions}.
    * @returns the guard of this level; release it (or call `release()` from the same scope).
    * @throws LockError - (rejection) when `options.owner` is not a current hold of this lock.
-   * @throws TimeoutError - (rejection) when `timeout` expires first.
+   * @throws TimeoutError - (rejection) when `timeout` expires first; without async context, its message says that a
+   *   call nested in a hold needs `{ owner: guard }`.
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
    * **Cancellation:** an abort or timeout before the grant removes the caller at once; it holds nothing.
@@ -277,7 +288,8 @@ export class AsyncRLock {
    * @param fn - the critical section; it receives the guard (pass it as `owner` to re-enter explicitly).
    * @param options - `owner` to re-enter explicitly, plus `signal` and `timeout` for the acquisition.
    * @returns what `fn` returns.
-   * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws.
+   * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws (a nested `run`
+   *   without `owner` times out, where there is no async context, with a message that says to pass it).
    *
    * **Cancellation:** `options` only bound the wait; once `fn` runs it is not interrupted.
    *
