@@ -75,6 +75,20 @@ async function needsExplicitOwner(AsyncRLock, TimeoutError) {
   assert.equal(rlock.locked, false);
 }
 
+/** The built JavaScript files under `dir`, relative to it. */
+function builtFiles(dir) {
+  return readdirSync(join(root, dir), { recursive: true })
+    .map(String)
+    .filter((file) => /\.c?js$/.test(file));
+}
+
+/** All the built JavaScript under `dir` (entry points and shared chunks), concatenated. */
+function builtCode(dir) {
+  return builtFiles(dir)
+    .map((file) => readFileSync(join(root, dir, file), 'utf8'))
+    .join('\n');
+}
+
 function assertNoNodeBuiltins(name, code) {
   assert.doesNotMatch(code, nodeImport, `${name} imports a Node built-in`);
   assert.ok(!code.includes('async_hooks'), `${name} names async_hooks`);
@@ -104,7 +118,7 @@ await check(
     const lib = await import('coop-sync');
     const testing = await import('coop-sync/testing');
     assert.ok(Object.keys(testing).length > 0, 'coop-sync/testing exports nothing');
-    assert.match(readFileSync(join(root, 'dist/esm/index.js'), 'utf8'), /from\s*'node:async_hooks'/);
+    assert.match(builtCode('dist/esm'), /from\s*'node:async_hooks'/);
     await reentersImplicitly(lib.AsyncRLock);
   },
 );
@@ -161,9 +175,7 @@ try {
 
 await check('dist/default (CommonJS too) and dist/browser name no Node built-in', () => {
   for (const dir of ['dist/default', 'dist/browser']) {
-    const files = readdirSync(join(root, dir), { recursive: true })
-      .map(String)
-      .filter((file) => /\.c?js$/.test(file));
+    const files = builtFiles(dir);
     assert.ok(files.length >= 3, `${dir}: ${files.join(', ')}`);
     for (const file of files)
       assertNoNodeBuiltins(`${dir}/${file}`, readFileSync(join(root, dir, file), 'utf8'));
