@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import type sinon from 'sinon';
 import { Task, TaskGroup, TimeoutError, sleep, waitUntil } from '../lib/index.js';
+import {
+  cancelTimer,
+  installHook,
+  type HookTimer,
+  type ParkedWaiter,
+  type SchedulerHook,
+} from '../lib/core/scheduler.js';
 import { flush, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
 
 /** Counts the abort listeners live on `signal`, by wrapping its own add/removeEventListener. */
@@ -844,5 +851,125 @@ describe('TaskGroup', () => {
       expect(group.name).to.equal('crawl');
       expect(`${new TaskGroup()}`).to.equal('TaskGroup[running=0, daemons=0]');
     });
+  });
+});
+
+/** A scheduler hook like the harness's: it logs who parks on what and who wakes whom, and resumes when told. */
+class StepHook implements SchedulerHook {
+  readonly log: string[] = [];
+  private readonly woken: ParkedWaiter[] = [];
+  private readonly timers = new Map<number, () => void>();
+  private nextTimer = 1;
+
+  parked(waiter: ParkedWaiter): void {
+    this.log.push(`parked on ${labelOf(waiter.waitingOn)}`);
+  }
+
+  wake(waiter: ParkedWaiter, from: object): void {
+    this.log.push(`${waiter.granted ? 'granted' : 'rejected'} by ${labelOf(from)}`);
+    this.woken.push(waiter);
+  }
+
+  setTimer(callback: () => void, ms: number, waiter: ParkedWaiter | undefined): HookTimer {
+    const id = this.nextTimer++;
+    this.timers.set(id, callback);
+    this.log.push(`timer ${id}: ${ms} ms for ${labelOf(waiter?.waitingOn)}`);
+    return { [cancelTimer]: () => void this.timers.delete(id) };
+  }
+
+  /** Resumes every task woken so far, in order, and lets their code run. */
+  async resumeAll(): Promise<void> {
+    for (let waiter = this.woken.shift(); waiter !== undefined; waiter = this.woken.shift()) waiter.resume();
+    await flush();
+  }
+
+  fire(id: number): void {
+    const callback = this.timers.get(id);
+    if (callback === undefined) throw new Error(`no timer ${id}`);
+    this.timers.delete(id);
+    this.log.push(`fire ${id}`);
+    callback();
+  }
+
+  get pendingTimers(): number {
+    return this.timers.size;
+  }
+}
+
+function labelOf(owner: object | undefined): string {
+  return owner === undefined ? '-' : (owner as { label: string }).label;
+}
+
+describe('tasks under a scheduler hook (what the harness sees)', () => {
+  let hook: StepHook;
+
+  beforeEach(() => {
+    hook = new StepHook();
+    installHook(hook);
+  });
+
+  afterEach(() => {
+    installHook(undefined);
+  });
+
+  it('a task starts when the hook resumes its start; joins park on the group and the task; sleeps use hook timers', async () => {
+    const group = new TaskGroup({ name: 'g' });
+    const events: string[] = [];
+    const task = group.spawn(
+      async (signal) => {
+        events.push('started');
+        await sleep(10, { signal });
+        events.push('slept');
+        return 'done';
+      },
+      { name: 'worker' },
+    );
+    const joined = observe(group.join());
+    const result = observe(task.join());
+    await flush();
+    expect(events).to.deep.equal([]); // not started until the hook says so
+    await hook.resumeAll();
+    expect(events).to.deep.equal(['started']);
+    hook.fire(1);
+    await hook.resumeAll();
+    await hook.resumeAll();
+    expect(events).to.deep.equal(['started', 'slept']);
+    expect(result.value).to.equal('done');
+    expect(joined.state).to.equal('fulfilled');
+    expect(hook.log).to.deep.equal([
+      'parked on Task(worker)',
+      'granted by Task(worker)',
+      'parked on TaskGroup(g)',
+      'parked on Task(worker)',
+      'parked on sleep(10 ms)',
+      'timer 1: 10 ms for sleep(10 ms)',
+      'fire 1',
+      'granted by sleep(10 ms)',
+      'granted by Task(worker)',
+      'granted by TaskGroup(g)',
+    ]);
+  });
+
+  it('waitUntil polls on hook timers and parks on a queue named after its predicate', async () => {
+    let ready = false;
+    function isReady(): boolean {
+      return ready;
+    }
+    const waited = observe(waitUntil(isReady, { interval: 5, timeout: 100 }));
+    hook.fire(2); // the first poll; timer 1 is the timeout
+    ready = true;
+    hook.fire(3);
+    await hook.resumeAll();
+    expect(waited.state).to.equal('fulfilled');
+    expect(hook.pendingTimers).to.equal(0);
+    expect(hook.log).to.deep.equal([
+      'timer 1: 100 ms for waitUntil(isReady)',
+      'parked on waitUntil(isReady)',
+      'timer 2: 5 ms for waitUntil(isReady)',
+      'fire 2',
+      'timer 3: 5 ms for waitUntil(isReady)',
+      'fire 3',
+      'granted by waitUntil(isReady)',
+    ]);
   });
 });
