@@ -15,3 +15,12 @@ export { AsyncCondition } from './condition.js';
 export { AsyncBarrier } from './barrier.js';
 export { AsyncRLock, type RLockAcquireOptions } from './rlock.js';
 export { AsyncQueue, AsyncPriorityQueue, AsyncLifoQueue, type PriorityQueueOptions } from './queue.js';
+export {
+  TaskGroup,
+  Task,
+  sleep,
+  waitUntil,
+  type SpawnOptions,
+  type SleepOptions,
+  type WaitUntilOptions,
+} from './tasks.js';

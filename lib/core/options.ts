@@ -22,7 +22,8 @@ export interface WaitOptions {
   timeout?: number | undefined;
 }
 
-function describe(value: unknown): string {
+/** Shows a bad argument in an error message: strings quoted, objects by their tag, never their contents. */
+export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return String(value);

@@ -1,0 +1,586 @@
+import { createContextVariable } from './core/context.js';
+import {
+  checkFunction,
+  checkTimeout,
+  checkWaitOptions,
+  describe,
+  labelFor,
+  rejectEarly,
+  type NameOptions,
+  type WaitOptions,
+} from './core/options.js';
+import { clearTimer, setTimer } from './core/scheduler.js';
+import { WaitQueue, type Waiter } from './core/wait-queue.js';
+
+/** Options of {@link TaskGroup.spawn}. */
+export interface SpawnOptions {
+  /** Names the task in `toString()`, error messages and deadlock reports; default `task-1`, `task-2`, ... */
+  name?: string | undefined;
+  /**
+   * A daemon task never keeps `join` waiting: it is aborted once the group's other tasks are done, its failure is
+   * reported only through its own `Task.join()`, and in Node its `sleep`/`waitUntil` timers do not keep the process
+   * alive. Default `false`.
+   */
+  daemon?: boolean | undefined;
+}
+
+/** Options of {@link sleep}. */
+export interface SleepOptions {
+  /** Ends the sleep early: the call rejects with `signal.reason`. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link waitUntil}: the usual wait options, plus how often to poll. */
+export interface WaitUntilOptions extends WaitOptions {
+  /** Milliseconds between two checks of the predicate: a finite number `> 0`; default 10. */
+  interval?: number | undefined;
+}
+
+/**
+ * The task whose code is running, across awaits: how `sleep` and `waitUntil` know they run in a daemon task.
+ * `undefined` in runtimes without async context (browsers today), which have no timers to unref either.
+ */
+const currentTask = createContextVariable<Task<unknown>>();
+
+/** What `TaskGroup.spawn` hands to the `Task` it constructs (set just before, read once by the constructor). */
+interface TaskInit {
+  name: string;
+  daemon: boolean;
+  signal: AbortSignal;
+  fn: (signal: AbortSignal) => unknown;
+  onSettled: (task: Task<unknown>, fulfilled: boolean, outcome: unknown) => void;
+}
+let spawning: TaskInit | undefined;
+
+/**
+ * In Node, makes a timer started on behalf of a daemon task stop keeping the process alive (as Python's daemon
+ * threads do not keep the interpreter alive). Timers of the harness, of fake clocks without `unref` and of
+ * browsers are left alone.
+ */
+function unrefForDaemon(handle: unknown, daemon: boolean): void {
+  if (!daemon || typeof handle !== 'object' || handle === null) return;
+  const unref = (handle as { unref?: unknown }).unref;
+  if (typeof unref === 'function') unref.call(handle);
+}
+
+function inDaemonTask(): boolean {
+  return currentTask?.get()?.daemon === true;
+}
+
+/**
+ * One task of a {@link TaskGroup}: the counterpart of a started thread. Created by `group.spawn(fn)`; its `fn`
+ * starts on a later microtask (after `spawn` returns), with the task's `signal`.
+ *
+ * @example
+ * ```ts
+ * const task = group.spawn(async (signal) => fetchReport(signal), { name: 'report' });
+ * const report = await task.join({ timeout: 5000 });
+ * ```
+ */
+export class Task<T> {
+  /** `Task(name)`, as in `toString()`, error messages and deadlock reports. */
+  readonly label: string;
+  /** The name given to `spawn`, or `task-N` (the Nth task of its group). */
+  readonly name: string;
+  /** Whether the task is a daemon (see {@link SpawnOptions.daemon}). */
+  readonly daemon: boolean;
+  /** Aborted when the group aborts the task; `fn` should pass it to whatever it waits on. */
+  readonly signal: AbortSignal;
+  private state: 'running' | 'fulfilled' | 'rejected' = 'running';
+  private outcome: unknown = undefined;
+  /** Callers of `join`. Invariant: empty once the task is done. */
+  private readonly joiners = new WaitQueue<unknown>(this);
+
+  /** Tasks are created by {@link TaskGroup.spawn} only: `new Task()` throws a `TypeError`. */
+  constructor() {
+    const init = spawning;
+    spawning = undefined;
+    if (init === undefined)
+      throw new TypeError('Task: tasks are created by TaskGroup.spawn, not by new Task()');
+    this.label = `Task(${init.name})`;
+    this.name = init.name;
+    this.daemon = init.daemon;
+    this.signal = init.signal;
+    // The start is a wake-up like any other: the scheduler hook (the harness) chooses when the task begins.
+    const started = this.joiners.park(undefined);
+    this.joiners.grant(this.joiners.head as Waiter<unknown>, undefined);
+    void started.then(() => this.run(init.fn, init.onSettled));
+  }
+
+  /** Whether the task has finished (fulfilled or rejected). */
+  get done(): boolean {
+    return this.state !== 'running';
+  }
+
+  /** How many callers wait in `join`. */
+  get waiting(): number {
+    return this.joiners.size;
+  }
+
+  /**
+   * Waits for the task to finish and returns its result, or rejects with its error (for a task aborted before it
+   * started, or one that gave up on its signal, that is the abort reason). Any number of callers may join, before
+   * or after the task finished.
+   *
+   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it; see {@link WaitOptions}.
+   * @returns what `fn` returned.
+   * @throws unknown - (rejection) whatever `fn` threw.
+   * @throws TimeoutError - (rejection) when `timeout` expires first.
+   * @throws TypeError | RangeError - (rejection) for bad options.
+   *
+   * **Cancellation:** an abort or timeout of the join leaves the task running.
+   *
+   * @example
+   * ```ts
+   * const value = await task.join();
+   * ```
+   */
+  join(options?: WaitOptions): Promise<T> {
+    const early = rejectEarly(options, `${this.label}.join`);
+    if (early !== undefined) return early;
+    if (this.state === 'fulfilled') return Promise.resolve(this.outcome as T);
+    if (this.state === 'rejected') return Promise.reject(this.outcome);
+    return this.joiners.park(options) as Promise<T>;
+  }
+
+  /** Describes the state, such as `Task(fetch)[daemon, running, waiting=1]`. */
+  toString(): string {
+    return `${this.label}[${this.daemon ? 'daemon, ' : ''}${this.state}, waiting=${this.joiners.size}]`;
+  }
+
+  private run(
+    fn: (signal: AbortSignal) => unknown,
+    onSettled: (task: Task<unknown>, fulfilled: boolean, outcome: unknown) => void,
+  ): void {
+    const finish = (fulfilled: boolean, outcome: unknown) => {
+      this.state = fulfilled ? 'fulfilled' : 'rejected';
+      this.outcome = outcome;
+      if (fulfilled) this.joiners.grantAll(outcome);
+      else this.joiners.rejectAll(() => outcome);
+      onSettled(this, fulfilled, outcome);
+    };
+    // A task aborted before it started never runs (as an asyncio task cancelled before its first step).
+    if (this.signal.aborted) return finish(false, this.signal.reason);
+    let result: unknown;
+    try {
+      result = currentTask === undefined ? fn(this.signal) : currentTask.run(this, () => fn(this.signal));
+    } catch (error) {
+      return finish(false, error);
+    }
+    Promise.resolve(result).then(
+      (value) => finish(true, value),
+      (error: unknown) => finish(false, error),
+    );
+  }
+}
+
+/**
+ * Runs tasks together and waits for them: the counterpart of starting threads and joining them, with the
+ * structured error handling of Python's `asyncio.TaskGroup` and Trio's nurseries.
+ *
+ * - `spawn(fn)` starts a task; `join()` waits until every **non-daemon** task has finished, then aborts the daemon
+ *   tasks (their signals) and resolves. Daemons never keep `join` waiting.
+ * - If a non-daemon task fails, the group aborts every other task (their signals) and `join` rejects, once the
+ *   non-daemon tasks have finished, with an `AggregateError` of the failures. A rejection that merely echoes the
+ *   abort reason of the task's own signal is not a failure. A daemon's failure is reported only through its own
+ *   `Task.join()`.
+ * - `abort(reason)` aborts every task; `join` then resolves once they have stopped (unless some failed with
+ *   another error), as leaving a cancelled Trio cancel scope.
+ * - The group **settles** when `join()` (or `abort()`) has been called and no non-daemon task is left; from then on
+ *   `spawn` throws. Tasks may spawn more tasks while `join` waits.
+ * - `await using group = new TaskGroup()` joins the group when the block ends, then also waits for the aborted
+ *   daemons to stop, so no task outlives the block. JavaScript does not tell `[Symbol.asyncDispose]` whether the
+ *   block threw, so it cannot abort the tasks on error as `asyncio.TaskGroup` does: catch the error and call
+ *   `abort()` for that.
+ *
+ * Every task must honour its signal (pass it on to `sleep`, `lock.acquire({ signal })`, `fetch`, ...), or an abort
+ * cannot stop it and `join` waits for it.
+ *
+ * **Fairness:** callers of `join` are released together, in the order they started waiting.
+ *
+ * @example
+ * ```ts
+ * const group = new TaskGroup({ name: 'crawl' });
+ * group.spawn(async (signal) => crawl('a', signal));
+ * group.spawn(async (signal) => crawl('b', signal));
+ * group.spawn(async (signal) => reportProgress(signal), { daemon: true });
+ * await group.join(); // both crawls done; the progress reporter aborted
+ * ```
+ */
+export class TaskGroup implements AsyncDisposable {
+  /** The group's kind and name, as in `toString()` and error messages. */
+  readonly label: string;
+  /** The name given to the constructor, if any. */
+  readonly name: string | undefined;
+  /** Every task not yet finished, with the controller of its signal. */
+  private readonly live = new Map<Task<unknown>, AbortController>();
+  /** How many of `live` are not daemons. Invariant: once settled, 0. */
+  private nonDaemons = 0;
+  /** How many tasks were spawned, for default names. */
+  private spawned = 0;
+  /** `join` (or `[Symbol.asyncDispose]`) was called: the group settles as soon as no non-daemon task is left. */
+  private joinRequested = false;
+  /** Set by the first abort (explicit, or caused by a failure): `{ reason }`. */
+  private abortedWith: { reason: unknown } | undefined = undefined;
+  private isSettled = false;
+  /** Failures of non-daemon tasks, in the order they happened. */
+  private readonly failures: { task: Task<unknown>; error: unknown }[] = [];
+  /** Callers of `join`. Invariant: empty once settled. */
+  private readonly joiners = new WaitQueue<void>(this);
+  /** Disposers waiting for the last daemon to stop. Invariant: empty once settled and no task is left. */
+  private readonly drainers = new WaitQueue<void>(this);
+
+  /**
+   * @param options - `name`: shown by `toString()`, in error messages and in deadlock reports.
+   * @throws TypeError - when `options.name` is not a string.
+   */
+  constructor(options?: NameOptions) {
+    this.label = labelFor('TaskGroup', options);
+    this.name = options?.name;
+  }
+
+  /** How many non-daemon tasks have not finished. */
+  get running(): number {
+    return this.nonDaemons;
+  }
+
+  /** How many daemon tasks have not finished (aborted daemons count until they stop). */
+  get daemons(): number {
+    return this.live.size - this.nonDaemons;
+  }
+
+  /** How many callers wait in `join` or `[Symbol.asyncDispose]`. */
+  get waiting(): number {
+    return this.joiners.size + this.drainers.size;
+  }
+
+  /** Whether the group was aborted, by `abort()` or by a failing task. */
+  get aborted(): boolean {
+    return this.abortedWith !== undefined;
+  }
+
+  /** Whether the group has settled: joined (or aborted) with no non-daemon task left. `spawn` then throws. */
+  get settled(): boolean {
+    return this.isSettled;
+  }
+
+  /**
+   * Starts `fn(signal)` as a task of the group, on a later microtask (after `spawn` returns), in an async context
+   * of its own. Tasks may spawn siblings until the group settles.
+   *
+   * @param fn - the task's code; it receives the task's signal, aborted when the group aborts the task.
+   * @param options - `name` and `daemon`; see {@link SpawnOptions}.
+   * @returns the task, to join it or read its state.
+   * @throws TypeError - when `fn` is not a function, `options.name` not a string or `options.daemon` not a boolean.
+   * @throws Error - when the group has settled or was aborted.
+   *
+   * @example
+   * ```ts
+   * const task = group.spawn(async (signal) => { await sleep(100, { signal }); return 42; }, { name: 'answer' });
+   * ```
+   */
+  spawn<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: SpawnOptions): Task<T> {
+    const method = `${this.label}.spawn`;
+    checkFunction(fn, `${method}: fn`);
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new TypeError(`${method}: options must be an object, got ${describe(options)}`);
+    }
+    const name: unknown = options?.name;
+    if (name !== undefined && typeof name !== 'string') {
+      throw new TypeError(`${method}: options.name must be a string, got ${describe(name)}`);
+    }
+    const daemon: unknown = options?.daemon ?? false;
+    if (typeof daemon !== 'boolean') {
+      throw new TypeError(`${method}: options.daemon must be a boolean, got ${describe(daemon)}`);
+    }
+    if (this.isSettled) throw new Error(`${this.label} has settled: it cannot spawn more tasks`);
+    if (this.abortedWith !== undefined)
+      throw new Error(`${this.label} was aborted: it cannot spawn more tasks`);
+    this.spawned++;
+    const controller = new AbortController();
+    spawning = {
+      name: name ?? `task-${this.spawned}`,
+      daemon,
+      signal: controller.signal,
+      fn,
+      onSettled: (settled, fulfilled, outcome) => this.taskSettled(settled, fulfilled, outcome),
+    };
+    const task = new Task<T>();
+    this.live.set(task as Task<unknown>, controller);
+    if (!daemon) this.nonDaemons++;
+    return task;
+  }
+
+  /**
+   * Waits until every non-daemon task has finished, then aborts the daemon tasks and resolves (without waiting for
+   * the daemons to stop). Calling `join` closes the group: once no non-daemon task is left, it settles and `spawn`
+   * throws. Joining a settled group resolves (or rejects) at once, as often as asked.
+   *
+   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it; see {@link WaitOptions}.
+   * @throws AggregateError - (rejection) of the non-daemon tasks' failures, in the order they failed, once all
+   *   non-daemon tasks have finished (each caller gets its own `AggregateError`).
+   * @throws TimeoutError - (rejection) when `timeout` expires first.
+   * @throws TypeError | RangeError - (rejection) for bad options.
+   *
+   * **Cancellation:** an abort or timeout of the join leaves the tasks running (call `abort()` to stop them); the
+   * group stays closed.
+   *
+   * @example
+   * ```ts
+   * await group.join({ timeout: 60_000 });
+   * ```
+   */
+  join(options?: WaitOptions): Promise<void> {
+    const early = rejectEarly(options, `${this.label}.join`);
+    if (early !== undefined) return early;
+    this.joinRequested = true;
+    if (!this.isSettled && this.nonDaemons === 0) this.settle();
+    if (this.isSettled) return this.failures.length > 0 ? Promise.reject(this.failure()) : Promise.resolve();
+    return this.joiners.park(options);
+  }
+
+  /**
+   * Aborts every task that has not finished (daemons included) with `reason`, and closes the group: `spawn` throws
+   * from now on. `join` resolves once the non-daemon tasks have stopped, and rejects only for failures other than
+   * the abort reason. Aborting an aborted or settled group does nothing.
+   *
+   * @param reason - the tasks' `signal.reason`; default a `DOMException` named `AbortError`.
+   *
+   * @example
+   * ```ts
+   * group.abort(new Error('shutting down'));
+   * await group.join();
+   * ```
+   */
+  abort(reason?: unknown): void {
+    if (this.isSettled || this.abortedWith !== undefined) return;
+    this.abortTasks(
+      reason === undefined ? new DOMException(`${this.label} was aborted`, 'AbortError') : reason,
+    );
+    if (this.nonDaemons === 0) this.settle();
+  }
+
+  /**
+   * Joins the group (as {@link TaskGroup.join}), then waits for its aborted daemon tasks to stop, so that no task
+   * outlives an `await using` block. Rejects as `join` does.
+   *
+   * @example
+   * ```ts
+   * {
+   *   await using group = new TaskGroup();
+   *   group.spawn(work);
+   * } // joined here
+   * ```
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      await this.join();
+    } finally {
+      if (this.live.size > 0) await this.drainers.park(undefined);
+    }
+  }
+
+  /** Describes the state, such as `TaskGroup(crawl)[running=2, daemons=1]`, with `aborted` or `settled` if so. */
+  toString(): string {
+    const state = this.isSettled ? ', settled' : this.abortedWith !== undefined ? ', aborted' : '';
+    return `${this.label}[running=${this.nonDaemons}, daemons=${this.daemons}${state}]`;
+  }
+
+  private abortTasks(reason: unknown): void {
+    this.abortedWith = { reason };
+    for (const controller of [...this.live.values()]) controller.abort(reason);
+  }
+
+  private taskSettled(task: Task<unknown>, fulfilled: boolean, outcome: unknown): void {
+    this.live.delete(task);
+    if (!task.daemon) {
+      this.nonDaemons--;
+      const echo = task.signal.aborted && outcome === task.signal.reason;
+      if (!fulfilled && !echo) {
+        this.failures.push({ task, error: outcome });
+        if (this.abortedWith === undefined) {
+          this.abortTasks(new DOMException(`${this.label} was aborted: ${task.label} failed`, 'AbortError'));
+        }
+      }
+      if (
+        this.nonDaemons === 0 &&
+        !this.isSettled &&
+        (this.joinRequested || this.abortedWith !== undefined)
+      ) {
+        this.settle();
+      }
+    }
+    if (this.isSettled && this.live.size === 0) this.drainers.grantAll(undefined);
+  }
+
+  /** No non-daemon task is left and the group was joined or aborted: abort the daemons, release the joiners. */
+  private settle(): void {
+    this.isSettled = true;
+    if (this.abortedWith === undefined) {
+      const reason = new DOMException(`${this.label} has settled: daemon tasks are aborted`, 'AbortError');
+      for (const [task, controller] of [...this.live]) if (task.daemon) controller.abort(reason);
+    }
+    if (this.failures.length > 0) this.joiners.rejectAll(() => this.failure());
+    else this.joiners.grantAll(undefined);
+    if (this.live.size === 0) this.drainers.grantAll(undefined);
+  }
+
+  private failure(): AggregateError {
+    const count = this.failures.length;
+    const tasks = this.failures.map(({ task }) => task.label).join(', ');
+    return new AggregateError(
+      this.failures.map(({ error }) => error),
+      `${this.label}: ${count === 1 ? 'a task' : `${count} tasks`} failed: ${tasks}`,
+    );
+  }
+}
+
+/** The owner of one `sleep` or `waitUntil` call's queue: names it for the harness and in timeout messages. */
+class TimedWait {
+  readonly queue: WaitQueue<void>;
+  timer: unknown = undefined;
+
+  constructor(readonly label: string) {
+    // A waiter removed by its signal, timeout or a throwing predicate leaves no timer behind.
+    this.queue = new WaitQueue<void>(this, () => this.stop());
+  }
+
+  arm(callback: () => void, ms: number, daemon: boolean): void {
+    this.timer = setTimer(
+      () => {
+        this.timer = undefined;
+        callback();
+      },
+      ms,
+      this.queue.head,
+    );
+    unrefForDaemon(this.timer, daemon);
+  }
+
+  stop(): void {
+    if (this.timer === undefined) return;
+    clearTimer(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/**
+ * Resolves after `ms` milliseconds (a timer through the scheduler hook, so fake clocks and the harness control it).
+ * `sleep(0)` still waits for a timer turn; `sleep(Infinity)` waits until `signal` aborts.
+ *
+ * In Node, the timer of a sleep called from a daemon task (found through the async context, across awaits) does
+ * not keep the process alive.
+ *
+ * @param ms - milliseconds: a number `>= 0`, or `Infinity`.
+ * @param options - `signal` ends the sleep early.
+ * @throws TypeError - (rejection) when `ms` is not a number, or `options`/`options.signal` is malformed.
+ * @throws RangeError - (rejection) when `ms` is negative or `NaN`.
+ *
+ * **Cancellation:** an abort rejects with `signal.reason` and clears the timer and the listener at once.
+ *
+ * @example
+ * ```ts
+ * await sleep(100, { signal });
+ * ```
+ */
+export function sleep(ms: number, options?: SleepOptions): Promise<void> {
+  try {
+    checkTimeout(ms, 'sleep: ms');
+    checkWaitOptions(options, 'sleep');
+    if ((options as WaitOptions | undefined)?.timeout !== undefined) {
+      throw new TypeError('sleep: options.timeout is not supported (ms is how long to sleep)');
+    }
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const signal = options?.signal;
+  if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason);
+  const wait = new TimedWait(`sleep(${ms} ms)`);
+  const slept = wait.queue.park(signal === undefined ? undefined : { signal });
+  if (ms !== Infinity) {
+    const waiter = wait.queue.head as Waiter<void>;
+    wait.arm(() => wait.queue.grant(waiter, undefined), ms, inDaemonTask());
+  }
+  return slept;
+}
+
+function isThenable(value: unknown): boolean {
+  return (
+    ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}
+
+/**
+ * Polls `predicate` every `options.interval` ms until it returns a truthy value: the spin-wait, on a timer, so the
+ * event loop keeps running. The predicate is checked once at once (a true condition resolves without a timer),
+ * then after each interval. Prefer an `AsyncCondition` or `AsyncEvent` when the code that changes the state can
+ * notify; poll when it cannot (a value owned by someone else, a file, a flag set by a callback).
+ *
+ * In Node, the timers of a `waitUntil` called from a daemon task do not keep the process alive.
+ *
+ * @param predicate - a synchronous function; a promise it returns is a `TypeError` (it would always be truthy).
+ * @param options - `interval` (ms, finite, `> 0`, default 10), `timeout` (ms) and `signal`; see
+ *   {@link WaitOptions}. `timeout: 0` checks once.
+ * @throws TimeoutError - (rejection) when `timeout` expires before the predicate holds.
+ * @throws unknown - (rejection) whatever `predicate` threw; polling stops.
+ * @throws TypeError | RangeError - (rejection) for a bad `predicate` or bad options.
+ *
+ * **Cancellation:** an abort rejects with `signal.reason`; polling stops, and no timer or listener remains.
+ *
+ * @example
+ * ```ts
+ * await waitUntil(() => cache.size >= 10, { interval: 50, timeout: 5000 });
+ * ```
+ */
+export function waitUntil(predicate: () => unknown, options?: WaitUntilOptions): Promise<void> {
+  let interval = 10;
+  try {
+    checkFunction(predicate, 'waitUntil: predicate');
+    checkWaitOptions(options, 'waitUntil');
+    if (options?.interval !== undefined) {
+      interval = options.interval;
+      checkTimeout(interval, 'waitUntil: options.interval');
+      if (interval === 0 || interval === Infinity) {
+        throw new RangeError(`waitUntil: options.interval must be a finite number > 0, got ${interval}`);
+      }
+    }
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const early = rejectEarly(options, 'waitUntil');
+  if (early !== undefined) return early;
+
+  const check = (): boolean => {
+    const holds = predicate();
+    if (isThenable(holds)) {
+      throw new TypeError('waitUntil: predicate returned a promise; it must return a plain value');
+    }
+    return Boolean(holds);
+  };
+  try {
+    if (check()) return Promise.resolve();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+
+  const wait = new TimedWait(predicate.name === '' ? 'waitUntil' : `waitUntil(${predicate.name})`);
+  const daemon = inDaemonTask();
+  const held = wait.queue.park(options);
+  const waiter = wait.queue.head;
+  if (waiter === undefined) return held; // timeout 0: rejected without queueing
+  unrefForDaemon(waiter.timer, daemon);
+  const poll = () => {
+    let holds: boolean;
+    try {
+      holds = check();
+    } catch (error) {
+      wait.queue.cancel(waiter, error);
+      return;
+    }
+    if (holds) wait.queue.grant(waiter, undefined);
+    else wait.arm(poll, interval, daemon);
+  };
+  wait.arm(poll, interval, daemon);
+  return held;
+}
