@@ -1,4 +1,3 @@
-import { createContextVariable } from './core/context.js';
 import {
   checkFunction,
   checkTimeout,
@@ -9,7 +8,7 @@ import {
   type NameOptions,
   type WaitOptions,
 } from './core/options.js';
-import { clearTimer, setTimer } from './core/scheduler.js';
+import { clearTimer, setTimer, withDetachedTimers } from './core/scheduler.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
 
 /** Options of {@link TaskGroup.spawn}. */
@@ -18,8 +17,8 @@ export interface SpawnOptions {
   name?: string | undefined;
   /**
    * A daemon task never keeps `join` waiting: it is aborted once the group's other tasks are done, its failure is
-   * reported only through its own `Task.join()`, and in Node its `sleep`/`waitUntil` timers do not keep the process
-   * alive. Default `false`.
+   * reported only through its own `Task.join()`, and in Node no timer its code starts (a `sleep`, a `waitUntil` poll,
+   * the `timeout` of any primitive it waits on, across its awaits) keeps the process alive. Default `false`.
    */
   daemon?: boolean | undefined;
 }
@@ -36,12 +35,6 @@ export interface WaitUntilOptions extends WaitOptions {
   interval?: number | undefined;
 }
 
-/**
- * The task whose code is running, across awaits: how `sleep` and `waitUntil` know they run in a daemon task.
- * `undefined` in runtimes without async context (browsers today), which have no timers to unref either.
- */
-const currentTask = createContextVariable<Task<unknown>>();
-
 /** What `TaskGroup.spawn` hands to the `Task` it constructs (set just before, read once by the constructor). */
 interface TaskInit {
   name: string;
@@ -51,21 +44,6 @@ interface TaskInit {
   onSettled: (task: Task<unknown>, fulfilled: boolean, outcome: unknown) => void;
 }
 let spawning: TaskInit | undefined;
-
-/**
- * In Node, makes a timer started on behalf of a daemon task stop keeping the process alive (as Python's daemon
- * threads do not keep the interpreter alive). Timers of the harness, of fake clocks without `unref` and of
- * browsers are left alone.
- */
-function unrefForDaemon(handle: unknown, daemon: boolean): void {
-  if (!daemon || typeof handle !== 'object' || handle === null) return;
-  const unref = (handle as { unref?: unknown }).unref;
-  if (typeof unref === 'function') unref.call(handle);
-}
-
-function inDaemonTask(): boolean {
-  return currentTask?.get()?.daemon === true;
-}
 
 /**
  * One task of a {@link TaskGroup}: the counterpart of a started thread. Created by `group.spawn(fn)`; its `fn`
@@ -163,7 +141,7 @@ export class Task<T> {
     if (this.signal.aborted) return finish(false, this.signal.reason);
     let result: unknown;
     try {
-      result = currentTask === undefined ? fn(this.signal) : currentTask.run(this, () => fn(this.signal));
+      result = withDetachedTimers(this.daemon, () => fn(this.signal));
     } catch (error) {
       return finish(false, error);
     }
@@ -445,7 +423,7 @@ class TimedWait {
     this.queue = new WaitQueue<void>(this, () => this.stop());
   }
 
-  arm(callback: () => void, ms: number, daemon: boolean): void {
+  arm(callback: () => void, ms: number): void {
     this.timer = setTimer(
       () => {
         this.timer = undefined;
@@ -454,7 +432,6 @@ class TimedWait {
       ms,
       this.queue.head,
     );
-    unrefForDaemon(this.timer, daemon);
   }
 
   stop(): void {
@@ -499,7 +476,7 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
   const slept = wait.queue.park(signal === undefined ? undefined : { signal });
   if (ms !== Infinity) {
     const waiter = wait.queue.head as Waiter<void>;
-    wait.arm(() => wait.queue.grant(waiter, undefined), ms, inDaemonTask());
+    wait.arm(() => wait.queue.grant(waiter, undefined), ms);
   }
   return slept;
 }
@@ -565,11 +542,9 @@ export function waitUntil(predicate: () => unknown, options?: WaitUntilOptions):
   }
 
   const wait = new TimedWait(predicate.name === '' ? 'waitUntil' : `waitUntil(${predicate.name})`);
-  const daemon = inDaemonTask();
   const held = wait.queue.park(options);
   const waiter = wait.queue.head;
   if (waiter === undefined) return held; // timeout 0: rejected without queueing
-  unrefForDaemon(waiter.timer, daemon);
   const poll = () => {
     let holds: boolean;
     try {
@@ -579,8 +554,8 @@ export function waitUntil(predicate: () => unknown, options?: WaitUntilOptions):
       return;
     }
     if (holds) wait.queue.grant(waiter, undefined);
-    else wait.arm(poll, interval, daemon);
+    else wait.arm(poll, interval);
   };
-  wait.arm(poll, interval, daemon);
+  wait.arm(poll, interval);
   return held;
 }

@@ -57,7 +57,7 @@ describe('TaskGroup in Node', () => {
       child.stdin?.end();
     });
     expect(stderr).to.equal('');
-    expect(stdout).to.equal('worker done\nexit 0: TaskGroup(main)[running=0, daemons=2]\n');
+    expect(stdout).to.equal('worker done\nexit 0: TaskGroup(main)[running=0, daemons=4]\n');
     expect(code).to.equal(0);
   });
 

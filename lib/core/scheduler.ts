@@ -12,6 +12,8 @@
  * @module
  */
 
+import { createContextVariable } from './context.js';
+
 /** What the scheduler knows about a waiter: enough for a harness to say who waits on what, and why it woke. */
 export interface ParkedWaiter {
   /** The primitive the waiter is queued on now (it changes when a condition moves it to its lock), or
@@ -75,6 +77,26 @@ export function installHook(hook: SchedulerHook | undefined): SchedulerHook | un
   return previous;
 }
 
+/**
+ * Whether timers started in the calling context must not keep a Node process alive: true inside a daemon task
+ * (`TaskGroup.spawn(fn, { daemon: true })`), across its awaits. `undefined` where the runtime has no async context.
+ */
+const detachedTimers = createContextVariable<boolean>();
+
+/**
+ * Calls `fn` in a context whose timers (every timeout, sleep and poll of every primitive) do, or do not, keep a
+ * Node process alive. Used by `TaskGroup` for daemon tasks; a non-daemon task spawned from a daemon sets it back.
+ */
+export function withDetachedTimers<R>(detached: boolean, fn: () => R): R {
+  return detachedTimers === undefined ? fn() : detachedTimers.run(detached, fn);
+}
+
+/** Lets a Node timer handle stop keeping the process alive; does nothing to handles without `unref`. */
+function unref(handle: unknown): void {
+  const method = (handle as { unref?: unknown }).unref;
+  if (typeof method === 'function') method.call(handle);
+}
+
 /** `setTimeout`'s largest delay; longer waits are chained. */
 const maxTimerDelay = 2 ** 31 - 1;
 
@@ -86,6 +108,7 @@ class LongTimer implements HookTimer {
   constructor(
     private readonly callback: () => void,
     ms: number,
+    private readonly detached: boolean,
   ) {
     this.remaining = ms;
     this.handle = this.arm();
@@ -94,10 +117,12 @@ class LongTimer implements HookTimer {
   private arm(): unknown {
     const slice = Math.min(this.remaining, maxTimerDelay);
     this.remaining -= slice;
-    return globalThis.setTimeout(() => {
+    const handle = globalThis.setTimeout(() => {
       if (this.remaining > 0) this.handle = this.arm();
       else this.callback();
     }, slice);
+    if (this.detached) unref(handle);
+    return handle;
   }
 
   [cancelTimer](): void {
@@ -107,15 +132,18 @@ class LongTimer implements HookTimer {
 
 /**
  * Starts a timer through the hook, or through `globalThis.setTimeout` looked up now (never captured at load).
- * Delays above 2^31-1 ms are honoured in full.
+ * Delays above 2^31-1 ms are honoured in full. Started inside a daemon task, it does not keep Node alive.
  *
  * @param waiter - the waiter whose timeout this is, if it is one (named in the harness's trace).
  */
 export function setTimer(callback: () => void, ms: number, waiter?: ParkedWaiter): unknown {
   const hook = slot.hook;
   if (hook !== undefined) return hook.setTimer(callback, ms, waiter);
-  if (ms > maxTimerDelay) return new LongTimer(callback, ms);
-  return globalThis.setTimeout(callback, ms);
+  const detached = detachedTimers?.get() === true;
+  if (ms > maxTimerDelay) return new LongTimer(callback, ms, detached);
+  const handle = globalThis.setTimeout(callback, ms);
+  if (detached) unref(handle);
+  return handle;
 }
 
 /** Clears a timer started by {@link setTimer}, whatever hook is installed now. */
