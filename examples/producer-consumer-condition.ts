@@ -1,7 +1,8 @@
 /**
  * A bounded buffer built from one AsyncLock and two AsyncConditions that share it, the textbook way:
  * producers wait on `notFull` while the buffer is full, consumers wait on `notEmpty` while it is empty, and each
- * side notifies the other after changing the buffer. Run it with `npm run demo`.
+ * side notifies the other after changing the buffer. The tasks run in a `Simulation` of `coop-sync/testing`, in
+ * virtual time: making an item takes a producer 10 or 13 ms, handling one takes a consumer 40 ms.
  *
  * Things to notice in the output:
  * - every line is printed while holding the lock, so it shows the buffer exactly as the lock protects it;
@@ -10,24 +11,17 @@
  * - notified waiters take the lock in FIFO order, behind tasks already queued for it.
  */
 import { AsyncCondition, AsyncLock } from '../lib/index.js';
-import { runMain } from './run-main.js';
+import { at, runMain, simulation, type ExampleOptions, type Print } from './run-main.js';
 
 const capacity = 2;
 
-export async function main(print: (line: string) => void = console.log): Promise<void> {
+export async function main(print: Print = console.log, options: ExampleOptions = {}): Promise<void> {
+  const sim = simulation(options);
   const lock = new AsyncLock({ name: 'buffer' });
   const notFull = new AsyncCondition(lock, { name: 'notFull' });
   const notEmpty = new AsyncCondition(lock, { name: 'notEmpty' });
   const buffer: string[] = [];
-  const show = () => `[${buffer.join(', ')}]`.padEnd(14);
-
-  /**
-   * Simulated work, done without holding the lock: `turns` turns of the microtask queue. The lengths below are far
-   * apart, so the order of events comes from the work and the primitives, never from a photo finish.
-   */
-  const work = async (turns: number) => {
-    for (let turn = 0; turn < turns; turn++) await Promise.resolve();
-  };
+  const show = () => `${at(sim)}  ${`[${buffer.join(', ')}]`.padEnd(10)}`;
 
   async function put(who: string, item: string): Promise<void> {
     await lock.run(async () => {
@@ -58,7 +52,7 @@ export async function main(print: (line: string) => void = console.log): Promise
 
   async function producer(who: string, items: string[], pace: number): Promise<void> {
     for (const item of items) {
-      await work(pace); // make the item
+      await sim.sleep(pace); // make the item, without holding the lock
       await put(who, item);
     }
   }
@@ -67,20 +61,23 @@ export async function main(print: (line: string) => void = console.log): Promise
     const got: string[] = [];
     for (let n = 0; n < count; n++) {
       got.push(await take(who));
-      await work(4000); // handle the item
+      await sim.sleep(40); // handle the item
     }
     return got;
   }
 
   print(`a buffer of ${capacity}; two producers, two consumers`);
-  print(`${'buffer'.padEnd(14)} event`);
-  const [a, b] = await Promise.all([
-    consumer('consumer A', 3),
-    consumer('consumer B', 3),
-    producer('producer 1', ['x1', 'x2', 'x3'], 1000),
-    producer('producer 2', ['y1', 'y2', 'y3'], 1300),
-  ]);
-  print(`consumer A got ${a.join(' ')}; consumer B got ${b.join(' ')}`);
+  print(` time  ${'buffer'.padEnd(10)} event`);
+  const got: Record<string, string[]> = {};
+  for (const who of ['consumer A', 'consumer B']) {
+    sim.spawn(who, async () => {
+      got[who] = await consumer(who, 3);
+    });
+  }
+  sim.spawn('producer 1', () => producer('producer 1', ['x1', 'x2', 'x3'], 10));
+  sim.spawn('producer 2', () => producer('producer 2', ['y1', 'y2', 'y3'], 13));
+  await sim.run();
+  print(`consumer A got ${got['consumer A']!.join(' ')}; consumer B got ${got['consumer B']!.join(' ')}`);
   for (const primitive of [lock, notFull, notEmpty]) print(`${primitive}`);
 }
 

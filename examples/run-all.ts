@@ -1,7 +1,7 @@
 /**
  * `npm run examples`: runs every example in examples/ as its own program, the way `npm run demo` runs the main one
  * (`node --import tsx examples/<name>.ts`), prints its output, and exits non-zero if any example fails or prints
- * nothing. Not a scenario itself: the helpers (this file and run-main.ts) are skipped.
+ * nothing. Not a scenario itself: the helpers (this file, run-main.ts, run-one.ts and race-report.ts) are skipped.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const directory = dirname(fileURLToPath(import.meta.url));
-const helpers = new Set(['run-all.ts', 'run-main.ts']);
+const helpers = new Set(['race-report.ts', 'run-all.ts', 'run-main.ts', 'run-one.ts']);
 const examples = readdirSync(directory)
   .filter((file) => file.endsWith('.ts') && !helpers.has(file))
   .sort();
