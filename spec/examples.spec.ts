@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { main as barrierPhases } from '../examples/barrier-phases.js';
 import { main as connectionPool } from '../examples/connection-pool.js';
+import { main as daemonHeartbeat } from '../examples/daemon-heartbeat.js';
 import { main as eventStartup } from '../examples/event-startup.js';
 import { main as ifNotWhile } from '../examples/if-not-while.js';
 import { main as lockVsRlock } from '../examples/lock-vs-rlock.js';
@@ -10,6 +11,7 @@ import { main as oddEven } from '../examples/odd-even.js';
 import { main as producerConsumerCondition } from '../examples/producer-consumer-condition.js';
 import { main as producerConsumerQueue } from '../examples/producer-consumer-queue.js';
 import { main as semaphorePool } from '../examples/semaphore-pool.js';
+import { main as spinVsCondition } from '../examples/spin-vs-condition.js';
 import { parseArguments, type ExampleOptions, type Main, type Progress } from '../examples/run-main.js';
 
 /** Runs an example's `main` and returns every line it printed. */
@@ -24,6 +26,8 @@ const examples: [string, Main][] = [
   ['lost-update', lostUpdate],
   ['lock-vs-rlock', lockVsRlock],
   ['connection-pool', connectionPool],
+  ['daemon-heartbeat', daemonHeartbeat],
+  ['spin-vs-condition', spinVsCondition],
   ['producer-consumer-condition', producerConsumerCondition],
   ['producer-consumer-queue', producerConsumerQueue],
   ['odd-even', oddEven],
@@ -122,6 +126,35 @@ describe('examples/', () => {
       '   7  40ms                    reads /src; total 30 bytes',
       '   8  40ms  moves /src',
       'done at 40ms: AsyncRLock(tree)[unlocked, waiting=0]',
+    ]);
+  });
+
+  it('daemon-heartbeat: the daemon beats while the workers run, and join stops it when they are done', async () => {
+    expect(await output(daemonHeartbeat)).to.deep.equal([
+      '  0ms  download: starts (60 ms of work)',
+      '  0ms  heartbeat 1: 2 worker(s) running',
+      '  0ms  index: starts (90 ms of work)',
+      ' 25ms  heartbeat 2: 2 worker(s) running',
+      ' 50ms  heartbeat 3: 2 worker(s) running',
+      ' 60ms  download: done',
+      ' 75ms  heartbeat 4: 1 worker(s) running',
+      ' 90ms  index: done',
+      ' 90ms  join resolved: TaskGroup(jobs)[running=0, daemons=1, settled]',
+      ' 90ms  heartbeat: stopped, the workers are done',
+      ' 90ms  heartbeat task: done=true',
+    ]);
+  });
+
+  it('spin-vs-condition: polling looks 11 times and lags up to an interval; the condition looks twice, on time', async () => {
+    expect(await output(spinVsCondition)).to.deep.equal([
+      '-- spin-wait --',
+      ' 95ms  setup: ready',
+      '100ms  waiter: goes on, 5 ms after the change, having looked 11 times',
+      'steps the harness ran: 14',
+      '-- condition --',
+      ' 95ms  setup: ready',
+      ' 95ms  waiter: goes on, 0 ms after the change, having looked 2 times',
+      'steps the harness ran: 4',
     ]);
   });
 
@@ -358,7 +391,14 @@ describe('examples/', () => {
   });
 
   it('the examples that do not depend on the schedule print the same under every seed', async () => {
-    for (const main of [connectionPool, oddEven, semaphorePool, barrierPhases, lockVsRlock]) {
+    for (const main of [
+      connectionPool,
+      oddEven,
+      semaphorePool,
+      barrierPhases,
+      lockVsRlock,
+      spinVsCondition,
+    ]) {
       const expected = await output(main);
       for (const seed of [2, 3, 4, 5]) expect(await output(main, { seed })).to.deep.equal(expected);
     }
