@@ -321,9 +321,7 @@ const cancellation: Workload = {
     console.log(
       "   minimal signal = a one-listener stand-in for AbortSignal: the removal timed is coop-sync's own work.",
     );
-    console.log(
-      '   p-queue removes with findIndex + splice and async-lock skips timed-out entries recursively: to 1e4 only.',
-    );
+    console.log('   p-queue removes an aborted task with findIndex + splice (quadratic): to 1e4 only.');
     console.log(
       '   async-mutex and async-lock leave a timed-out waiter queued (skipped on its turn): removal is deferred.',
     );
