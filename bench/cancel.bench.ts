@@ -1,5 +1,5 @@
 /**
- * Benchmark 4: removal of cancelled waiters. `size` waiters are queued on a held lock; then every one of them is
+ * Workload 6: removal of cancelled waiters. `size` waiters are queued on a held lock; then every one of them is
  * removed, in a shuffled order (never head-first), by its AbortSignal or by its timeout (fired in virtual time by
  * @sinonjs/fake-timers; each waiter gets a distinct, shuffled delay). Only the removal is timed (abort/tick plus the
  * settling of the rejections); per-removal cost must not grow with `size` (O(1) unlink).
@@ -8,11 +8,22 @@
  * bare promise). In shuffled order that baseline grows with `size` too: every removal touches objects scattered over
  * a heap that outgrows the CPU caches at 1e5 waiters. O(1) removal therefore shows as a flat coop-sync / runtime ratio.
  */
+import { getEventListeners, setMaxListeners } from 'node:events';
 import FakeTimers from '@sinonjs/fake-timers';
 import type { Guard } from '../lib/core/guard.js';
 import { TimeoutError } from '../lib/errors.js';
 import { AsyncLock } from '../lib/lock.js';
 import { compare, now, shuffled, Timed, type Result, type Subject } from './harness.js';
+import {
+  AsyncLockLib,
+  AsyncMutexMutex,
+  EsfxMutex,
+  EsfxSemaphore,
+  esfxCancelable,
+  PQueue,
+  task,
+  withTimeout,
+} from './peers.js';
 
 export const SIZES = [1e3, 1e4, 1e5] as const;
 
@@ -239,10 +250,182 @@ function timeoutSubject(size: number): Subject {
   };
 }
 
-/** Per-removal results for every size, in `SIZES` order. */
-export async function benchCancel(scale: number): Promise<Result[][]> {
+// ---- peers ------------------------------------------------------------------------------------------------
+
+/**
+ * p-queue removes an aborted task with `findIndex` + `splice` (O(n) each: quadratic in shuffled order), so it runs
+ * only up to this many waiters.
+ */
+export const P_QUEUE_MAX = 1e4;
+
+/** A promise and the function that resolves it. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/** A peer that takes an AbortSignal (or, for @esfx, a Cancelable made from one): `park` queues one waiter. */
+function abortPeer(
+  name: string,
+  size: number,
+  hold: () => { park: (signal: AbortSignal) => Promise<unknown>; end: () => void },
+): Subject {
+  const order = shuffled(size, size);
+  return {
+    name,
+    async run(ops) {
+      let ns = 0;
+      for (let rep = 0; rep < ops / size; rep++) {
+        const { park, end } = hold();
+        const controllers: AbortController[] = [];
+        const { onReject, all } = settleCounter(size);
+        for (let i = 0; i < size; i++) {
+          const controller = new AbortController();
+          controllers.push(controller);
+          park(controller.signal).then(undefined, onReject);
+        }
+        const start = now();
+        for (let i = 0; i < size; i++) (controllers[order[i] as number] as AbortController).abort(reason);
+        await all;
+        ns += now() - start;
+        end();
+        await new Promise((resolve) => setImmediate(resolve)); // let the peer's clean-up finish, untimed
+      }
+      return new Timed(ns);
+    },
+  };
+}
+
+function abortPeers(size: number): Subject[] {
+  const peers = [
+    abortPeer('abort: @esfx/async-mutex', size, () => {
+      const lock = new EsfxMutex();
+      lock.tryLock();
+      return { park: (signal) => lock.lock(esfxCancelable(signal)), end: () => lock.unlock() };
+    }),
+    abortPeer('abort: @esfx/async-semaphore', size, () => {
+      const semaphore = new EsfxSemaphore(0);
+      return { park: (signal) => semaphore.wait(esfxCancelable(signal)), end: () => undefined };
+    }),
+  ];
+  if (size <= P_QUEUE_MAX) {
+    peers.push(
+      abortPeer('abort: p-queue', size, () => {
+        const queue = new PQueue({ concurrency: 1 });
+        const { opened, open } = gate();
+        void queue.add(() => opened);
+        return { park: (signal) => queue.add(task, { signal }), end: open };
+      }),
+    );
+  }
+  return peers;
+}
+
+/** A peer with per-call timeouts: `park(delay)` queues one waiter. Runs under @sinonjs/fake-timers. */
+function timeoutPeer(
+  name: string,
+  size: number,
+  hold: () => { park: (delay: number) => Promise<unknown>; end: () => void },
+): Subject {
+  const order = shuffled(size, size + 1);
+  return {
+    name,
+    async run(ops) {
+      const clock = FakeTimers.withGlobal(globalThis).install({ toFake: ['setTimeout', 'clearTimeout'] });
+      let ns = 0;
+      try {
+        for (let rep = 0; rep < ops / size; rep++) {
+          const { park, end } = hold();
+          const { onReject, all } = settleCounter(size);
+          for (let i = 0; i < size; i++) park(1 + (order[i] as number)).then(undefined, onReject);
+          const start = now();
+          clock.tick(size + 1);
+          await all;
+          ns += now() - start;
+          end();
+          await new Promise((resolve) => setImmediate(resolve)); // let the peer's clean-up finish, untimed
+        }
+      } finally {
+        clock.uninstall();
+      }
+      return new Timed(ns);
+    },
+  };
+}
+
+function timeoutPeers(size: number): Subject[] {
+  // Both leave a timed-out waiter queued (it is skipped when its turn comes): the timeout is O(1), the queue keeps
+  // the dead entry until then. Neither is released at the end: async-mutex would then dequeue its dead entries with
+  // shift() (quadratic at 1e5), and async-lock skips them by a synchronous recursion one frame deep per entry (it
+  // overflows the stack at 1e4).
+  return [
+    timeoutPeer('timeout: async-mutex', size, () => {
+      const lock = new AsyncMutexMutex();
+      void lock.acquire();
+      return { park: (delay) => withTimeout(lock, delay).acquire(), end: () => undefined };
+    }),
+    timeoutPeer('timeout: async-lock', size, () => {
+      const lock = new AsyncLockLib({ maxPending: Infinity });
+      void lock.acquire('key', () => new Promise<void>(() => undefined));
+      return { park: (timeout) => lock.acquire('key', task, { timeout }), end: () => undefined };
+    }),
+  ];
+}
+
+/**
+ * Listeners left on one AbortSignal reused for `count` acquisitions, each of which waits (two tasks take turns, so
+ * every acquisition but the first is queued while the other holds). A library that does not remove its listener on
+ * grant leaks one per acquisition.
+ */
+export async function listenersLeft(count: number): Promise<{ name: string; listeners: number }[]> {
+  const fresh = (): AbortSignal => {
+    const signal = new AbortController().signal;
+    setMaxListeners(count + 10, signal);
+    return signal;
+  };
+  const twoTasks = async (body: () => Promise<void>): Promise<void> => {
+    await Promise.all([body(), body()]);
+  };
+  const out: { name: string; listeners: number }[] = [];
+
+  const coopSignal = fresh();
+  const lock = new AsyncLock();
+  await twoTasks(async () => {
+    for (let i = 0; i < count / 2; i++) {
+      const guard = await lock.acquire({ signal: coopSignal });
+      await undefined;
+      guard.release();
+    }
+  });
+  out.push({ name: 'coop-sync', listeners: getEventListeners(coopSignal, 'abort').length });
+
+  const queueSignal = fresh();
+  const queue = new PQueue({ concurrency: 1 });
+  const tick = async (): Promise<void> => void (await undefined);
+  await twoTasks(async () => {
+    for (let i = 0; i < count / 2; i++) await queue.add(tick, { signal: queueSignal });
+  });
+  out.push({ name: 'p-queue', listeners: getEventListeners(queueSignal, 'abort').length });
+
+  const mutexSignal = fresh();
+  const cancelable = esfxCancelable(mutexSignal);
+  const mutex = new EsfxMutex();
+  await twoTasks(async () => {
+    for (let i = 0; i < count / 2; i++) {
+      const handle = await mutex.lock(cancelable);
+      await undefined;
+      handle.unlock();
+    }
+  });
+  out.push({ name: '@esfx/async-mutex', listeners: getEventListeners(mutexSignal, 'abort').length });
+  return out;
+}
+
+/** Per-removal results for every size in `sizes`, in order. */
+export async function benchCancel(sizes: readonly number[], scale: number): Promise<Result[][]> {
   const out: Result[][] = [];
-  for (const size of SIZES) {
+  for (const size of sizes) {
     const ops = Math.max(size, Math.round(20_000 * scale));
     const subjects = [
       abortSubject(size),
@@ -251,9 +434,18 @@ export async function benchCancel(scale: number): Promise<Result[][]> {
       minimalAbortBaseline(size),
       timeoutSubject(size),
       timeoutBaseline(size),
+      ...abortPeers(size),
+      ...timeoutPeers(size),
     ];
     // The largest size runs last, on warm code, with fewer rounds: one removal costs ~10 µs (mostly the runtime's).
-    out.push(await compare(subjects, { ops, warmup: size >= 1e5 ? 0 : 1, rounds: size >= 1e5 ? 3 : 7 }));
+    out.push(
+      await compare(subjects, {
+        ops,
+        warmup: size >= 1e5 ? 0 : 1,
+        rounds: size >= 1e5 ? 3 : 5,
+        slowBatchMs: 1000,
+      }),
+    );
   }
   return out;
 }

@@ -49,6 +49,8 @@ export interface Result {
   readonly maxNs: number;
   /** Median ns/op with the garbage collector's pauses during the batch taken out (self-timed runs: `nsPerOp`). */
   readonly mutatorNsPerOp: number;
+  /** Timed rounds behind the median (1 for a subject cut short by `slowBatchMs`). */
+  readonly rounds: number;
 }
 
 /** GC pauses seen so far, as [start, end] in `performance.now()` milliseconds. */
@@ -85,6 +87,11 @@ export interface RunOptions {
   readonly warmup: number;
   /** Timed batches per subject; the median is reported. */
   readonly rounds: number;
+  /**
+   * A subject whose first warm-up batch takes longer than this (a peer that goes quadratic) gets no more warm-up
+   * and a single timed round, so that it cannot dominate the run time. Its result is marked `slow`.
+   */
+  readonly slowBatchMs?: number;
 }
 
 export function median(values: readonly number[]): number {
@@ -116,14 +123,19 @@ export async function compare(subjects: readonly Subject[], options: RunOptions)
   const samples = subjects.map((): number[] => []);
   const mutator = subjects.map((): number[] => []);
   const ops = subjects.map(() => options.ops);
+  const slow = subjects.map(() => false);
   const unit = options.granularity ?? 1;
   for (let round = 0; round < options.warmup + options.rounds; round++) {
     for (let k = 0; k < subjects.length; k++) {
       const index = (k + round) % subjects.length;
+      const taken = samples[index] as number[];
+      if (slow[index]) continue; // measured once already
       const n = ops[index] as number;
       const [ns, withoutGc] = await timeBatch(subjects[index] as Subject, n, options.forceGc ?? false);
-      if (round >= options.warmup) {
-        (samples[index] as number[]).push(ns / n);
+      if (round === 0 && options.slowBatchMs !== undefined && ns > options.slowBatchMs * 1e6)
+        slow[index] = true;
+      if (round >= options.warmup || slow[index]) {
+        taken.push(ns / n);
         (mutator[index] as number[]).push(withoutGc / n);
       } else if (round === 0 && options.targetMs !== undefined) {
         ops[index] = Math.max(unit, Math.round((options.targetMs * 1e6) / (ns / n) / unit) * unit);
@@ -139,6 +151,7 @@ export async function compare(subjects: readonly Subject[], options: RunOptions)
       minNs: Math.min(...s),
       maxNs: Math.max(...s),
       mutatorNsPerOp: median(mutator[i] as number[]),
+      rounds: s.length,
     };
   });
 }

@@ -1,32 +1,97 @@
 /**
- * `npm run bench`: every benchmark, in one process, against the peer libraries and hand-rolled minimal
- * implementations, then a summary of the targets.
+ * `npm run bench`: every workload of issue 7, in one process, against the peer libraries and hand-rolled minimal
+ * implementations, then a summary of the targets (PASS/MISS, and whether coop-sync is ahead of every peer).
  *
- *   npm run bench                 all benchmarks
- *   npm run bench -- lock queue   only some: lock, uncontended, contended, drain, cancel, queue
- *   BENCH_SCALE=0.2 npm run bench smaller batches (a quick smoke run; noisier numbers)
+ *   npm run bench                         all workloads (about 2-3 minutes on 2 cores)
+ *   npm run bench -- --quick              a fast sanity pass: smaller batches and sizes, fewer rounds
+ *   npm run bench -- drain cancel         only workloads whose number or name matches a word
+ *   npm run bench -- --json results.json  also write every result as JSON
  *
+ * `npm run bench` runs `node --expose-gc --import tsx bench/index.ts` (workload 7 needs a real `gc()`).
  * See bench/README.md.
  */
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { benchCancel, SIZES as CANCEL_SIZES } from './cancel.bench.js';
-import { ASYNC_MUTEX_MAX, benchDrain, SIZES as DRAIN_SIZES } from './drain.bench.js';
+import { benchCancel, listenersLeft } from './cancel.bench.js';
+import { benchDrain, QUADRATIC, QUADRATIC_MAX } from './drain.bench.js';
 import { comparisonTable, fmtNs, fmtRatio, table, type Result } from './harness.js';
-import { benchContended, benchUncontended, TASKS } from './lock.bench.js';
-import { benchQueue, CAPACITY, ITEMS } from './queue.bench.js';
+import { LIMIT, benchLimiter, TASKS as LIMITER_TASKS } from './limiter.bench.js';
+import { benchContended, benchUncontended, benchUncontendedRun, TASKS } from './lock.bench.js';
+import { benchMemory, WAITERS } from './memory.bench.js';
+import { peerVersions, REFERENCES } from './peers.js';
+import { benchQueue, benchUnboundedQueue, CAPACITY, ITEMS, UNBOUNDED_ITEMS } from './queue.bench.js';
+import { runRLockChild } from './rlock.bench.js';
 
-/** A summary row: a target (PASS/MISS against `limit`) or, without `limit`, context for reading one. */
-interface Target {
-  readonly name: string;
+// ---- command line --------------------------------------------------------------------------------------------
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const jsonAt = args.indexOf('--json');
+const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
+if (jsonAt >= 0 && (jsonFile === undefined || jsonFile.startsWith('--')))
+  throw new Error('--json needs a file name');
+const filters = args.filter((arg, i) => !arg.startsWith('--') && !(jsonAt >= 0 && i === jsonAt + 1));
+
+/** Sizes and rounds: the issue's figures, or a quick pass (noisier, smaller sizes). */
+const plan = quick
+  ? {
+      scale: 0.2,
+      lockOps: 100_000,
+      lockWarmup: 1,
+      rounds: 3,
+      limiterTasks: 20_000,
+      queueItems: 100_000,
+      unboundedItems: 20_000,
+      drainSizes: [1e3, 1e4, 1e5],
+      cancelSizes: [1e3, 1e4],
+      memoryWaiters: 20_000,
+      memoryRounds: 1,
+      listenerCount: 10_000,
+    }
+  : {
+      scale: 1,
+      lockOps: 1_000_000,
+      lockWarmup: 1,
+      rounds: 7,
+      limiterTasks: LIMITER_TASKS,
+      queueItems: ITEMS,
+      unboundedItems: UNBOUNDED_ITEMS,
+      drainSizes: [1e3, 1e4, 1e5, 1e6],
+      cancelSizes: [1e3, 1e4, 1e5],
+      memoryWaiters: WAITERS,
+      memoryRounds: 3,
+      listenerCount: 100_000,
+    };
+
+// ---- summary -------------------------------------------------------------------------------------------------
+
+/** One line of the summary table. */
+interface SummaryRow {
+  readonly row: string;
   readonly goal: string;
-  readonly ratio: number;
-  readonly limit?: number;
+  readonly measured: string;
+  /** PASS/MISS against the goal; `undefined` for a row given as context. */
+  readonly pass?: boolean | undefined;
+  /** 'yes', 'no: <peers ahead>', or '-' when no peer offers the operation. */
+  readonly ahead?: string | undefined;
 }
 
-const scale = Number(process.env['BENCH_SCALE'] ?? '1');
-const filters = process.argv.slice(2);
-const selected = (name: string): boolean => filters.length === 0 || filters.some((f) => name.includes(f));
-const targets: Target[] = [];
+/** What a workload gets: the plan, a place for its summary rows and for its raw results (`--json`). */
+interface WorkloadContext {
+  readonly quick: boolean;
+  readonly plan: typeof plan;
+  summary(row: SummaryRow): void;
+  record(key: string, data: unknown): void;
+}
+
+/** A workload of the bench: `words` select it on the command line (its number and its names). */
+interface Workload {
+  readonly id: string;
+  readonly words: readonly string[];
+  run(context: WorkloadContext): Promise<void>;
+}
+
+const isPeer = (name: string): boolean => name !== 'coop-sync' && !REFERENCES.has(name);
 
 function ns(results: readonly Result[], name: string): number {
   const result = results.find((r) => r.name === name);
@@ -34,215 +99,428 @@ function ns(results: readonly Result[], name: string): number {
   return result.nsPerOp;
 }
 
-/** Per-op cost of `name` at the largest size over the smallest. */
-function growth(bySize: readonly (readonly Result[])[], name: string): number {
-  return ns(bySize[bySize.length - 1] as Result[], name) / ns(bySize[0] as Result[], name);
+/** "yes" when coop-sync is faster than every peer in `results`, else the peers that are not slower. */
+function aheadIn(results: readonly Result[], ours = 'coop-sync'): string {
+  const mine = ns(results, ours);
+  const behind = results
+    .filter((r) => isPeer(r.name) && r.name !== ours && r.nsPerOp <= mine)
+    .map((r) => r.name);
+  return behind.length === 0 ? 'yes' : `no: ${behind.join(', ')}`;
+}
+
+/** A ratio-to-reference target row with the "ahead of every peer" column. */
+function ratioRow(
+  row: string,
+  results: readonly Result[],
+  limit: number,
+  reference = 'hand-rolled',
+): SummaryRow {
+  const ratio = ns(results, 'coop-sync') / ns(results, reference);
+  return {
+    row,
+    goal: `<= ${limit}x ${reference}`,
+    measured: fmtRatio(ratio),
+    pass: ratio <= limit,
+    ahead: aheadIn(results),
+  };
 }
 
 const exp = (n: number): string => `1e${Math.round(Math.log10(n))}`;
 
-async function main(): Promise<void> {
-  const started = Date.now();
-  const cpu = cpus()[0]?.model ?? 'unknown cpu';
-  console.log(
-    `coop-sync benchmarks — node ${process.version} (V8 ${process.versions.v8}), ${process.platform}/${process.arch}, ${cpus().length} × ${cpu}`,
-  );
-  console.log(
-    'ns/op = median of the timed rounds; spread = half the min..max range; ratio = coop-sync time / that time (lower is better)',
-  );
+/** Per-op cost of `name` at the largest size it ran at over the smallest; its largest size. */
+function growthOf(bySize: readonly (readonly Result[])[], sizes: readonly number[], name: string) {
+  let last = -1;
+  bySize.forEach((results, i) => {
+    if (results.some((r) => r.name === name)) last = i;
+  });
+  const first = ns(bySize[0] as Result[], name);
+  return { growth: ns(bySize[last] as Result[], name) / first, upTo: sizes[last] as number };
+}
 
-  if (selected('uncontended') || selected('lock')) {
-    const results = await benchUncontended(scale);
-    comparisonTable('1. Uncontended acquire + release', results, 'hand-rolled');
-    targets.push({
-      name: '1. uncontended lock',
-      goal: '<= 1.3x hand-rolled',
-      ratio: ns(results, 'coop-sync') / ns(results, 'hand-rolled'),
-      limit: 1.3,
-    });
-    targets.push({
-      name: '   same, vs hand-rolled + guard',
-      goal: 'info: API floor',
-      ratio: ns(results, 'coop-sync') / ns(results, 'hand-rolled + guard'),
-    });
+/** Whether `ours` costs less per op than `peer` at every size both ran at. */
+function cheaperEverywhere(bySize: readonly (readonly Result[])[], ours: string, peer: string): boolean {
+  return bySize.every(
+    (results) => !results.some((r) => r.name === peer) || ns(results, ours) < ns(results, peer),
+  );
+}
+
+/** A table of per-op cost by size, with the growth of each row; returns nothing, prints. */
+function sizeTable(
+  title: string,
+  bySize: readonly (readonly Result[])[],
+  sizes: readonly number[],
+  names: readonly string[],
+  label: (name: string) => string = (name) => name,
+): void {
+  const span = `${exp(sizes[sizes.length - 1] as number)}/${exp(sizes[0] as number)}`;
+  const rows: string[][] = [['impl', ...sizes.map((n) => `${exp(n)}`), `growth ${span}`]];
+  for (const name of names) {
+    const { growth, upTo } = growthOf(bySize, sizes, name);
+    rows.push([
+      label(name),
+      ...bySize.map((results) =>
+        results.some((r) => r.name === name) ? fmtNs(ns(results, name)) : 'skipped',
+      ),
+      upTo === sizes[sizes.length - 1] ? fmtRatio(growth) : `${fmtRatio(growth)} (to ${exp(upTo)} only)`,
+    ]);
   }
+  table(title, rows);
+}
 
-  if (selected('contended') || selected('lock')) {
-    const results = await benchContended(scale);
+// ---- the workloads ---------------------------------------------------------------------------------------------
+
+const uncontended: Workload = {
+  id: '1',
+  words: ['1', 'lock', 'uncontended'],
+  async run({ plan, summary, record }) {
+    const options = { ops: plan.lockOps, warmup: plan.lockWarmup, rounds: plan.rounds };
+    const guard = await benchUncontended(options);
     comparisonTable(
-      `2. Contended hand-off, ${TASKS} tasks looping acquire + release (per acquire)`,
+      `1a. Uncontended acquire + release, guard API (${plan.lockOps} a batch)`,
+      guard,
+      'hand-rolled',
+    );
+    const run = await benchUncontendedRun(options);
+    comparisonTable(`1b. Uncontended run(fn) (${plan.lockOps} a batch)`, run, 'hand-rolled');
+    record('1a', guard);
+    record('1b', run);
+    summary(ratioRow('1a. uncontended, guard API', guard, 1.2));
+    summary({
+      row: '    same, vs hand-rolled + guard',
+      goal: 'context: the API floor',
+      measured: fmtRatio(ns(guard, 'coop-sync') / ns(guard, 'hand-rolled + guard')),
+    });
+    summary(ratioRow('1b. uncontended, run(fn)', run, 1.2));
+  },
+};
+
+const contended: Workload = {
+  id: '2',
+  words: ['2', 'lock', 'contended'],
+  async run({ plan, summary, record }) {
+    const results = await benchContended({ ops: plan.lockOps, warmup: plan.lockWarmup, rounds: plan.rounds });
+    comparisonTable(
+      `2. Contended: ${TASKS} tasks x ${plan.lockOps / TASKS} acquisitions, an await inside (per acquisition)`,
       results,
       'hand-rolled',
     );
-    targets.push({
-      name: '2. contended lock',
-      goal: '<= 1.3x hand-rolled',
-      ratio: ns(results, 'coop-sync') / ns(results, 'hand-rolled'),
-      limit: 1.3,
+    record('2', results);
+    summary(ratioRow('2. contended hand-off', results, 1.2));
+    summary({
+      row: '    same, vs hand-rolled + guard',
+      goal: 'context: the API floor',
+      measured: fmtRatio(ns(results, 'coop-sync') / ns(results, 'hand-rolled + guard')),
     });
-  }
+  },
+};
 
-  if (selected('drain')) {
-    const bySize = await benchDrain(scale);
-    const largest = bySize[bySize.length - 1] as Result[];
-    const names = (bySize[0] as Result[]).map((r) => r.name);
-    const has = (results: readonly Result[], name: string): boolean => results.some((r) => r.name === name);
-    const mutator = (results: readonly Result[], name: string): number =>
-      (results.find((r) => r.name === name) as Result).mutatorNsPerOp;
-    const span = `${exp(DRAIN_SIZES[DRAIN_SIZES.length - 1] as number)}/${exp(DRAIN_SIZES[0])}`;
-    const rows: string[][] = [
-      [
-        'impl',
-        ...DRAIN_SIZES.map((n) => `${exp(n)} waiters`),
-        span,
-        `${span} excl. GC`,
-        'coop-sync / impl @1e6',
-      ],
-    ];
-    for (const name of names) {
-      const full = has(largest, name);
-      rows.push([
-        name,
-        ...bySize.map((results) =>
-          has(results, name) ? `${fmtNs(ns(results, name))} (${fmtNs(mutator(results, name))})` : 'skipped',
-        ),
-        full ? fmtRatio(growth(bySize, name)) : '-',
-        full ? fmtRatio(mutator(largest, name) / mutator(bySize[0] as Result[], name)) : '-',
-        full ? fmtRatio(ns(largest, 'coop-sync') / ns(largest, name)) : '-',
-      ]);
-    }
-    table(
-      '3. Enqueue-then-drain: cost per waiter, in parentheses without GC pauses (lock held, N acquires queued, release chain drains them)',
-      rows,
-    );
-    console.log(
-      `   async-mutex skipped above ${exp(ASYNC_MUTEX_MAX)}: its waiter array is dequeued with shift(), O(n) each (quadratic drain).`,
-    );
-    console.log(
-      '   With 1e6 waiters alive at once every promise survives scavenges and is promoted: the O(1) ring grows too.',
-    );
-    targets.push({
-      name: `3. drain per-waiter ${span}`,
-      goal: '<= 2x (flat)',
-      ratio: growth(bySize, 'coop-sync'),
-      limit: 2,
-    });
-    targets.push({
-      name: '   hand-rolled ring, same',
-      goal: 'info: O(1) reference',
-      ratio: growth(bySize, 'hand-rolled'),
-    });
-    targets.push({
-      name: '   coop-sync, excl. GC pauses',
-      goal: 'info',
-      ratio: mutator(largest, 'coop-sync') / mutator(bySize[0] as Result[], 'coop-sync'),
-    });
-    targets.push({
-      name: '   coop-sync growth / ring growth',
-      goal: '<= 2x (O(1) check)',
-      ratio: growth(bySize, 'coop-sync') / growth(bySize, 'hand-rolled'),
-      limit: 2,
-    });
-  }
-
-  if (selected('cancel')) {
-    const bySize = await benchCancel(scale);
-    const span = `${exp(CANCEL_SIZES[CANCEL_SIZES.length - 1] as number)}/${exp(CANCEL_SIZES[0])}`;
-    const rows: string[][] = [['removal by', ...CANCEL_SIZES.map((n) => `${exp(n)} waiters`), span]];
-    const row = (label: string, value: (results: readonly Result[]) => number, format = fmtNs): void => {
-      const first = value(bySize[0] as Result[]);
-      const last = value(bySize[bySize.length - 1] as Result[]);
-      rows.push([label, ...bySize.map((results) => format(value(results))), fmtRatio(last / first)]);
-    };
-    const per = (name: string) => (results: readonly Result[]) => ns(results, name);
-    const over = (name: string, base: string) => (results: readonly Result[]) =>
-      ns(results, name) / ns(results, base);
-    row('AbortController: coop-sync', per('abort'));
-    row('AbortController: runtime only', per('abort, runtime only'));
-    row('AbortController: coop-sync / runtime', over('abort', 'abort, runtime only'), fmtRatio);
-    row('minimal signal: coop-sync', per('abort, minimal signal'));
-    row('minimal signal: runtime only', per('abort, minimal signal, runtime only'));
-    row(
-      'minimal signal: coop-sync / runtime',
-      over('abort, minimal signal', 'abort, minimal signal, runtime only'),
-      fmtRatio,
-    );
-    row('fake-timers timeout: coop-sync', per('timeout'));
-    row('fake-timers timeout: runtime only', per('timeout, runtime only'));
-    row('fake-timers timeout: coop-sync / runtime', over('timeout', 'timeout, runtime only'), fmtRatio);
-    table('4. Cancelled waiters (coop-sync AsyncLock) removed in shuffled order: cost per removal', rows);
-    console.log(
-      '   runtime only = the same aborts/timers, each rejecting a bare promise (no queue): what Node and fake-timers cost.',
-    );
-    console.log(
-      "   minimal signal = a one-listener stand-in for AbortSignal, so the removal timed is coop-sync's own work.",
-    );
-    const growth4 = (value: (results: readonly Result[]) => number): number =>
-      value(bySize[bySize.length - 1] as Result[]) / value(bySize[0] as Result[]);
-    targets.push({
-      name: `4a. abort removal ${span}`,
-      goal: '<= 2x (O(1))',
-      ratio: growth4(per('abort')),
-      limit: 2,
-    });
-    targets.push({
-      name: `   coop-sync / runtime-only, ${span}`,
-      goal: '<= 2x (O(1) check)',
-      ratio: growth4(over('abort', 'abort, runtime only')),
-      limit: 2,
-    });
-    targets.push({
-      name: `   same, minimal signal`,
-      goal: '<= 2x (O(1) check)',
-      ratio: growth4(over('abort, minimal signal', 'abort, minimal signal, runtime only')),
-      limit: 2,
-    });
-    targets.push({
-      name: `4b. timeout removal ${span}`,
-      goal: '<= 2x (O(1))',
-      ratio: growth4(per('timeout')),
-      limit: 2,
-    });
-    targets.push({
-      name: `   coop-sync / runtime-only, ${span}`,
-      goal: '<= 2x (O(1) check)',
-      ratio: growth4(over('timeout', 'timeout, runtime only')),
-      limit: 2,
-    });
-  }
-
-  if (selected('queue')) {
-    const items = Math.round(ITEMS * scale);
-    const results = await benchQueue(items);
+const limiter: Workload = {
+  id: '3',
+  words: ['3', 'limiter', 'semaphore'],
+  async run({ plan, summary, record }) {
+    const results = await benchLimiter({ tasks: plan.limiterTasks, warmup: 1, rounds: plan.rounds });
     comparisonTable(
-      `5. Queue put/get, capacity ${CAPACITY}, 1 producer + 1 consumer, ${items} items (per item)`,
+      `3. Semaphore(${LIMIT}) / limiter over ${plan.limiterTasks} trivial async tasks, all submitted at once (per task)`,
       results,
+      'hand-rolled',
+    );
+    const once = results.filter((r) => r.rounds === 1 && plan.rounds > 1).map((r) => r.name);
+    if (once.length > 0)
+      console.log(`   measured once (quadratic, a batch takes over a second): ${once.join(', ')}`);
+    record('3', results);
+    summary(ratioRow('3. semaphore(10) over 1e5 tasks', results, 1.3));
+  },
+};
+
+const queue: Workload = {
+  id: '4',
+  words: ['4', 'queue'],
+  async run({ plan, summary, record }) {
+    const bounded = await benchQueue(plan.queueItems, Math.min(plan.rounds, 5));
+    comparisonTable(
+      `4a. Queue, capacity ${CAPACITY}, 1 producer + 1 consumer, ${plan.queueItems} items (per item)`,
+      bounded,
       'hand-rolled',
     );
     console.log(
       '   @esfx/async-queue is unbounded: its producer polls (one tick per await) while 16 items are queued',
     );
-    targets.push({
-      name: '5. queue put/get',
-      goal: '<= 1.3x hand-rolled',
-      ratio: ns(results, 'coop-sync') / ns(results, 'hand-rolled'),
-      limit: 1.3,
+    const unbounded = await benchUnboundedQueue(plan.unboundedItems, Math.min(plan.rounds, 5));
+    comparisonTable(
+      `4b. Queue, unbounded, 1 producer + 1 consumer, ${plan.unboundedItems} items (per item)`,
+      unbounded,
+      'hand-rolled',
+    );
+    console.log(
+      '   @esfx/async-queue: its consumer falls behind and its array shift() goes quadratic as the backlog grows',
+    );
+    record('4a', bounded);
+    record('4b', unbounded);
+    summary(ratioRow('4a. queue put/get, capacity 16', bounded, 1.3));
+    summary(ratioRow('4b. queue put/get, unbounded', unbounded, 1.3));
+  },
+};
+
+const scaling: Workload = {
+  id: '5',
+  words: ['5', 'drain', 'scaling'],
+  async run({ plan, summary, record }) {
+    const sizes = plan.drainSizes;
+    const bySize = await benchDrain(sizes, plan.scale);
+    const names = (bySize[0] as Result[]).map((r) => r.name);
+    sizeTable(
+      '5. Enqueue N waiters on a held lock, then drain: ns per waiter (enqueue, grant, release, resume)',
+      bySize,
+      sizes,
+      names,
+    );
+    console.log(
+      `   ${[...QUADRATIC].join(', ')}: skipped above ${exp(QUADRATIC_MAX)} (waiter arrays dequeued with shift(): quadratic).`,
+    );
+    record('5', { sizes, results: bySize });
+    const span = `${exp(sizes[sizes.length - 1] as number)}/${exp(sizes[0] as number)}`;
+    const ours = growthOf(bySize, sizes, 'coop-sync').growth;
+    const ring = growthOf(bySize, sizes, 'hand-rolled').growth;
+    const behind = names.filter((name) => isPeer(name) && !cheaperEverywhere(bySize, 'coop-sync', name));
+    summary({
+      row: `5. drain, per-waiter growth ${span}`,
+      goal: '<= 2x',
+      measured: fmtRatio(ours),
+      pass: ours <= 2,
+      ahead: behind.length === 0 ? 'yes' : `no: ${behind.join(', ')}`,
+    });
+    summary({ row: '    hand-rolled ring, same', goal: 'context: O(1) reference', measured: fmtRatio(ring) });
+  },
+};
+
+const cancellation: Workload = {
+  id: '6',
+  words: ['6', 'cancel'],
+  async run({ plan, summary, record }) {
+    const sizes = plan.cancelSizes;
+    const bySize = await benchCancel(sizes, plan.scale);
+    const names = (bySize[0] as Result[]).map((r) => r.name);
+    sizeTable(
+      '6. N waiters cancelled in shuffled order: ns per removal (abort: AbortController; timeout: @sinonjs/fake-timers)',
+      bySize,
+      sizes,
+      names,
+      (name) =>
+        ({
+          abort: 'abort: coop-sync',
+          'abort, runtime only': 'abort: runtime only (no queue)',
+          'abort, minimal signal': 'abort, minimal signal: coop-sync',
+          'abort, minimal signal, runtime only': 'abort, minimal signal: runtime only',
+          timeout: 'timeout: coop-sync',
+          'timeout, runtime only': 'timeout: runtime only (no queue)',
+        })[name] ?? name,
+    );
+    console.log(
+      '   runtime only = the same aborts/timers rejecting bare promises: what Node and fake-timers cost.',
+    );
+    console.log(
+      "   minimal signal = a one-listener stand-in for AbortSignal: the removal timed is coop-sync's own work.",
+    );
+    console.log('   p-queue removes an aborted task with findIndex + splice (quadratic): to 1e4 only.');
+    console.log(
+      '   async-mutex and async-lock leave a timed-out waiter queued (skipped on its turn): removal is deferred.',
+    );
+    const listeners = await listenersLeft(plan.listenerCount);
+    table(`6c. Listeners left on one AbortSignal reused for ${plan.listenerCount} queued acquisitions`, [
+      ['impl', 'listeners'],
+      ...listeners.map((l) => [l.name, String(l.listeners)]),
+    ]);
+    record('6', { sizes, results: bySize, listeners });
+
+    const span = `${exp(sizes[sizes.length - 1] as number)}/${exp(sizes[0] as number)}`;
+    const growth = (name: string): number => growthOf(bySize, sizes, name).growth;
+    const aheadOf = (ours: string, prefix: string): string => {
+      const behind = names
+        .filter((name) => name.startsWith(prefix))
+        .filter((name) => !cheaperEverywhere(bySize, ours, name))
+        .map((name) => name.slice(prefix.length));
+      return behind.length === 0 ? 'yes' : `no: ${behind.join(', ')}`;
+    };
+    const over = (ours: string, base: string): number => {
+      const at = (results: readonly Result[]): number => ns(results, ours) / ns(results, base);
+      return at(bySize[bySize.length - 1] as Result[]) / at(bySize[0] as Result[]);
+    };
+    summary({
+      row: `6a. abort, per-removal growth ${span}`,
+      goal: '<= 2x',
+      measured: fmtRatio(growth('abort')),
+      pass: growth('abort') <= 2,
+      ahead: aheadOf('abort', 'abort: '),
+    });
+    summary({
+      row: '    same, over runtime-only growth',
+      goal: '<= 2x (O(1) check)',
+      measured: fmtRatio(over('abort', 'abort, runtime only')),
+      pass: over('abort', 'abort, runtime only') <= 2,
+    });
+    summary({
+      row: `6b. timeout, per-removal growth ${span}`,
+      goal: '<= 2x',
+      measured: fmtRatio(growth('timeout')),
+      pass: growth('timeout') <= 2,
+      ahead: aheadOf('timeout', 'timeout: '),
+    });
+    summary({
+      row: '    same, over runtime-only growth',
+      goal: '<= 2x (O(1) check)',
+      measured: fmtRatio(over('timeout', 'timeout, runtime only')),
+      pass: over('timeout', 'timeout, runtime only') <= 2,
+    });
+    const ours = (listeners.find((l) => l.name === 'coop-sync') as { listeners: number }).listeners;
+    const worse = listeners.filter((l) => l.name !== 'coop-sync' && l.listeners <= ours).map((l) => l.name);
+    summary({
+      row: `6c. listeners left on a reused signal`,
+      goal: '0',
+      measured: String(ours),
+      pass: ours === 0,
+      ahead: worse.length === 0 ? 'yes' : `tie: ${worse.join(', ')}`,
+    });
+  },
+};
+
+const memory: Workload = {
+  id: '7',
+  words: ['7', 'memory'],
+  async run({ plan, summary, record }) {
+    const exposed = typeof (globalThis as { gc?: unknown }).gc === 'function';
+    const results = await benchMemory(plan.memoryWaiters, plan.memoryRounds);
+    const hand = (results.find((r) => r.name === 'hand-rolled') as { bytesPerWaiter: number }).bytesPerWaiter;
+    table(
+      `7. Heap bytes per pending waiter, ${plan.memoryWaiters} waiters${exposed ? '' : ' (no --expose-gc!)'}`,
+      [
+        ['impl', 'bytes/waiter', 'ratio to hand-rolled'],
+        ...results.map((r) => [
+          r.name + (r.note ? ` (${r.note})` : ''),
+          r.bytesPerWaiter.toFixed(0),
+          fmtRatio(r.bytesPerWaiter / hand),
+        ]),
+      ],
+    );
+    record('7', results);
+    const ours = (results.find((r) => r.name === 'coop-sync') as { bytesPerWaiter: number }).bytesPerWaiter;
+    const behind = results
+      .filter((r) => isPeer(r.name) && !r.name.startsWith('coop-sync') && r.bytesPerWaiter <= ours)
+      .map((r) => r.name);
+    summary({
+      row: '7. heap bytes per pending waiter',
+      goal: '<= 250 B',
+      measured: `${ours.toFixed(0)} B`,
+      pass: ours <= 250,
+      ahead: behind.length === 0 ? 'yes' : `no: ${behind.join(', ')}`,
+    });
+    summary({
+      row: '    hand-rolled ring, same',
+      goal: 'context: the floor',
+      measured: `${hand.toFixed(0)} B`,
+    });
+  },
+};
+
+const rlock: Workload = {
+  id: '8',
+  words: ['8', 'rlock'],
+  async run({ plan, summary, record }) {
+    const { clean, hooked } = await runRLockChild({ scale: plan.scale, rounds: plan.rounds });
+    comparisonTable(
+      '8. AsyncLock in a process where no async context was ever enabled (per operation)',
+      clean,
+      '',
+    );
+    comparisonTable(
+      '8. AsyncRLock vs AsyncLock, uncontended, once AsyncRLock.run has run (per operation)',
+      hooked,
+      '',
+    );
+    console.log(
+      '   On Node 20 the first AsyncLocalStorage.run (the first AsyncRLock.run) turns on async hooks for every promise',
+    );
+    console.log('   in the process, for good: this workload runs in a child process of its own.');
+    record('8', { clean, hooked });
+    const pair = (row: string, rlockName: string, lockName: string): void =>
+      summary({
+        row,
+        goal: 'vs AsyncLock; no peer',
+        measured: `${fmtRatio(ns(hooked, rlockName) / ns(clean, lockName))} (${fmtRatio(ns(hooked, rlockName) / ns(hooked, lockName))} hooked)`,
+        ahead: '-',
+      });
+    pair('8a. AsyncRLock acquire + release', 'AsyncRLock acquire + release', 'AsyncLock acquire + release');
+    pair('8b. AsyncRLock run', 'AsyncRLock run', 'AsyncLock run');
+    pair('8c. AsyncRLock run nested x3', 'AsyncRLock run nested x3', 'AsyncLock run x3, sequential');
+    summary({
+      row: '    AsyncLock run, hooks on vs off',
+      goal: 'context: process-wide cost',
+      measured: fmtRatio(ns(hooked, 'AsyncLock run') / ns(clean, 'AsyncLock run')),
+    });
+  },
+};
+
+/**
+ * Every workload, in order. A new workload is added here (and nowhere else): its `words` select it on the command
+ * line, and what it reports through its context lands in the summary table and the JSON file.
+ */
+const workloads: Workload[] = [
+  uncontended,
+  contended,
+  limiter,
+  queue,
+  scaling,
+  cancellation,
+  memory,
+  rlock,
+  // Workload 9 (harness steps per second) is registered here, once the harness exists.
+];
+
+// ---- main ----------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const cpu = cpus()[0]?.model ?? 'unknown cpu';
+  const machine = `node ${process.version} (V8 ${process.versions.v8}), ${process.platform}/${process.arch}, ${cpus().length} x ${cpu}`;
+  console.log(`coop-sync benchmarks${quick ? ' (--quick: smaller sizes, fewer rounds)' : ''} — ${machine}`);
+  console.log(`peers: ${peerVersions().join(', ')}`);
+  console.log(
+    'ns/op = median of the timed rounds; spread = half the min..max range; ratio = coop-sync time / that time (lower is better)',
+  );
+
+  const rows: (SummaryRow & { workload: string })[] = [];
+  const recorded: Record<string, unknown> = {};
+  for (const workload of workloads) {
+    if (filters.length > 0 && !filters.some((f) => workload.words.some((word) => word.includes(f)))) continue;
+    await workload.run({
+      quick,
+      plan,
+      summary: (row) => rows.push({ workload: workload.id, ...row }),
+      record: (key, data) => (recorded[key] = data),
     });
   }
 
-  const rows: string[][] = [['target', 'goal', 'measured', 'result']];
-  for (const t of targets) {
-    rows.push([
-      t.name,
-      t.goal,
-      fmtRatio(t.ratio),
-      t.limit === undefined ? '' : t.ratio <= t.limit ? 'PASS' : 'MISS',
-    ]);
-  }
-  table(`Summary (node ${process.version}, ${((Date.now() - started) / 1000).toFixed(1)} s)`, rows);
+  const seconds = (Date.now() - started) / 1000;
+  table(`Summary (${machine}; ${seconds.toFixed(0)} s)`, [
+    ['row', 'goal', 'measured', 'result', 'ahead of every peer'],
+    ...rows.map((r) => [
+      r.row,
+      r.goal,
+      r.measured,
+      r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS',
+      r.ahead ?? '',
+    ]),
+  ]);
   console.log(
-    'Ratios are coop-sync time over the reference; growth rows are per-op cost at the largest size over the smallest.',
+    'Ratios are coop-sync time over the reference (lower is better); growth = per-op cost at the largest N over the smallest.',
   );
+
+  if (jsonFile !== undefined) {
+    writeFileSync(
+      jsonFile,
+      `${JSON.stringify({ machine, quick, date: new Date().toISOString(), seconds, peers: peerVersions(), summary: rows, results: recorded }, null, 2)}\n`,
+    );
+    console.log(`Results written to ${jsonFile}`);
+  }
 }
 
 await main();

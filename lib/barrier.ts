@@ -78,7 +78,7 @@ export class AsyncBarrier {
    * ```
    */
   wait(options?: WaitOptions): Promise<number> {
-    const early = rejectEarly(options, `${this.label}.wait`);
+    const early = rejectEarly(options, this.label, 'wait');
     if (early !== undefined) return early;
     if (this.isBroken) return Promise.reject(new BrokenBarrierError(`${this.label} is broken`));
     const index = this.arrived;

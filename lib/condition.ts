@@ -172,7 +172,7 @@ export class AsyncCondition {
    * ```
    */
   wait(options?: WaitOptions): Promise<void> {
-    const early = rejectEarly(options, `${this.label}.wait`) ?? this.rejectUnlessHeld('wait');
+    const early = rejectEarly(options, this.label, 'wait') ?? this.rejectUnlessHeld('wait');
     if (early !== undefined) return early;
     return this.waitHeld(options);
   }
@@ -197,7 +197,7 @@ export class AsyncCondition {
    */
   async waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
     checkFunction(predicate, `${this.label}.waitFor: predicate`);
-    const early = rejectEarly(options, `${this.label}.waitFor`) ?? this.rejectUnlessHeld('waitFor');
+    const early = rejectEarly(options, this.label, 'waitFor') ?? this.rejectUnlessHeld('waitFor');
     if (early !== undefined) return early;
     let result = predicate();
     if (result) return result;

@@ -84,7 +84,7 @@ export class AsyncEvent {
    * ```
    */
   wait(options?: WaitOptions): Promise<void> {
-    const early = rejectEarly(options, `${this.label}.wait`);
+    const early = rejectEarly(options, this.label, 'wait');
     if (early !== undefined) return early;
     if (this.flag) return Promise.resolve();
     return this.queue.park(options);

@@ -98,7 +98,7 @@ export class AsyncLock {
    * ```
    */
   acquire(options?: WaitOptions): Promise<Guard> {
-    const early = rejectEarly(options, `${this.label}.acquire`);
+    const early = rejectEarly(options, this.label, 'acquire');
     if (early !== undefined) return early;
     if (this.holder === undefined) return Promise.resolve((this.holder = new LockGuard(this)));
     return this.waitQueue.park(options);

@@ -153,7 +153,7 @@ export class AsyncQueue<T> {
    * ```
    */
   put(item: T, options?: WaitOptions): Promise<void> {
-    const early = rejectEarly(options, `${this.label}.put`);
+    const early = rejectEarly(options, this.label, 'put');
     if (early !== undefined) return early;
     if (this.closed) return Promise.reject(this.shutDownError('put'));
     const getter = this.getters.head;
@@ -225,7 +225,7 @@ export class AsyncQueue<T> {
    * ```
    */
   get(options?: WaitOptions): Promise<T> {
-    const early = rejectEarly(options, `${this.label}.get`);
+    const early = rejectEarly(options, this.label, 'get');
     if (early !== undefined) return early;
     if (this.count > 0) {
       let item: T;
@@ -306,7 +306,7 @@ export class AsyncQueue<T> {
    * ```
    */
   join(options?: WaitOptions): Promise<void> {
-    const early = rejectEarly(options, `${this.label}.join`);
+    const early = rejectEarly(options, this.label, 'join');
     if (early !== undefined) return early;
     if (this.unfinished === 0) return resolved;
     return this.joiners.park(options);

@@ -301,7 +301,7 @@ export class AsyncRLock {
    * ```
    */
   async run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: RLockAcquireOptions): Promise<T> {
-    checkFunction(fn, `${this.label}.run: fn`);
+    if (typeof fn !== 'function') checkFunction(fn, `${this.label}.run: fn`);
     const guard = (await this.enter(options, true)) as RLockHold;
     try {
       if (this.context === undefined) return await fn(guard);
@@ -390,7 +390,7 @@ export class AsyncRLock {
 
   /** The shared body of `acquire` and `run`. */
   private enter(options: RLockAcquireOptions | undefined, ownScope: boolean): Promise<Guard> {
-    const early = rejectEarly(options, `${this.label}.${ownScope ? 'run' : 'acquire'}`);
+    const early = rejectEarly(options, this.label, ownScope ? 'run' : 'acquire');
     if (early !== undefined) return early;
     let claim: RLockHold | undefined;
     try {

@@ -121,7 +121,7 @@ export class AsyncSemaphore {
         return Promise.reject(error);
       }
     }
-    const early = rejectEarly(options, `${this.label}.acquire`);
+    const early = rejectEarly(options, this.label, 'acquire');
     if (early !== undefined) return early;
     if (this.queue.size === 0 && this.available >= permits) {
       this.available -= permits;

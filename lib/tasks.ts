@@ -114,7 +114,7 @@ export class Task<T> {
    * ```
    */
   join(options?: WaitOptions): Promise<T> {
-    const early = rejectEarly(options, `${this.label}.join`);
+    const early = rejectEarly(options, this.label, 'join');
     if (early !== undefined) return early;
     if (this.state === 'fulfilled') return Promise.resolve(this.outcome as T);
     if (this.state === 'rejected') return Promise.reject(this.outcome);
@@ -309,7 +309,7 @@ export class TaskGroup implements AsyncDisposable {
    * ```
    */
   join(options?: WaitOptions): Promise<void> {
-    const early = rejectEarly(options, `${this.label}.join`);
+    const early = rejectEarly(options, this.label, 'join');
     if (early !== undefined) return early;
     this.joinRequested = true;
     if (!this.isSettled && this.nonDaemons === 0) this.settle();

@@ -96,3 +96,56 @@ export class RingGuardMutex {
     this.head = 0;
   }
 }
+
+/** The least a `run` can be on {@link RingMutex}: acquire, call `fn`, release when it settles. */
+export async function ringRun<T>(lock: RingMutex | RingSemaphore, fn: () => T | PromiseLike<T>): Promise<T> {
+  await lock.acquire();
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * The yardstick for the limiter benchmark: a counting semaphore as a FIFO ring of resolvers with direct hand-off (a
+ * released permit goes straight to the head waiter), no weights, guards, cancellation or checks.
+ */
+export class RingSemaphore {
+  private ring: ((value: void) => void)[] = new Array<(value: void) => void>(16);
+  private head = 0;
+  private size = 0;
+
+  constructor(private available: number) {}
+
+  acquire(): Promise<void> {
+    if (this.available > 0) {
+      this.available--;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      if (this.size === this.ring.length) this.grow();
+      this.ring[(this.head + this.size++) & (this.ring.length - 1)] = resolve;
+    });
+  }
+
+  release(): void {
+    if (this.size === 0) {
+      this.available++;
+      return;
+    }
+    const resolve = this.ring[this.head] as (value: void) => void;
+    this.ring[this.head] = undefined as never;
+    this.head = (this.head + 1) & (this.ring.length - 1);
+    this.size--;
+    resolve();
+  }
+
+  private grow(): void {
+    const ring = new Array<(value: void) => void>(this.ring.length * 2);
+    for (let i = 0; i < this.size; i++)
+      ring[i] = this.ring[(this.head + i) & (this.ring.length - 1)] as (value: void) => void;
+    this.ring = ring;
+    this.head = 0;
+  }
+}

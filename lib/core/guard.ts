@@ -58,7 +58,7 @@ export async function runHolding<T, Options>(
   fn: (guard: Guard) => T | PromiseLike<T>,
   options: Options | undefined,
 ): Promise<T> {
-  checkFunction(fn, `${primitive.label}.run: fn`);
+  if (typeof fn !== 'function') checkFunction(fn, `${primitive.label}.run: fn`); // no string on the hot path
   const guard = await primitive.acquire(options);
   try {
     return await fn(guard);

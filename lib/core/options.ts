@@ -43,11 +43,17 @@ function isAbortSignal(value: unknown): value is AbortSignal {
 /**
  * Checks `options` and returns a rejected promise for bad input or an already-aborted signal, or `undefined` when
  * the call may go on. The order is the contract's: bad input, then an aborted signal, before anything else.
+ * Messages name `label.method` (or `label` alone, for a function); the name is only built when there are options to
+ * check (the hot path has none).
  */
-export function rejectEarly(options: WaitOptions | undefined, method: string): Promise<never> | undefined {
+export function rejectEarly(
+  options: WaitOptions | undefined,
+  label: string,
+  method?: string,
+): Promise<never> | undefined {
   if (options === undefined) return undefined;
   try {
-    checkWaitOptions(options, method);
+    checkWaitOptions(options, method === undefined ? label : `${label}.${method}`);
   } catch (error) {
     return Promise.reject(error);
   }

@@ -20,6 +20,18 @@ export interface QueueOwner {
 }
 
 /**
+ * What only some waiters need, kept apart so that a plain waiter (no signal, no timeout, no harness) stays small:
+ * every field of a waiter costs 8 bytes for each of possibly millions of parked calls.
+ */
+class WaiterExtras {
+  signal: AbortSignal | undefined = undefined;
+  timer: unknown = undefined;
+  /** The outcome held for the scheduler hook until it resumes the waiter. */
+  succeeded = false;
+  outcome: unknown = undefined;
+}
+
+/**
  * One parked call. Created by {@link WaitQueue.park}, settled exactly once: granted by its primitive, or removed
  * by its signal or timeout. It doubles as the abort listener (`handleEvent`), so parking allocates no closure.
  */
@@ -33,13 +45,10 @@ export class Waiter<T = unknown> implements ParkedWaiter {
   readonly weight: number;
   /** Whatever its primitive parks along with it (the item of a blocked `put`, a barrier's arrival index). */
   value: unknown;
-  signal: AbortSignal | undefined = undefined;
-  timer: unknown = undefined;
   resolve!: (value: T) => void;
   reject!: (reason: unknown) => void;
-  /** The outcome held for the scheduler hook until it resumes the waiter. */
-  private succeeded = false;
-  private held: unknown = undefined;
+  /** Signal, timer and the outcome held for the hook, when any of them is used; see {@link WaiterExtras}. */
+  private extras: WaiterExtras | undefined = undefined;
 
   constructor(queue: WaitQueue<T>, weight: number, value: unknown) {
     this.queue = queue;
@@ -51,6 +60,28 @@ export class Waiter<T = unknown> implements ParkedWaiter {
     return this.queue?.owner;
   }
 
+  /** The abort signal it listens to while cancellable. */
+  get signal(): AbortSignal | undefined {
+    return this.extras?.signal;
+  }
+
+  /** Its timeout timer while cancellable. */
+  get timer(): unknown {
+    return this.extras?.timer;
+  }
+
+  /** Listens to `signal` and starts the timer of `timeout` (if any), so that either cancels the wait. */
+  watch(signal: AbortSignal | undefined, timeout: number | undefined): void {
+    const extras = (this.extras ??= new WaiterExtras());
+    if (signal !== undefined) {
+      extras.signal = signal;
+      signal.addEventListener('abort', this);
+    }
+    if (timeout !== undefined && timeout !== Infinity) {
+      extras.timer = setTimer(() => this.expire(timeout), timeout, this);
+    }
+  }
+
   /** The abort listener. It cancels from the queue the waiter is on now, which a move may have changed. */
   handleEvent(): void {
     this.queue?.cancel(this, (this.signal as AbortSignal).reason);
@@ -58,20 +89,22 @@ export class Waiter<T = unknown> implements ParkedWaiter {
 
   /** The timeout: like an abort, it cancels from the queue the waiter is on now. */
   expire(timeout: number): void {
-    this.timer = undefined;
+    (this.extras as WaiterExtras).timer = undefined;
     const queue = this.queue;
     queue?.cancel(this, new TimeoutError(`${queue.owner.label} timed out after ${timeout} ms`));
   }
 
   /** Stops listening to the signal and clears the timer; a waiter that is no longer cancellable keeps neither. */
   detach(): void {
-    if (this.signal !== undefined) {
-      this.signal.removeEventListener('abort', this);
-      this.signal = undefined;
+    const extras = this.extras;
+    if (extras === undefined) return;
+    if (extras.signal !== undefined) {
+      extras.signal.removeEventListener('abort', this);
+      extras.signal = undefined;
     }
-    if (this.timer !== undefined) {
-      clearTimer(this.timer);
-      this.timer = undefined;
+    if (extras.timer !== undefined) {
+      clearTimer(extras.timer);
+      extras.timer = undefined;
     }
   }
 
@@ -86,24 +119,26 @@ export class Waiter<T = unknown> implements ParkedWaiter {
       if (succeeded) this.resolve(outcome as T);
       else this.reject(outcome);
     } else {
-      this.succeeded = succeeded;
-      this.held = outcome;
+      const extras = (this.extras ??= new WaiterExtras());
+      extras.succeeded = succeeded;
+      extras.outcome = outcome;
       hook.wake(this, from);
     }
   }
 
   get granted(): boolean {
-    return this.succeeded;
+    return this.extras?.succeeded === true;
   }
 
   get outcome(): unknown {
-    return this.held;
+    return this.extras?.outcome;
   }
 
   resume(): void {
-    if (this.succeeded) this.resolve(this.held as T);
-    else this.reject(this.held);
-    this.held = undefined;
+    const extras = this.extras as WaiterExtras;
+    if (extras.succeeded) this.resolve(extras.outcome as T);
+    else this.reject(extras.outcome);
+    extras.outcome = undefined;
   }
 }
 
@@ -157,13 +192,8 @@ export class WaitQueue<T = void> {
       waiter.reject = reject;
     });
     this.append(waiter);
-    if (signal !== undefined) {
-      waiter.signal = signal;
-      signal.addEventListener('abort', waiter);
-    }
-    if (timeout !== undefined && timeout !== Infinity) {
-      waiter.timer = setTimer(() => waiter.expire(timeout), timeout, waiter);
-    }
+    if (signal !== undefined || (timeout !== undefined && timeout !== Infinity))
+      waiter.watch(signal, timeout);
     const hook = currentHook();
     if (hook !== undefined) hook.parked(waiter);
     return promise;

@@ -101,24 +101,26 @@ describe('core/options', () => {
 
   describe('rejectEarly', () => {
     it('returns undefined when the call may go on', () => {
-      expect(rejectEarly(undefined, 'm')).to.equal(undefined);
-      expect(rejectEarly({ timeout: 0, signal: new AbortController().signal }, 'm')).to.equal(undefined);
+      expect(rejectEarly(undefined, 'L', 'm')).to.equal(undefined);
+      expect(rejectEarly({ timeout: 0, signal: new AbortController().signal }, 'L', 'm')).to.equal(undefined);
     });
 
     it('rejects (never throws) for bad options', async () => {
-      const rejected = rejectEarly({ timeout: NaN }, 'L.acquire');
+      const rejected = rejectEarly({ timeout: NaN }, 'L', 'acquire');
       expect(rejected).to.be.instanceOf(Promise);
-      expect(await rejectionOf(rejected as Promise<never>)).to.be.instanceOf(RangeError);
+      const error = await rejectionOf(rejected as Promise<never>);
+      expect(error).to.be.instanceOf(RangeError);
+      expect((error as Error).message).to.contain('L.acquire: options.timeout');
     });
 
     it('rejects with the reason of an already-aborted signal', async () => {
       const reason = new Error('gone');
-      const rejected = rejectEarly({ signal: AbortSignal.abort(reason), timeout: 5 }, 'm');
+      const rejected = rejectEarly({ signal: AbortSignal.abort(reason), timeout: 5 }, 'L', 'm');
       expect(await rejectionOf(rejected as Promise<never>)).to.equal(reason);
     });
 
     it('checks the arguments before the signal', async () => {
-      const rejected = rejectEarly({ signal: AbortSignal.abort(), timeout: -1 }, 'm');
+      const rejected = rejectEarly({ signal: AbortSignal.abort(), timeout: -1 }, 'L', 'm');
       expect(await rejectionOf(rejected as Promise<never>)).to.be.instanceOf(RangeError);
     });
   });
