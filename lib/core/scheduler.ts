@@ -88,7 +88,11 @@ const detachedTimers = createContextVariable<boolean>();
  * Node process alive. Used by `TaskGroup` for daemon tasks; a non-daemon task spawned from a daemon sets it back.
  */
 export function withDetachedTimers<R>(detached: boolean, fn: () => R): R {
-  return detachedTimers === undefined ? fn() : detachedTimers.run(detached, fn);
+  if (detachedTimers === undefined) return fn();
+  // Entering a context turns on Node 20's async hooks for every promise of the process, for good: a program without
+  // daemon tasks never pays for them.
+  if (!detached && detachedTimers.get() !== true) return fn();
+  return detachedTimers.run(detached, fn);
 }
 
 /** Lets a Node timer handle stop keeping the process alive; does nothing to handles without `unref`. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { AsyncRLock } from '../../lib/index.js';
+import { AsyncRLock, TaskGroup } from '../../lib/index.js';
 import { createContextVariable } from '../../lib/core/context.js';
 
 describe('core/context (Node)', () => {
@@ -42,5 +42,34 @@ describe('core/context (Node)', () => {
     );
     seen.push(a.get(), b.get());
     expect(seen).to.deep.equal(['a1', 'b1', 'a2', 'b1', 'a1', undefined, undefined]);
+  });
+
+  it('a TaskGroup without daemon tasks enters no async context (which would slow every promise of the process)', async () => {
+    let runs = 0;
+    const run = AsyncLocalStorage.prototype.run;
+    AsyncLocalStorage.prototype.run = function (
+      this: AsyncLocalStorage<unknown>,
+      ...args: Parameters<typeof run>
+    ) {
+      runs++;
+      return run.apply(this, args) as unknown;
+    } as typeof run;
+    try {
+      const group = new TaskGroup();
+      group.spawn(async () => {
+        group.spawn(async () => {});
+      });
+      await group.join();
+      expect(runs).to.equal(0);
+      const daemons = new TaskGroup();
+      daemons.spawn(async (signal) => new Promise((resolve) => signal.addEventListener('abort', resolve)), {
+        daemon: true,
+      });
+      daemons.spawn(async () => {});
+      await daemons.join();
+      expect(runs).to.equal(1);
+    } finally {
+      AsyncLocalStorage.prototype.run = run;
+    }
   });
 });
