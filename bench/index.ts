@@ -21,6 +21,7 @@ import { benchMemory, WAITERS } from './memory.bench.js';
 import { peerVersions, REFERENCES } from './peers.js';
 import { benchQueue, benchUnboundedQueue, CAPACITY, ITEMS, UNBOUNDED_ITEMS } from './queue.bench.js';
 import { runRLockChild } from './rlock.bench.js';
+import { benchSimulation } from './simulation.bench.js';
 
 // ---- command line --------------------------------------------------------------------------------------------
 
@@ -459,6 +460,39 @@ const rlock: Workload = {
   },
 };
 
+const harness: Workload = {
+  id: '9',
+  words: ['9', 'harness', 'simulation'],
+  async run({ plan, summary, record }) {
+    // Last on purpose: the harness follows tasks through async context, which turns on Node 20's async hooks for
+    // the rest of the process.
+    const rows = await benchSimulation(plan.scale);
+    table('9. coop-sync/testing: explore() throughput (no peer offers a harness)', [
+      ['scenario', 'steps', 'steps/s', 'schedules/s'],
+      ...rows.map((r) => [
+        r.name,
+        String(r.steps),
+        Math.round(r.stepsPerSecond).toLocaleString('en-US'),
+        Math.round(r.schedulesPerSecond).toLocaleString('en-US'),
+      ]),
+    ]);
+    record('9', rows);
+    const lowest = (key: 'stepsPerSecond' | 'schedulesPerSecond') => Math.min(...rows.map((r) => r[key]));
+    summary({
+      row: '9. harness steps per second (lowest scenario)',
+      goal: 'report; no peer',
+      measured: Math.round(lowest('stepsPerSecond')).toLocaleString('en-US'),
+      ahead: '-',
+    });
+    summary({
+      row: '   harness schedules per second (lowest)',
+      goal: 'report; no peer',
+      measured: Math.round(lowest('schedulesPerSecond')).toLocaleString('en-US'),
+      ahead: '-',
+    });
+  },
+};
+
 /**
  * Every workload, in order. A new workload is added here (and nowhere else): its `words` select it on the command
  * line, and what it reports through its context lands in the summary table and the JSON file.
@@ -472,7 +506,7 @@ const workloads: Workload[] = [
   cancellation,
   memory,
   rlock,
-  // Workload 9 (harness steps per second) is registered here, once the harness exists.
+  harness,
 ];
 
 // ---- main ----------------------------------------------------------------------------------------------------
