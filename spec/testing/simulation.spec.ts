@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import sinon from 'sinon';
-import { AsyncEvent, AsyncLock, TimeoutError } from '../../lib/index.js';
+import { AsyncEvent, AsyncLock, AsyncRLock, TimeoutError } from '../../lib/index.js';
+import { withoutAsyncContext } from '../../lib/core/context.js';
 import { currentHook } from '../../lib/core/scheduler.js';
 import {
   DeadlockError,
@@ -394,6 +395,15 @@ describe('testing/Simulation', () => {
       expect(error).to.be.instanceOf(DeadlockError);
       expect(error.schedule).to.equal(sim.schedule);
       expect(sim.state).to.equal('settled');
+    });
+
+    it('an AsyncRLock nested without { owner } where there is no async context: reported, not hung', async () => {
+      const sim = new Simulation();
+      const rlock = withoutAsyncContext(() => new AsyncRLock({ name: 'tree' }));
+      sim.spawn('walker', () => rlock.run(() => rlock.run(async () => {})));
+      const error = (await rejectionOf(sim.run())) as DeadlockError;
+      expect(error).to.be.instanceOf(DeadlockError);
+      expect(error.blocked).to.deep.equal([{ task: 'walker', waitingOn: 'AsyncRLock(tree)' }]);
     });
 
     it('a task waiting on a promise outside coop-sync is named as such', async () => {
