@@ -64,35 +64,31 @@ function noStaticNodeBuiltins() {
 
 const ts = () => typescript({ tsconfig, noEmitOnError: true });
 
+/** The ESM (`.js`) and CommonJS (`.cjs`) outputs of one module graph, into `esmDir` and `cjsDir`. */
+function esmAndCjs(esmDir, cjsDir) {
+  const common = { hoistTransitiveImports: false, sourcemap: true, generatedCode: 'es2015' };
+  return [
+    {
+      ...common,
+      dir: esmDir,
+      format: 'es',
+      entryFileNames: '[name].js',
+      chunkFileNames: 'chunks/[name]-[hash].js',
+    },
+    {
+      ...common,
+      dir: cjsDir,
+      format: 'cjs',
+      entryFileNames: '[name].cjs',
+      chunkFileNames: 'chunks/[name]-[hash].cjs',
+      exports: 'named',
+    },
+  ];
+}
+
 export default [
   // ESM + CJS from one module graph.
-  {
-    input,
-    external,
-    onwarn,
-    plugins: [ts()],
-    output: [
-      {
-        dir: 'dist/esm',
-        format: 'es',
-        entryFileNames: '[name].js',
-        chunkFileNames: 'chunks/[name]-[hash].js',
-        hoistTransitiveImports: false,
-        sourcemap: true,
-        generatedCode: 'es2015',
-      },
-      {
-        dir: 'dist/cjs',
-        format: 'cjs',
-        entryFileNames: '[name].cjs',
-        chunkFileNames: 'chunks/[name]-[hash].cjs',
-        hoistTransitiveImports: false,
-        exports: 'named',
-        sourcemap: true,
-        generatedCode: 'es2015',
-      },
-    ],
-  },
+  { input, external, onwarn, plugins: [ts()], output: esmAndCjs('dist/esm', 'dist/cjs') },
 
   // Default build (no `node` condition): the same, minus the Node wiring of async context.
   {
@@ -100,27 +96,7 @@ export default [
     external,
     onwarn,
     plugins: [noStaticNodeBuiltins(), withoutNodeContext(), ts()],
-    output: [
-      {
-        dir: 'dist/default',
-        format: 'es',
-        entryFileNames: '[name].js',
-        chunkFileNames: 'chunks/[name]-[hash].js',
-        hoistTransitiveImports: false,
-        sourcemap: true,
-        generatedCode: 'es2015',
-      },
-      {
-        dir: 'dist/default',
-        format: 'cjs',
-        entryFileNames: '[name].cjs',
-        chunkFileNames: 'chunks/[name]-[hash].cjs',
-        hoistTransitiveImports: false,
-        exports: 'named',
-        sourcemap: true,
-        generatedCode: 'es2015',
-      },
-    ],
+    output: esmAndCjs('dist/default', 'dist/default'),
   },
 
   // Type declarations: .d.ts next to the ESM build, .d.cts next to the CJS build (attw "Masquerading as ESM"
