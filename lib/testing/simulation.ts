@@ -164,7 +164,13 @@ const realNow: () => number =
 export class Simulation {
   private readonly tasks: TaskState[] = [];
   private readonly names = new Set<string>();
+  /**
+   * The enabled events, in the order `fifo` takes them: wake-ups, starts and yields first, in the order they became
+   * enabled, then the timers that fell due (production runs every microtask before the next timer's callback).
+   */
   private readonly enabled: Event[] = [];
+  /** How many of `enabled`, at its end, are timers that fell due. */
+  private dueTimers = 0;
   private readonly timers: VirtualTimer[] = [];
   private readonly owners = new Map<ParkedWaiter, TaskState | undefined>();
   private readonly steps: Step[] = [];
@@ -279,7 +285,7 @@ export class Simulation {
     this.names.add(name);
     const task: TaskState = { sim: this, name, fn, state: 'new', blocked: new Set() };
     this.tasks.push(task);
-    this.enabled.push({ task, kind: 'start', detail: 'start', fire: () => this.start(task) });
+    this.enable({ task, kind: 'start', detail: 'start', fire: () => this.start(task) });
   }
 
   /**
@@ -301,7 +307,7 @@ export class Simulation {
   yield(): Promise<void> {
     const task = this.callingTask('yield');
     return new Promise<void>((resolve) => {
-      this.enabled.push({ task, kind: 'yield', detail: 'yield', fire: resolve });
+      this.enable({ task, kind: 'yield', detail: 'yield', fire: resolve });
     });
   }
 
@@ -406,6 +412,7 @@ export class Simulation {
       for (const timer of this.timers) timer.cleared = true;
       this.timers.length = 0;
       this.enabled.length = 0;
+      this.dueTimers = 0;
       this.owners.clear();
     }
   }
@@ -466,6 +473,7 @@ export class Simulation {
       this.picks.push(pick);
       this.counts.push(this.enabled.length);
     }
+    if (pick >= this.enabled.length - this.dueTimers) this.dueTimers--;
     const [event] = this.enabled.splice(pick, 1) as [Event];
     // Lines logged before the first step are kept with it; later ones belong to the step whose code logged them.
     const logs = this.steps.length === 0 && this.currentLogs !== undefined ? this.currentLogs : [];
@@ -489,6 +497,12 @@ export class Simulation {
     // Code that runs from here until the next step belongs to this step.
   }
 
+  /** Enables a wake-up, start or yield: after the others, before the timers that fell due. */
+  private enable(event: Event): void {
+    if (this.dueTimers === 0) this.enabled.push(event);
+    else this.enabled.splice(this.enabled.length - this.dueTimers, 0, event);
+  }
+
   private parked(waiter: ParkedWaiter): void {
     const task = this.caller();
     this.owners.set(waiter, task);
@@ -507,7 +521,7 @@ export class Simulation {
     const detail = waiter.granted
       ? `granted ${labelOf(from)}`
       : `${describeReason(waiter.outcome)} from ${labelOf(from)}`;
-    this.enabled.push({ task, kind: 'resume', detail, fire: () => waiter.resume() });
+    this.enable({ task, kind: 'resume', detail, fire: () => waiter.resume() });
   }
 
   private timerFor(callback: () => void, ms: number, waiter: ParkedWaiter | undefined): HookTimer {
@@ -558,6 +572,7 @@ export class Simulation {
       const timer = this.timers.shift()!;
       timer.cleared = true;
       this.enabled.push(timer.event);
+      this.dueTimers++;
     }
     return true;
   }

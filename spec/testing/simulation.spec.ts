@@ -220,6 +220,34 @@ describe('testing/Simulation', () => {
       expect(sim.now).to.equal(100);
     });
 
+    it('fifo matches production when timers fall due together: what a timer wakes runs before the next timer', async () => {
+      // Production runs every microtask a timer's callback causes before the next timer's callback.
+      const scenario = (sleep: (ms: number) => Promise<void>, log: string[]) => {
+        const lock = new AsyncLock({ name: 'l' });
+        const holder = lock.run(() => sleep(500));
+        const impatient = lock.acquire({ timeout: 100 }).catch(() => log.push('impatient timed out'));
+        const sleeper = sleep(100).then(() => log.push('sleeper woke'));
+        return [holder, impatient, sleeper];
+      };
+      const clock = sinon.useFakeTimers();
+      const production: string[] = [];
+      try {
+        const running = scenario((ms) => new Promise((resolve) => setTimeout(resolve, ms)), production);
+        await clock.tickAsync(500);
+        await Promise.all(running);
+      } finally {
+        clock.restore();
+      }
+      const sim = new Simulation();
+      const simulated: string[] = [];
+      sim.spawn('all', async () => {
+        await Promise.all(scenario((ms) => sim.sleep(ms), simulated));
+      });
+      await sim.run();
+      expect(production).to.deep.equal(['impatient timed out', 'sleeper woke']);
+      expect(simulated).to.deep.equal(production);
+    });
+
     it('time does not move while something can run', async () => {
       const sim = new Simulation();
       const times: number[] = [];
