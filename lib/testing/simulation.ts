@@ -7,7 +7,7 @@
 
 import { DeadlockError, SimulationError, type BlockedTask } from '../errors.js';
 import { createContextVariable } from '../core/context.js';
-import { checkFunction, checkInteger } from '../core/options.js';
+import { checkFunction, checkInteger, describe } from '../core/options.js';
 import {
   cancelTimer,
   currentHook,
@@ -219,7 +219,7 @@ export class Simulation {
     this.watchdog = watchdog;
     let chooser = chooserFor(strategy, seed, depth, steps);
     if (options.choices !== undefined) {
-      if (!Array.isArray(options.choices)) throw new TypeError('options.choices must be an array of numbers');
+      checkChoices(options.choices);
       chooser = new ChoicesChooser(options.choices);
     }
     if (options.schedule !== undefined) {
@@ -598,6 +598,22 @@ export class Simulation {
     }
     return error;
   }
+}
+
+/** Throws a TypeError naming `options.choices` unless it is an array of non-negative safe integers. */
+function checkChoices(choices: unknown): asserts choices is readonly number[] {
+  if (!Array.isArray(choices)) {
+    throw new TypeError(
+      `options.choices must be an array of non-negative integers, got ${describe(choices)}`,
+    );
+  }
+  choices.forEach((choice: unknown, i) => {
+    if (typeof choice !== 'number' || !Number.isSafeInteger(choice) || choice < 0) {
+      throw new TypeError(
+        `options.choices[${i}] must be a non-negative safe integer, got ${describe(choice)}`,
+      );
+    }
+  });
 }
 
 /** The time of a fake clock's next timer, or `undefined` when it has none. */
