@@ -10,7 +10,9 @@ import { createContextVariable } from '../core/context.js';
 import { checkFunction, checkInteger, describe } from '../core/options.js';
 import {
   cancelTimer,
+  clearTimer,
   currentHook,
+  setTimer,
   installHook,
   type HookTimer,
   type ParkedWaiter,
@@ -98,6 +100,8 @@ interface Event {
 
 class VirtualTimer implements HookTimer {
   cleared = false;
+  /** The real timer that carries on a primitive's timeout after the run ended early. */
+  private real: unknown = undefined;
 
   constructor(
     readonly at: number,
@@ -105,7 +109,19 @@ class VirtualTimer implements HookTimer {
     private readonly drop: (timer: VirtualTimer) => void,
   ) {}
 
+  /** Hands the rest of the delay to the real clock (no hook is installed any more). */
+  rearm(remaining: number): void {
+    this.real = setTimer(() => {
+      this.real = undefined;
+      this.event.fire();
+    }, remaining);
+  }
+
   [cancelTimer](): void {
+    if (this.real !== undefined) {
+      clearTimer(this.real);
+      this.real = undefined;
+    }
     if (this.cleared) return;
     this.cleared = true;
     this.drop(this);
@@ -353,7 +369,10 @@ export class Simulation {
   }
 
   /**
-   * Runs the tasks until every one is done.
+   * Runs the tasks until every one is done, and with them what they started: a wake-up a primitive already decided
+   * and a pending timeout run to their end in virtual time, so that nothing decided is ever dropped. A run that fails
+   * early delivers the decided wake-ups at once and carries pending timeouts on to the real clock (its tasks' own
+   * `sim.yield()` / `sim.sleep()` never resume).
    *
    * @throws the first error a task throws (the run stops there); {@link DeadlockError} when tasks remain but none can
    *   ever resume; {@link SimulationError} when the step budget or the watchdog runs out, or a schedule does not fit.
@@ -386,7 +405,10 @@ export class Simulation {
       for (let count = 0; ; count++) {
         await this.settle();
         if (this.failure !== undefined) throw this.failure.error;
-        if (this.tasks.every((task) => task.state === 'done')) return;
+        // The named tasks may be done while what they started is not: a wake-up a primitive already decided (a
+        // fire-and-forget `lock.run` granted the lock), a timeout still pending. Those run to completion too.
+        const finished = this.tasks.every((task) => task.state === 'done');
+        if (finished && this.enabled.length === 0 && this.timers.length === 0) return;
         if (this.enabled.length === 0 && !this.advance()) throw this.deadlock();
         if (this.enabled.length === 0) continue;
         if (this.steps.length >= this.maxSteps || count >= 2 * this.maxSteps) {
@@ -409,12 +431,29 @@ export class Simulation {
       installHook(undefined);
       this.phase = 'settled';
       this.current = undefined;
-      for (const timer of this.timers) timer.cleared = true;
-      this.timers.length = 0;
-      this.enabled.length = 0;
-      this.dueTimers = 0;
-      this.owners.clear();
+      this.leave();
     }
+  }
+
+  /**
+   * A run that ended early (a failure, a deadlock, the step budget) leaves its unfinished tasks where they stand:
+   * their `sim.yield()` and `sim.sleep()` never resume. But what the primitives decided is not dropped, so that they
+   * stay consistent: a decided wake-up is delivered now (a granted waiter gets what it holds), a due timeout fires
+   * now, and a pending timeout carries on on the real clock (or the fake one installed) for its remaining time.
+   */
+  private leave(): void {
+    const now = this.now;
+    const timers = this.timers.splice(0);
+    const enabled = this.enabled.splice(0);
+    this.dueTimers = 0;
+    this.owners.clear();
+    // What runs from here on is not part of any step: its log lines are kept nowhere.
+    this.currentLogs = [];
+    for (const timer of timers) {
+      timer.cleared = true;
+      if (timer.event.kind === 'timer') timer.rearm(Math.max(0, timer.at - now));
+    }
+    for (const event of enabled) if (event.kind === 'resume' || event.kind === 'timer') event.fire();
   }
 
   /** The task whose code calls: its async context where the runtime has one, else the task of the current step. */

@@ -2,9 +2,120 @@
  * Defects of the harness found by adversarial testing (issue 12, items 3-5): each spec failed before its fix.
  */
 import { expect } from 'chai';
-import { Simulation } from '../../lib/testing/index.js';
+import sinon from 'sinon';
+import { AsyncLock, TimeoutError } from '../../lib/index.js';
+import { Simulation, explore } from '../../lib/testing/index.js';
+import { rejectionOf } from '../suites/helpers.js';
 
 describe('testing: harness defects (issue 12)', () => {
+  describe('item 3: a run never drops what a primitive decided', () => {
+    it('a fire-and-forget lock.run granted the lock runs its critical section before run() returns', async () => {
+      const sim = new Simulation();
+      const lock = new AsyncLock({ name: 'l' });
+      let ran = false;
+      sim.spawn('a', async () => {
+        const guard = await lock.acquire();
+        void lock.run(async () => {
+          ran = true;
+        });
+        await sim.yield();
+        guard.release(); // grants the lock to the fire-and-forget waiter; then the task ends
+      });
+      await sim.run();
+      expect(ran).to.equal(true);
+      expect(lock.locked).to.equal(false);
+      expect(sim.trace.at(-1)).to.match(/resume, granted AsyncLock\(l\)$/);
+    });
+
+    it('a timeout still pending when the tasks end fires in virtual time within the run', async () => {
+      const sim = new Simulation();
+      const lock = new AsyncLock({ name: 'held' });
+      const guard = await lock.acquire();
+      let outcome: unknown;
+      sim.spawn('a', async () => {
+        lock.acquire({ timeout: 10 }).then(
+          (g) => g.release(),
+          (error: unknown) => (outcome = error),
+        );
+      });
+      await sim.run();
+      expect(outcome).to.be.instanceOf(TimeoutError);
+      expect(sim.now).to.equal(10);
+      expect(lock.waiting).to.equal(0);
+      guard.release();
+    });
+
+    it('a run that fails early carries a pending timeout on to the real (here: fake) clock', async () => {
+      const sim = new Simulation();
+      const lock = new AsyncLock({ name: 'held' });
+      const guard = await lock.acquire();
+      let outcome: unknown;
+      sim.spawn('waiter', async () => {
+        await sim.sleep(5);
+        outcome = await rejectionOf(lock.acquire({ timeout: 10 }));
+      });
+      sim.spawn('failing', async () => {
+        await sim.sleep(6);
+        throw new Error('stop');
+      });
+      const clock = sinon.useFakeTimers();
+      try {
+        expect(String(await rejectionOf(sim.run()))).to.equal('Error: stop');
+        expect(lock.waiting).to.equal(1);
+        expect(clock.countTimers()).to.equal(1);
+        await clock.tickAsync(8);
+        expect(lock.waiting).to.equal(1);
+        await clock.tickAsync(1); // 10 ms after the waiter parked at virtual 5
+        expect(outcome).to.be.instanceOf(TimeoutError);
+        expect(lock.waiting).to.equal(0);
+      } finally {
+        clock.restore();
+      }
+      guard.release();
+    });
+
+    it('a grant decided before an early failure is delivered: the lock does not stay locked', async () => {
+      const sim = new Simulation();
+      const lock = new AsyncLock({ name: 'l' });
+      let ran = false;
+      sim.spawn('holder', async () => {
+        const guard = await lock.acquire();
+        await sim.yield();
+        guard.release();
+        throw new Error('stop'); // the run stops here, with the grant to 'waiter' decided
+      });
+      sim.spawn('waiter', () =>
+        lock.run(async () => {
+          ran = true;
+        }),
+      );
+      expect(String(await rejectionOf(sim.run()))).to.equal('Error: stop');
+      await Promise.resolve();
+      await Promise.resolve();
+      expect(ran).to.equal(true);
+      expect(lock.locked).to.equal(false);
+    });
+
+    it('explore proves a scenario with fire-and-forget work: every schedule runs it to its end', async () => {
+      const result = await explore(async (sim) => {
+        const lock = new AsyncLock();
+        let done = 0;
+        sim.spawn('a', async () => {
+          for (let i = 0; i < 2; i++) {
+            void lock.run(async () => {
+              await sim.yield();
+              done++;
+            });
+          }
+        });
+        await sim.run();
+        if (done !== 2 || lock.locked) throw new Error(`done = ${done}, ${lock.toString()}`);
+      });
+      expect(result.failure).to.equal(undefined);
+      expect(result.exhausted).to.equal(true);
+    });
+  });
+
   describe('item 5: options.choices is validated', () => {
     it('NaN, Infinity, fractions, negative numbers and strings are a TypeError naming options.choices', () => {
       for (const bad of [NaN, Infinity, 1.5, -1, '1', 2 ** 53]) {
