@@ -108,9 +108,10 @@ export class SimulationError extends Error {
   readonly schedule: string;
   /**
    * Why: `steps` (the step budget ran out), `watchdog` (the real-time limit did), `schedule` (a replayed schedule
-   * does not fit the scenario) or `nondeterministic` (the same schedule ran twice differently).
+   * does not fit the scenario), `nondeterministic` (the same schedule ran twice differently) or `concurrent` (another
+   * simulation or `explore` was running in the process: run them one at a time).
    */
-  readonly reason: 'steps' | 'watchdog' | 'schedule' | 'nondeterministic';
+  readonly reason: 'steps' | 'watchdog' | 'schedule' | 'nondeterministic' | 'concurrent';
 
   constructor(reason: SimulationError['reason'], message: string, schedule: string, options?: ErrorOptions) {
     super(`${message}\nschedule: ${schedule}`, options);

@@ -7,7 +7,15 @@
 import { SimulationError } from '../errors.js';
 import { checkFunction, checkInteger } from '../core/options.js';
 import { decodeSchedule, encodeSchedule, seedFor } from './schedule.js';
-import { Simulation, type SimulationOptions, type SinonLikeClock, type Step } from './simulation.js';
+import { currentHook } from '../core/scheduler.js';
+import {
+  Simulation,
+  activeExplore,
+  explorerKey,
+  type SimulationOptions,
+  type SinonLikeClock,
+  type Step,
+} from './simulation.js';
 
 /** A scenario: spawns tasks on the simulation it is given, and may `await sim.run()` and check the outcome. */
 export type Scenario = (sim: Simulation) => Promise<void>;
@@ -65,7 +73,7 @@ async function runOnce(scenario: Scenario, options: SimulationOptions): Promise<
   } catch (error) {
     if (
       error instanceof SimulationError &&
-      (error.reason === 'schedule' || error.reason === 'nondeterministic')
+      (error.reason === 'schedule' || error.reason === 'nondeterministic' || error.reason === 'concurrent')
     ) {
       throw error;
     }
@@ -147,7 +155,7 @@ function failureOf(outcome: Outcome): ExploreResult['failure'] {
 export async function explore(scenario: Scenario, options: ExploreOptions = {}): Promise<ExploreResult> {
   checkFunction(scenario, 'scenario');
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-  const { strategy = 'dfs', seed = 0, depth = 3, clock, maxSteps, maxDelays = Infinity, onRun } = options;
+  const { strategy = 'dfs', seed = 0, maxDelays = Infinity, onRun } = options;
   if (strategy !== 'dfs' && strategy !== 'random' && strategy !== 'pct') {
     throw new TypeError(`options.strategy must be 'dfs', 'random' or 'pct', got ${String(strategy)}`);
   }
@@ -156,11 +164,32 @@ export async function explore(scenario: Scenario, options: ExploreOptions = {}):
   checkInteger(seed, 'options.seed', Number.MIN_SAFE_INTEGER);
   if (maxDelays !== Infinity) checkInteger(maxDelays, 'options.maxDelays', 0);
   if (onRun !== undefined) checkFunction(onRun, 'options.onRun');
-  const base: SimulationOptions = {
+  if (activeExplore.owner !== undefined || currentHook() !== undefined) {
+    throw new SimulationError(
+      'concurrent',
+      'another explore() (or Simulation) is running in this process: run explorations one at a time (run these ' +
+        'tests serially: node:test `{ concurrency: 1 }`, vitest without `.concurrent`)',
+      'cs1:',
+    );
+  }
+  const token = {};
+  activeExplore.owner = token;
+  try {
+    return await search(scenario, options, token);
+  } finally {
+    activeExplore.owner = undefined;
+  }
+}
+
+async function search(scenario: Scenario, options: ExploreOptions, token: object): Promise<ExploreResult> {
+  const { strategy = 'dfs', seed = 0, depth = 3, clock, maxSteps, maxDelays = Infinity, onRun } = options;
+  const runs = options.runs ?? (strategy === 'dfs' ? 1000 : 100);
+  const base = {
+    [explorerKey]: token,
     depth,
     ...(clock && { clock }),
     ...(maxSteps !== undefined && { maxSteps }),
-  };
+  } as SimulationOptions;
 
   let prefix: number[] = [];
   let steps = 32;

@@ -148,6 +148,17 @@ function describeReason(reason: unknown): string {
  */
 const runningTask = createContextVariable<TaskState>();
 
+/**
+ * The `explore` that is running in this process, if any: one slot shared by every copy of the package, like the
+ * scheduler hook. A simulation of that exploration may run; any other is refused.
+ */
+export const activeExplore: { owner: object | undefined } = ((
+  globalThis as { [key: symbol]: { owner: object | undefined } }
+)[Symbol.for('coop-sync.testing.explore')] ??= { owner: undefined });
+
+/** The internal option by which `explore` tells a simulation which exploration it belongs to. */
+export const explorerKey = Symbol('explorer');
+
 const realNow: () => number =
   typeof performance !== 'undefined' && typeof performance.now === 'function'
     ? performance.now.bind(performance)
@@ -204,6 +215,8 @@ export class Simulation {
   private currentLogs: string[] | undefined = undefined;
   private phase: 'ready' | 'running' | 'settled' = 'ready';
   private failure: { error: unknown } | undefined = undefined;
+  /** The `explore` call this simulation belongs to, if any. */
+  private readonly explorer: object | undefined;
 
   /**
    * @param options - see {@link SimulationOptions}.
@@ -242,6 +255,7 @@ export class Simulation {
       chooser = new ReplayChooser(decodeSchedule(options.schedule), chooser, () => this.schedule);
     }
     this.chooser = chooser;
+    this.explorer = (options as { [explorerKey]?: object })[explorerKey];
   }
 
   /** `ready` until `run()` is called, `running` while it runs, `settled` once it has settled. */
@@ -391,8 +405,15 @@ export class Simulation {
   async run(): Promise<void> {
     if (this.phase !== 'ready') throw new Error('Simulation.run() can be called once');
     const previous = currentHook();
-    if (previous !== undefined) {
-      throw new Error('another Simulation (or scheduler hook) is running: run simulations one at a time');
+    const exploring = activeExplore.owner;
+    if (previous !== undefined || (exploring !== undefined && exploring !== this.explorer)) {
+      throw new SimulationError(
+        'concurrent',
+        `another Simulation (or explore()) is running: run simulations one at a time (${
+          exploring === undefined ? 'a simulation runs' : 'an explore() runs'
+        }; a test runner that runs tests concurrently must run these serially)`,
+        this.schedule,
+      );
     }
     this.phase = 'running';
     installHook({

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { AsyncLock, TimeoutError } from '../../lib/index.js';
-import { Simulation, explore } from '../../lib/testing/index.js';
+import { Simulation, SimulationError, explore, type Scenario } from '../../lib/testing/index.js';
 import { rejectionOf } from '../suites/helpers.js';
 
 describe('testing: harness defects (issue 12)', () => {
@@ -113,6 +113,48 @@ describe('testing: harness defects (issue 12)', () => {
       });
       expect(result.failure).to.equal(undefined);
       expect(result.exhausted).to.equal(true);
+    });
+  });
+
+  describe('item 4: two explore() calls at once', () => {
+    const lostUpdate: Scenario = async (sim) => {
+      let count = 0;
+      for (const name of ['a', 'b']) {
+        sim.spawn(name, async () => {
+          const read = count;
+          await sim.yield();
+          count = read + 1;
+        });
+      }
+      await sim.run();
+      if (count !== 2) throw new Error(`lost update: ${count}`);
+    };
+    const proven: Scenario = async (sim) => {
+      sim.spawn('a', () => sim.yield());
+      sim.spawn('b', () => sim.yield());
+    };
+
+    it('the second call is rejected with a SimulationError, never reported as a failure of its scenario', async () => {
+      const [first, second] = await Promise.allSettled([explore(proven), explore(proven)]);
+      expect(first.status).to.equal('fulfilled');
+      expect(first.status === 'fulfilled' && first.value).to.deep.include({ exhausted: true });
+      expect(second.status).to.equal('rejected');
+      const error = (second as PromiseRejectedResult).reason as SimulationError;
+      expect(error).to.be.instanceOf(SimulationError);
+      expect(error.reason).to.equal('concurrent');
+      expect(error.message).to.match(/one at a time/);
+    });
+
+    it('a bare Simulation run during an explore is rejected too, and the explore is not disturbed', async () => {
+      const exploring = explore(lostUpdate);
+      const sim = new Simulation();
+      sim.spawn('x', async () => {});
+      const error = (await rejectionOf(sim.run())) as SimulationError;
+      expect(error.reason).to.equal('concurrent');
+      const result = await exploring;
+      expect(String(result.failure?.error)).to.equal('Error: lost update: 1');
+      // Once it is over, the next one runs.
+      expect((await explore(proven)).exhausted).to.equal(true);
     });
   });
 
