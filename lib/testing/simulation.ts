@@ -1,86 +1,22 @@
 /**
  * The simulation: named tasks whose every wake-up, start, explicit yield and timer firing is a step the harness
- * chooses, in virtual time.
+ * chooses, in virtual time. This file is the loop; virtual time is in `clock.ts`, the record in `trace.ts`, the
+ * strategies in `schedule.ts`, and what a step touched (for the reduction) in `footprint.ts`.
  *
  * @module
  */
 
-import { DeadlockError, SimulationError, type BlockedTask } from '../errors.js';
 import { createContextVariable } from '../core/context.js';
-import { checkFunction, checkInteger, describe } from '../core/options.js';
-import {
-  cancelTimer,
-  clearTimer,
-  currentHook,
-  setTimer,
-  installHook,
-  type HookTimer,
-  type ParkedWaiter,
-} from '../core/scheduler.js';
+import { checkFunction, checkInteger } from '../core/options.js';
+import { currentHook, installHook, type HookTimer, type ParkedWaiter } from '../core/scheduler.js';
+import { VirtualClock } from './clock.js';
+import { DeadlockError, SimulationError, type BlockedTask } from './errors.js';
+import { declared, everything, keyOf, nothing, type Footprint } from './footprint.js';
 import { macrotask } from './macrotask.js';
-import {
-  ChoicesChooser,
-  ReplayChooser,
-  chooserFor,
-  decodeSchedule,
-  encodeSchedule,
-  type Chooser,
-  type StrategyName,
-} from './schedule.js';
-
-/**
- * The part of a `sinon.useFakeTimers()` / `@sinonjs/fake-timers` clock the harness uses. Pass the clock so that
- * virtual time is the clock's time, the clock's own timers fire as virtual time passes, and its faked microtasks
- * (`queueMicrotask`, `process.nextTick`) run between steps.
- */
-export interface SinonLikeClock {
-  readonly now: number;
-  tick(ms: number): unknown;
-  countTimers(): number;
-  runMicrotasks(): void;
-}
-
-/** Options of a {@link Simulation}. */
-export interface SimulationOptions {
-  /** Seed of the `random` and `pct` strategies. Default `0`. */
-  readonly seed?: number;
-  /** How to choose among enabled events: `fifo` (production's order, the default), `random` or `pct`. */
-  readonly strategy?: StrategyName;
-  /** `pct`'s bug depth: how many ordering constraints a bug may need. Default `3`. */
-  readonly depth?: number;
-  /** A sinon fake clock, when the scenario runs under `sinon.useFakeTimers()`. */
-  readonly clock?: SinonLikeClock;
-  /** Steps one run may take before it fails as a livelock. Default `100000`. */
-  readonly maxSteps?: number;
-  /** Real milliseconds one run may take before it fails (checked between steps). Default `30000`. */
-  readonly watchdog?: number;
-  /** A schedule printed by an earlier run: its choices are made again, strictly; then `strategy` goes on. */
-  readonly schedule?: string;
-  /**
-   * Picks for the choice points, each taken modulo the number of candidates, then FIFO: lets a property-testing
-   * library drive the choices (`fc.array(fc.nat())`), so that its shrinking minimises a failing schedule.
-   */
-  readonly choices?: readonly number[];
-  /** How many choice points `pct` should expect, to place its priority changes (`explore` learns it). */
-  readonly steps?: number;
-}
-
-/** One step of a run: which task resumed, why, and at what virtual time. */
-export interface Step {
-  /** 1-based step number. */
-  readonly index: number;
-  /** Virtual time of the step: ms since the simulation was created (so a run under a fake clock that has already
-   *  moved gives the same steps as a fresh one). */
-  readonly time: number;
-  /** The task that resumed; `undefined` for a timer started outside every task. */
-  readonly task: string | undefined;
-  /** What happened: `start`, `resume` (woken by a primitive), `yield`, `sleep` or `timer`. */
-  readonly kind: 'start' | 'resume' | 'yield' | 'sleep' | 'timer';
-  /** Why, such as `granted AsyncLock(db)` or `TimeoutError from AsyncQueue(jobs)`. */
-  readonly detail: string;
-  /** Lines the task logged with {@link Simulation.log} during the step. */
-  readonly logs: readonly string[];
-}
+import { strategyFor, type Reducer } from './schedule.js';
+import { Trace } from './trace.js';
+import type { Candidate, Declaration, SimulationOptions, Step, Strategy } from './types.js';
+import { encodeSchedule } from './schedule.js';
 
 interface TaskState {
   readonly sim: Simulation;
@@ -89,6 +25,8 @@ interface TaskState {
   state: 'new' | 'running' | 'done';
   /** Waiters it parked that have not been woken yet: what it waits on. */
   readonly blocked: Set<ParkedWaiter>;
+  /** What its next step touches, from {@link Simulation.declare}; taken by its next wait. */
+  declared: Footprint | undefined;
 }
 
 interface Event {
@@ -96,36 +34,8 @@ interface Event {
   readonly kind: Step['kind'];
   readonly detail: string;
   readonly fire: () => void;
-}
-
-class VirtualTimer implements HookTimer {
-  cleared = false;
-  /** The real timer that carries on a primitive's timeout after the run ended early. */
-  private real: unknown = undefined;
-
-  constructor(
-    readonly at: number,
-    readonly event: Event,
-    private readonly drop: (timer: VirtualTimer) => void,
-  ) {}
-
-  /** Hands the rest of the delay to the real clock (no hook is installed any more). */
-  rearm(remaining: number): void {
-    this.real = setTimer(() => {
-      this.real = undefined;
-      this.event.fire();
-    }, remaining);
-  }
-
-  [cancelTimer](): void {
-    if (this.real !== undefined) {
-      clearTimer(this.real);
-      this.real = undefined;
-    }
-    if (this.cleared) return;
-    this.cleared = true;
-    this.drop(this);
-  }
+  /** What the step this event starts touches, as declared; `undefined`: everything. */
+  readonly access: Footprint | undefined;
 }
 
 function labelOf(primitive: object | undefined): string {
@@ -140,6 +50,9 @@ function describeReason(reason: unknown): string {
   }
   return `rejection ${String(reason).slice(0, 40)}`;
 }
+
+/** Thrown by `run` when the reduction finds that every enabled event leads where another run already went. */
+export class RedundantRun extends Error {}
 
 /**
  * The task whose code is running, followed across awaits where the runtime has async context (Node, or TC39
@@ -156,8 +69,9 @@ export const activeExplore: { owner: object | undefined } = ((
   globalThis as { [key: symbol]: { owner: object | undefined } }
 )[Symbol.for('coop-sync.testing.explore')] ??= { owner: undefined });
 
-/** The internal option by which `explore` tells a simulation which exploration it belongs to. */
+/** The internal options by which `explore` tells a simulation which exploration it belongs to, and its reducer. */
 export const explorerKey = Symbol('explorer');
+export const reducerKey = Symbol('reducer');
 
 const realNow: () => number =
   typeof performance !== 'undefined' && typeof performance.now === 'function'
@@ -198,25 +112,24 @@ export class Simulation {
   private readonly enabled: Event[] = [];
   /** How many of `enabled`, at its end, are timers that fell due. */
   private dueTimers = 0;
-  private readonly timers: VirtualTimer[] = [];
-  private readonly owners = new Map<ParkedWaiter, TaskState | undefined>();
-  private readonly steps: Step[] = [];
-  private readonly lines: string[] = [];
+  private readonly clock: VirtualClock<Event>;
+  private readonly owners = new Map<ParkedWaiter, { task: TaskState | undefined; access?: Footprint }>();
+  private readonly record = new Trace();
   private readonly picks: number[] = [];
   private readonly counts: number[] = [];
-  private readonly chooser: Chooser;
-  private readonly clock: SinonLikeClock | undefined;
+  private readonly strategy: Strategy;
+  private readonly reducer: Reducer | undefined;
   private readonly maxSteps: number;
   private readonly watchdog: number;
-  private virtualNow = 0;
-  /** `now` when the simulation was created: steps are timed from here. */
-  private readonly origin: number;
   private current: TaskState | undefined = undefined;
-  private currentLogs: string[] | undefined = undefined;
+  /** The step running now: its candidate and what it touched so far (for the reducer). */
+  private stepping: { candidate: Candidate; footprint: Footprint; chosen: boolean } | undefined;
   private phase: 'ready' | 'running' | 'settled' = 'ready';
   private failure: { error: unknown } | undefined = undefined;
   /** The `explore` call this simulation belongs to, if any. */
   private readonly explorer: object | undefined;
+  /** Set when the reduction stopped the run: every enabled event was already covered. */
+  redundant = false;
 
   /**
    * @param options - see {@link SimulationOptions}.
@@ -224,12 +137,7 @@ export class Simulation {
    */
   constructor(options: SimulationOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-    const { seed = 0, strategy = 'fifo', depth = 3, clock, maxSteps = 100_000, watchdog = 30_000 } = options;
-    checkInteger(seed, 'options.seed', Number.MIN_SAFE_INTEGER);
-    if (strategy !== 'fifo' && strategy !== 'random' && strategy !== 'pct') {
-      throw new TypeError(`options.strategy must be 'fifo', 'random' or 'pct', got ${String(strategy)}`);
-    }
-    checkInteger(depth, 'options.depth', 1);
+    const { clock, maxSteps = 100_000, watchdog = 30_000 } = options;
     checkInteger(maxSteps, 'options.maxSteps', 1);
     if (typeof watchdog !== 'number' || !(watchdog > 0)) {
       throw new RangeError(`options.watchdog must be a positive number of ms, got ${String(watchdog)}`);
@@ -238,24 +146,14 @@ export class Simulation {
       if (typeof clock !== 'object' || clock === null || typeof clock.tick !== 'function') {
         throw new TypeError('options.clock must be a sinon / @sinonjs/fake-timers clock');
       }
-      this.virtualNow = clock.now;
     }
-    const steps = options.steps ?? 32;
-    checkInteger(steps, 'options.steps', 1);
-    this.clock = clock;
-    this.origin = this.now;
+    this.clock = new VirtualClock(clock);
     this.maxSteps = maxSteps;
     this.watchdog = watchdog;
-    let chooser = chooserFor(strategy, seed, depth, steps);
-    if (options.choices !== undefined) {
-      checkChoices(options.choices);
-      chooser = new ChoicesChooser(options.choices);
-    }
-    if (options.schedule !== undefined) {
-      chooser = new ReplayChooser(decodeSchedule(options.schedule), chooser, () => this.schedule);
-    }
-    this.chooser = chooser;
-    this.explorer = (options as { [explorerKey]?: object })[explorerKey];
+    this.strategy = strategyFor(options, () => this.schedule);
+    const internal = options as { [explorerKey]?: object; [reducerKey]?: Reducer };
+    this.explorer = internal[explorerKey];
+    this.reducer = internal[reducerKey];
   }
 
   /** `ready` until `run()` is called, `running` while it runs, `settled` once it has settled. */
@@ -265,17 +163,17 @@ export class Simulation {
 
   /** Virtual time in ms: the clock's `now` when a clock was given, else starting at 0. */
   get now(): number {
-    return this.clock === undefined ? this.virtualNow : this.clock.now;
+    return this.clock.now;
   }
 
   /** One line a step: `#3 0ms b: resume, granted AsyncLock(db)`. Identical for identical runs. */
   get trace(): readonly string[] {
-    return this.lines;
+    return this.record.lines;
   }
 
   /** The steps so far, as records (for {@link formatTimeline}). */
   get history(): readonly Step[] {
-    return this.steps;
+    return this.record.steps;
   }
 
   /** The choices made so far, as an opaque string to print and paste into {@link replay}. */
@@ -288,12 +186,20 @@ export class Simulation {
     return this.counts;
   }
 
+  /** How many times the run departed from FIFO order so far: the enabled events passed over, summed. */
+  get preemptions(): number {
+    return this.picks.reduce((sum, pick) => sum + pick, 0);
+  }
+
   /**
    * Adds a task. It starts when the simulation chooses its start, which is a step like any other.
    *
    * @param name - shown in the trace and in deadlock reports; unique within the simulation.
    * @param fn - the task's body. Its error fails the run.
-   * @throws TypeError for a bad or duplicate name or a `fn` that is not a function; Error after `run` settled.
+   * @param touches - what the task's first step (its code up to its first wait) touches, for `explore`'s reduction:
+   *   see {@link Declaration}. Leave it out when unsure: the step then touches everything.
+   * @throws TypeError for a bad or duplicate name, a `fn` that is not a function or a bad declaration; Error after
+   *   `run` settled.
    *
    * @example
    * ```ts
@@ -302,20 +208,22 @@ export class Simulation {
    *   await sim.sleep(5);
    *   sim.spawn('helper', async () => {}); // tasks may spawn tasks
    * });
+   * sim.spawn('quiet', async () => {}, []); // its first step touches no shared state
    * await sim.run();
    * ```
    */
-  spawn(name: string, fn: () => Promise<unknown>): void {
+  spawn(name: string, fn: () => Promise<unknown>, touches?: Declaration): void {
     if (typeof name !== 'string' || name === '') throw new TypeError('name must be a non-empty string');
     checkFunction(fn, 'fn');
     if (this.names.has(name))
       throw new TypeError(`name: a task named ${JSON.stringify(name)} already exists`);
     if (this.phase === 'settled')
       throw new Error(`Simulation.spawn(${JSON.stringify(name)}): the run is over`);
+    const access = declared(touches, 'touches');
     this.names.add(name);
-    const task: TaskState = { sim: this, name, fn, state: 'new', blocked: new Set() };
+    const task: TaskState = { sim: this, name, fn, state: 'new', blocked: new Set(), declared: undefined };
     this.tasks.push(task);
-    this.enable({ task, kind: 'start', detail: 'start', fire: () => this.start(task) });
+    this.enable({ task, kind: 'start', detail: 'start', fire: () => this.start(task), access });
   }
 
   /**
@@ -323,21 +231,24 @@ export class Simulation {
    * caller again). Must be called from inside a task while the simulation runs. Stands in for any await at which
    * another task could run: a query, a fetch. Under `fifo` the caller resumes after the events enabled before it.
    *
-   * @throws Error when called outside a running task.
+   * @param touches - what the caller's code after this yield touches, up to its next wait, for `explore`'s
+   *   reduction: see {@link Declaration}. Leave it out when unsure: the step then touches everything.
+   * @throws Error when called outside a running task; TypeError for a bad declaration.
    *
    * @example
    * ```ts
    * sim.spawn('a', async () => {
    *   const read = counter;
-   *   await sim.yield(); // others may run here
+   *   await sim.yield('counter'); // others may run here; what follows touches `counter` only
    *   counter = read + 1;
    * });
    * ```
    */
-  yield(): Promise<void> {
+  yield(touches?: Declaration): Promise<void> {
     const task = this.callingTask('yield');
+    const access = this.nextAccess(task, touches);
     return new Promise<void>((resolve) => {
-      this.enable({ task, kind: 'yield', detail: 'yield', fire: resolve });
+      this.enable({ task, kind: 'yield', detail: 'yield', fire: resolve, access });
     });
   }
 
@@ -346,6 +257,7 @@ export class Simulation {
    * must be woken early waits on a primitive with a `timeout` instead (every coop-sync timeout is virtual here).
    *
    * @param ms - how long, `>= 0`.
+   * @param touches - what the caller's code after the sleep touches, as for {@link Simulation.yield}.
    * @throws RangeError for a negative or non-finite `ms`; Error when called outside a running task.
    *
    * @example
@@ -355,14 +267,35 @@ export class Simulation {
    * });
    * ```
    */
-  sleep(ms: number): Promise<void> {
+  sleep(ms: number, touches?: Declaration): Promise<void> {
     if (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity) {
       throw new RangeError(`ms must be a finite number >= 0, got ${String(ms)}`);
     }
     const task = this.callingTask('sleep');
+    const access = this.nextAccess(task, touches);
     return new Promise<void>((resolve) => {
-      this.addTimer(ms, { task, kind: 'sleep', detail: `sleep(${ms}) ends`, fire: resolve });
+      this.clock.add(ms, { task, kind: 'sleep', detail: `sleep(${ms}) ends`, fire: resolve, access });
     });
+  }
+
+  /**
+   * Declares what the calling task's next step touches, for `explore`'s reduction: the code that runs when its next
+   * wait resumes (on a primitive, a yield or a sleep), up to the wait after it. See {@link Declaration}.
+   *
+   * @param touches - the declaration.
+   * @throws Error when called outside a running task; TypeError for a bad declaration.
+   *
+   * @example
+   * ```ts
+   * sim.spawn('a', async () => {
+   *   sim.declare([lock, 'count']); // after the grant: the lock and `count`, nothing else
+   *   await lock.run(async () => count++);
+   * });
+   * ```
+   */
+  declare(touches: Declaration): void {
+    const task = this.callingTask('declare');
+    task.declared = declared(touches, 'touches');
   }
 
   /**
@@ -379,7 +312,7 @@ export class Simulation {
    */
   log(message: string): void {
     if (typeof message !== 'string') throw new TypeError(`message must be a string, got ${typeof message}`);
-    (this.currentLogs ??= []).push(message);
+    this.record.log(message);
   }
 
   /**
@@ -389,8 +322,8 @@ export class Simulation {
    * `sim.yield()` / `sim.sleep()` never resume).
    *
    * @throws the first error a task throws (the run stops there); {@link DeadlockError} when tasks remain but none can
-   *   ever resume; {@link SimulationError} when the step budget or the watchdog runs out, or a schedule does not fit.
-   *   Read {@link Simulation.schedule} and {@link Simulation.trace} after a failure.
+   *   ever resume; {@link SimulationError} when the step budget or the watchdog runs out, a schedule does not fit, or
+   *   another simulation is running. Read {@link Simulation.schedule} and {@link Simulation.trace} after a failure.
    *
    * @example
    * ```ts
@@ -404,9 +337,8 @@ export class Simulation {
    */
   async run(): Promise<void> {
     if (this.phase !== 'ready') throw new Error('Simulation.run() can be called once');
-    const previous = currentHook();
     const exploring = activeExplore.owner;
-    if (previous !== undefined || (exploring !== undefined && exploring !== this.explorer)) {
+    if (currentHook() !== undefined || (exploring !== undefined && exploring !== this.explorer)) {
       throw new SimulationError(
         'concurrent',
         `another Simulation (or explore()) is running: run simulations one at a time (${
@@ -425,14 +357,15 @@ export class Simulation {
     try {
       for (let count = 0; ; count++) {
         await this.settle();
+        this.endStep();
         if (this.failure !== undefined) throw this.failure.error;
         // The named tasks may be done while what they started is not: a wake-up a primitive already decided (a
         // fire-and-forget `lock.run` granted the lock), a timeout still pending. Those run to completion too.
         const finished = this.tasks.every((task) => task.state === 'done');
-        if (finished && this.enabled.length === 0 && this.timers.length === 0) return;
+        if (finished && this.enabled.length === 0 && this.clock.pending === 0) return;
         if (this.enabled.length === 0 && !this.advance()) throw this.deadlock();
         if (this.enabled.length === 0) continue;
-        if (this.steps.length >= this.maxSteps || count >= 2 * this.maxSteps) {
+        if (this.record.steps.length >= this.maxSteps || count >= 2 * this.maxSteps) {
           throw new SimulationError(
             'steps',
             `The run took more than ${this.maxSteps} steps (options.maxSteps): a livelock, or a longer scenario`,
@@ -442,7 +375,7 @@ export class Simulation {
         if ((count & 255) === 255 && realNow() - started > this.watchdog) {
           throw new SimulationError(
             'watchdog',
-            `The run took more than ${this.watchdog} ms of real time (options.watchdog) after ${this.steps.length} steps`,
+            `The run took more than ${this.watchdog} ms of real time (options.watchdog) after ${this.record.steps.length} steps`,
             this.schedule,
           );
         }
@@ -452,6 +385,7 @@ export class Simulation {
       installHook(undefined);
       this.phase = 'settled';
       this.current = undefined;
+      this.stepping = undefined;
       this.leave();
     }
   }
@@ -463,17 +397,11 @@ export class Simulation {
    * now, and a pending timeout carries on on the real clock (or the fake one installed) for its remaining time.
    */
   private leave(): void {
-    const now = this.now;
-    const timers = this.timers.splice(0);
     const enabled = this.enabled.splice(0);
     this.dueTimers = 0;
     this.owners.clear();
-    // What runs from here on is not part of any step: its log lines are kept nowhere.
-    this.currentLogs = [];
-    for (const timer of timers) {
-      timer.cleared = true;
-      if (timer.event.kind === 'timer') timer.rearm(Math.max(0, timer.at - now));
-    }
+    this.record.close();
+    this.clock.leave((event) => event.kind === 'timer');
     for (const event of enabled) if (event.kind === 'resume' || event.kind === 'timer') event.fire();
   }
 
@@ -482,7 +410,10 @@ export class Simulation {
     const task = runningTask?.get();
     if (task === undefined) return this.current;
     // Code of a task of an earlier simulation, resumed after that one settled, is outside this one.
-    return task.sim === this ? task : undefined;
+    if (task.sim !== this) return undefined;
+    // Code of another task than the step's runs in this step: what the step touches is no longer declared.
+    if (task !== this.current && this.stepping !== undefined) this.stepping.footprint.all = true;
+    return task;
   }
 
   private callingTask(method: string): TaskState {
@@ -491,6 +422,20 @@ export class Simulation {
       throw new Error(`Simulation.${method}() must be called from a task while the simulation runs`);
     }
     return task;
+  }
+
+  /** What the task's next step touches: `touches` if given, else what it declared before, else everything. */
+  private nextAccess(task: TaskState, touches: Declaration | undefined): Footprint | undefined {
+    const access = touches === undefined ? task.declared : declared(touches, 'touches');
+    task.declared = undefined;
+    return access;
+  }
+
+  /** Marks `primitive` as touched by the step that runs now. */
+  private touch(primitive: object | undefined): void {
+    if (primitive !== undefined && this.stepping !== undefined) {
+      this.stepping.footprint.writes.add(keyOf(primitive));
+    }
   }
 
   private start(task: TaskState): void {
@@ -514,45 +459,60 @@ export class Simulation {
 
   /** Lets every microtask run: waits for a real macrotask, and runs a fake clock's microtask jobs until none is left. */
   private async settle(): Promise<void> {
-    const jobs = this.clock as { jobs?: unknown[] } | undefined;
+    const jobs = this.clock.fake as { jobs?: unknown[] } | undefined;
     for (;;) {
       await macrotask();
       if (jobs === undefined || jobs.jobs === undefined || jobs.jobs.length === 0) return;
-      this.clock!.runMicrotasks();
+      this.clock.fake!.runMicrotasks();
     }
+  }
+
+  /** The step that ran is over: tells the reducer what it touched. */
+  private endStep(): void {
+    const stepping = this.stepping;
+    if (stepping === undefined) return;
+    this.stepping = undefined;
+    this.reducer?.stepped(stepping.candidate, stepping.footprint, stepping.chosen);
   }
 
   /** Makes one choice and fires it. */
   private step(): void {
+    const seen = new Map<string, number>();
+    const candidates: Candidate[] = this.enabled.map((event) => {
+      let key = `${event.task?.name ?? '(clock)'} ${event.kind} ${event.detail}`;
+      const n = seen.get(key) ?? 0;
+      seen.set(key, n + 1);
+      if (n > 0) key += ` #${n + 1}`;
+      return { task: event.task?.name, kind: event.kind, key };
+    });
+    if (this.reducer !== undefined && candidates.every((candidate) => this.reducer!.asleep(candidate))) {
+      this.redundant = true;
+      throw new RedundantRun('every enabled event was covered by an equivalent run');
+    }
     let pick = 0;
-    if (this.enabled.length > 1) {
-      pick = this.chooser.choose(
-        this.enabled.map((event) => ({ task: event.task?.name })),
-        this.picks.length,
-      );
+    const chosen = candidates.length > 1;
+    if (chosen) {
+      pick = this.strategy.choose(candidates, this.picks.length);
+      if (!Number.isInteger(pick) || pick < 0 || pick >= candidates.length) {
+        throw new RangeError(
+          `strategy.choose must return an index below ${candidates.length}, got ${String(pick)}`,
+        );
+      }
       this.picks.push(pick);
-      this.counts.push(this.enabled.length);
+      this.counts.push(candidates.length);
     }
     if (pick >= this.enabled.length - this.dueTimers) this.dueTimers--;
     const [event] = this.enabled.splice(pick, 1) as [Event];
-    // Lines logged before the first step are kept with it; later ones belong to the step whose code logged them.
-    const logs = this.steps.length === 0 && this.currentLogs !== undefined ? this.currentLogs : [];
-    const record: Step = {
-      index: this.steps.length + 1,
-      time: this.now - this.origin,
-      task: event.task?.name,
-      kind: event.kind,
-      detail: event.detail,
-      logs,
-    };
-    this.steps.push(record);
-    this.lines.push(
-      `#${record.index} ${record.time}ms ${record.task ?? '(clock)'}: ${record.kind}${
-        record.kind === event.detail ? '' : `, ${event.detail}`
-      }`,
-    );
+    this.record.record(this.now - this.clock.origin, event.task?.name, event.kind, event.detail);
     this.current = event.task;
-    this.currentLogs = logs;
+    if (this.reducer !== undefined) {
+      const footprint = event.access === undefined ? everything() : nothing();
+      if (event.access !== undefined) {
+        for (const key of event.access.reads) footprint.reads.add(key);
+        for (const key of event.access.writes) footprint.writes.add(key);
+      }
+      this.stepping = { candidate: candidates[pick]!, footprint, chosen };
+    }
     event.fire();
     // Code that runs from here until the next step belongs to this step.
   }
@@ -565,23 +525,31 @@ export class Simulation {
 
   private parked(waiter: ParkedWaiter): void {
     const task = this.caller();
-    this.owners.set(waiter, task);
+    this.touch(waiter.waitingOn);
+    const access = task?.declared;
+    if (task !== undefined) task.declared = undefined;
+    this.owners.set(waiter, access === undefined ? { task } : { task, access });
     task?.blocked.add(waiter);
   }
 
   private wake(waiter: ParkedWaiter, from: object): void {
-    if (!this.owners.has(waiter)) {
+    const owner = this.owners.get(waiter);
+    if (owner === undefined) {
       // Parked before this simulation ran: not ours to schedule.
       waiter.resume();
       return;
     }
-    const task = this.owners.get(waiter);
+    this.touch(from);
     this.owners.delete(waiter);
+    const task = owner.task;
     task?.blocked.delete(waiter);
     const detail = waiter.granted
       ? `granted ${labelOf(from)}`
       : `${describeReason(waiter.outcome)} from ${labelOf(from)}`;
-    this.enable({ task, kind: 'resume', detail, fire: () => waiter.resume() });
+    // The woken code holds (or gave up on) `from`: it touches it, besides what it declared.
+    const access = owner.access;
+    access?.writes.add(keyOf(from));
+    this.enable({ task, kind: 'resume', detail, fire: () => waiter.resume(), access });
   }
 
   private timerFor(callback: () => void, ms: number, waiter: ParkedWaiter | undefined): HookTimer {
@@ -591,47 +559,23 @@ export class Simulation {
       waiter === undefined
         ? `timer(${ms}ms) fires`
         : `timeout(${ms}ms) on ${labelOf(waiter.waitingOn)} fires`;
-    return this.addTimer(ms, { task, kind: 'timer', detail, fire: callback });
+    return this.clock.add(ms, { task, kind: 'timer', detail, fire: callback, access: undefined });
   }
-
-  private addTimer(ms: number, event: Event): VirtualTimer {
-    const timer = new VirtualTimer(this.now + ms, event, this.dropTimer);
-    // Kept sorted by (time, creation order); timers are few, so an insertion from the back is cheap.
-    let i = this.timers.length;
-    while (i > 0 && this.timers[i - 1]!.at > timer.at) i--;
-    this.timers.splice(i, 0, timer);
-    return timer;
-  }
-
-  /** Called by a timer that clears itself. */
-  private readonly dropTimer = (timer: VirtualTimer): void => {
-    const i = this.timers.indexOf(timer);
-    if (i >= 0) this.timers.splice(i, 1);
-  };
 
   /**
    * Nothing can run: moves virtual time to the next timer (the simulation's or the fake clock's) and enables every
    * timer due then. Returns false when no timer is pending.
    */
   private advance(): boolean {
-    const own = this.timers.length > 0 ? this.timers[0]!.at : Infinity;
-    const clock = this.clock;
-    if (clock !== undefined) {
-      const theirs = nextClockTimer(clock);
-      if (own === Infinity && theirs === undefined) return false;
-      const target = theirs === undefined ? own : Math.min(own, theirs);
-      // The clock's own timers run the scenario's code outside every task.
-      this.current = undefined;
-      clock.tick(Math.max(0, target - clock.now));
-    } else {
-      if (own === Infinity) return false;
-      this.virtualNow = own;
+    // The clock's own timers run the scenario's code outside every task, and outside every declared step.
+    this.current = undefined;
+    const due = this.clock.advance();
+    if (due === undefined) return false;
+    if (this.clock.fake !== undefined) {
+      this.reducer?.stepped({ task: undefined, kind: 'timer', key: '(clock) tick' }, everything(), false);
     }
-    const now = this.now;
-    while (this.timers.length > 0 && this.timers[0]!.at <= now) {
-      const timer = this.timers.shift()!;
-      timer.cleared = true;
-      this.enabled.push(timer.event);
+    for (const event of due) {
+      this.enabled.push(event);
       this.dueTimers++;
     }
     return true;
@@ -652,39 +596,10 @@ export class Simulation {
     }
     const error = new DeadlockError(blocked, this.schedule);
     const faked = (globalThis.setTimeout as { clock?: unknown }).clock;
-    if (faked !== undefined && this.clock === undefined) {
+    if (faked !== undefined && this.clock.fake === undefined) {
       error.message +=
         '\nnote: fake timers are installed; pass the clock (new Simulation({ clock })) so that their timers fire';
     }
     return error;
   }
-}
-
-/** Throws a TypeError naming `options.choices` unless it is an array of non-negative safe integers. */
-function checkChoices(choices: unknown): asserts choices is readonly number[] {
-  if (!Array.isArray(choices)) {
-    throw new TypeError(
-      `options.choices must be an array of non-negative integers, got ${describe(choices)}`,
-    );
-  }
-  choices.forEach((choice: unknown, i) => {
-    if (typeof choice !== 'number' || !Number.isSafeInteger(choice) || choice < 0) {
-      throw new TypeError(
-        `options.choices[${i}] must be a non-negative safe integer, got ${describe(choice)}`,
-      );
-    }
-  });
-}
-
-/** The time of a fake clock's next timer, or `undefined` when it has none. */
-function nextClockTimer(clock: SinonLikeClock): number | undefined {
-  if (clock.countTimers() === 0) return undefined;
-  const timers = (clock as { timers?: Map<unknown, { callAt: number }> | Record<string, { callAt: number }> })
-    .timers;
-  if (timers === undefined) return undefined;
-  let next = Infinity;
-  for (const timer of timers instanceof Map ? timers.values() : Object.values(timers)) {
-    if (timer.callAt < next) next = timer.callAt;
-  }
-  return next === Infinity ? undefined : next;
 }
