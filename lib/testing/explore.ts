@@ -62,18 +62,17 @@ function failureOf(outcome: Outcome): ExploreFailure {
   };
 }
 
-/** The randomised strategies `auto` cycles through, as (strategy, depth). */
-const randomised: readonly (readonly ['random' | 'pct', number])[] = [
-  ['random', 0],
-  ['pct', 2],
-  ['random', 0],
-  ['pct', 3],
-  ['random', 0],
-  ['pct', 4],
-];
+/**
+ * The randomised runs of `auto`, as (strategy, depth): `random` first (the best sampler on small scenarios), then
+ * `random` alternating with `pct` at depths 2, 3 and 4 (which find bugs of few ordering constraints in long runs).
+ */
+function randomisedRun(index: number): readonly ['random' | 'pct', number] {
+  if (index < autoRandomFirst || index % 2 === 0) return ['random', 0];
+  return ['pct', 2 + ((index >> 1) % 3)];
+}
 
-/** How many schedules `auto` gives the systematic search alone, before randomised runs alternate with it. */
-const autoSolo = 32;
+/** How many randomised runs of `auto` are `random` before `pct` joins in. */
+const autoRandomFirst = 64;
 
 /** What the randomised runs covered: distinct schedules, and Knuth's estimate of how many there are. */
 class Coverage {
@@ -203,8 +202,8 @@ async function search(
     return { runs: run, exhausted: false, failure: failureOf(minimal) };
   };
   for (let run = 0; run < runs; run++) {
-    const systematicTurn =
-      dfs !== undefined && !dfsDone && (strategy === 'dfs' || run < autoSolo || run % 2 === 0);
+    // `auto` alternates: the systematic search takes every other run (FIFO first), the randomised runs the others.
+    const systematicTurn = dfs !== undefined && !dfsDone && (strategy === 'dfs' || run % 2 === 0);
     let outcome: Outcome;
     if (systematicTurn) {
       dfs.begin();
@@ -212,9 +211,7 @@ async function search(
       systematic++;
     } else {
       const [kind, level] =
-        strategy === 'auto'
-          ? randomised[randomRuns % randomised.length]!
-          : [strategy as 'random' | 'pct', depth];
+        strategy === 'auto' ? randomisedRun(randomRuns) : [strategy as 'random' | 'pct', depth];
       outcome = await runOnce(scenario, {
         ...base,
         strategy: kind,

@@ -49,9 +49,10 @@ function kindOf(error: unknown): string {
 }
 
 /**
- * Shrinks a failing run: first greedily (each departure from FIFO order dropped, the run kept when it still fails
- * the same way with fewer), then exhaustively, every schedule with fewer departures than the best so far, fewest
- * first, while the budget of runs lasts. Returns the failing run with the fewest departures found.
+ * Shrinks a failing run: first greedily (each departure from FIFO order dropped or made smaller, the run kept when it
+ * still fails the same way with fewer departures), then by search: every schedule with fewer departures than the best
+ * so far, depth first and without reduction (which may keep only a representative with more departures), until one
+ * fails (the new best) or none does (the best is minimal), while the budget of runs lasts.
  */
 export async function minimize(
   scenario: Scenario,
@@ -60,34 +61,36 @@ export async function minimize(
   budget: number,
 ): Promise<Outcome> {
   let best = failing;
-  let left = Math.max(100, Math.min(budget, 2000));
+  let left = Math.max(500, Math.min(budget, 5000));
   const kind = kindOf(failing.error);
   const stillFails = (outcome: Outcome): boolean =>
     outcome.failed && kindOf(outcome.error) === kind && outcome.sim.preemptions < best.sim.preemptions;
 
-  // Greedy: try each choice back at FIFO (later choices kept, taken modulo their new candidate counts).
+  // Greedy: each choice back at FIFO, or one step closer (later choices kept, modulo their new candidate counts).
   let improved = true;
   while (improved && left > 0 && best.sim.preemptions > 0) {
     improved = false;
     const picks = decodeSchedule(best.sim.schedule);
-    for (let i = picks.length - 1; i >= 0 && left > 0; i--) {
-      if (picks[i] === 0) continue;
-      const choices = [...picks];
-      choices[i] = 0;
-      left--;
-      const outcome = await runOnce(scenario, { ...base, choices });
-      if (stillFails(outcome)) {
-        best = outcome;
-        improved = true;
-        break;
+    search: for (let i = picks.length - 1; i >= 0; i--) {
+      const pick = picks[i]!;
+      for (const smaller of pick > 1 ? [0, pick - 1] : pick === 1 ? [0] : []) {
+        if (left-- <= 0) break search;
+        const choices = [...picks];
+        choices[i] = smaller;
+        const outcome = await runOnce(scenario, { ...base, choices });
+        if (stillFails(outcome)) {
+          best = outcome;
+          improved = true;
+          break search;
+        }
       }
     }
   }
 
-  // Exhaustive, fewest departures first: every schedule with at most `bound` departures, without reduction (the
-  // reduction may keep only a representative with more departures).
-  for (let bound = 0; bound < best.sim.preemptions && left > 0; bound++) {
-    const dfs = new DepthFirst(false, bound);
+  // Search below the best: a failure found is the new best; a search that ends without one proves it minimal.
+  while (best.sim.preemptions > 0 && left > 0) {
+    const dfs = new DepthFirst(false, best.sim.preemptions - 1);
+    let found: Outcome | undefined;
     for (;;) {
       if (left-- <= 0) return best;
       dfs.begin();
@@ -96,9 +99,14 @@ export async function minimize(
         strategy: dfs,
         [reducerKey]: dfs,
       } as SimulationOptions);
-      if (stillFails(outcome)) return outcome;
+      if (stillFails(outcome)) {
+        found = outcome;
+        break;
+      }
       if (!dfs.advance()) break;
     }
+    if (found === undefined) return best;
+    best = found;
   }
   return best;
 }

@@ -347,7 +347,7 @@ describe('testing/Simulation', () => {
     });
 
     it('stops at `runs` without claiming to be exhaustive', async () => {
-      const result = await explore(lostUpdate(true), { runs: 2 });
+      const result = await explore(lostUpdate(true), { strategy: 'dfs', runs: 2 });
       expect(result).to.deep.equal({ runs: 2, exhausted: false });
     });
 
