@@ -1,65 +1,21 @@
 /**
  * The simulation: named tasks whose every wake-up, start, explicit yield and timer firing is a step the harness
- * chooses, in virtual time. This file is the loop; virtual time is in `clock.ts`, the record in `trace.ts`, the
- * strategies in `schedule.ts`, and what a step touched (for the reduction) in `footprint.ts`.
+ * chooses, in virtual time. This file is its public face and its loop; the engine (events, choices, the hook) is in
+ * `engine.ts`, virtual time in `clock.ts`, the record in `trace.ts`, the strategies in `schedule.ts`, and what a step
+ * touched (for the reduction) in `footprint.ts`.
  *
  * @module
  */
 
-import { createContextVariable } from '../core/context.js';
 import { checkFunction, checkInteger } from '../core/options.js';
-import { currentHook, installHook, type HookTimer, type ParkedWaiter } from '../core/scheduler.js';
-import { VirtualClock } from './clock.js';
-import { DeadlockError, SimulationError, type BlockedTask } from './errors.js';
-import { declared, everything, keyOf, nothing, type Footprint } from './footprint.js';
-import { macrotask } from './macrotask.js';
+import { currentHook, installHook } from '../core/scheduler.js';
+import { Engine, runningTask, type TaskState } from './engine.js';
+import { SimulationError } from './errors.js';
+import { declared, type Footprint } from './footprint.js';
 import { strategyFor, type Reducer } from './schedule.js';
-import { Trace } from './trace.js';
-import type { Candidate, Declaration, SimulationOptions, Step, Strategy } from './types.js';
-import { encodeSchedule } from './schedule.js';
+import type { Declaration, SimulationOptions, Step } from './types.js';
 
-interface TaskState {
-  readonly sim: Simulation;
-  readonly name: string;
-  readonly fn: () => Promise<unknown>;
-  state: 'new' | 'running' | 'done';
-  /** Waiters it parked that have not been woken yet: what it waits on. */
-  readonly blocked: Set<ParkedWaiter>;
-  /** What its next step touches, from {@link Simulation.declare}; taken by its next wait. */
-  declared: Footprint | undefined;
-}
-
-interface Event {
-  readonly task: TaskState | undefined;
-  readonly kind: Step['kind'];
-  readonly detail: string;
-  readonly fire: () => void;
-  /** What the step this event starts touches, as declared; `undefined`: everything. */
-  readonly access: Footprint | undefined;
-}
-
-function labelOf(primitive: object | undefined): string {
-  if (primitive === undefined) return 'nothing';
-  const label = (primitive as { label?: unknown }).label;
-  return typeof label === 'string' ? label : Object.prototype.toString.call(primitive);
-}
-
-function describeReason(reason: unknown): string {
-  if (reason instanceof Error || (typeof reason === 'object' && reason !== null && 'name' in reason)) {
-    return String((reason as { name: unknown }).name);
-  }
-  return `rejection ${String(reason).slice(0, 40)}`;
-}
-
-/** Thrown by `run` when the reduction finds that every enabled event leads where another run already went. */
-export class RedundantRun extends Error {}
-
-/**
- * The task whose code is running, followed across awaits where the runtime has async context (Node, or TC39
- * `AsyncContext`): a task resumed by a plain promise that another task settled is still itself. Elsewhere the
- * harness falls back to the task of the step being run.
- */
-const runningTask = createContextVariable<TaskState>();
+export { RedundantRun } from './engine.js';
 
 /**
  * The `explore` that is running in this process, if any: one slot shared by every copy of the package, like the
@@ -103,33 +59,14 @@ const realNow: () => number =
  * ```
  */
 export class Simulation {
-  private readonly tasks: TaskState[] = [];
+  private readonly engine: Engine;
   private readonly names = new Set<string>();
-  /**
-   * The enabled events, in the order `fifo` takes them: wake-ups, starts and yields first, in the order they became
-   * enabled, then the timers that fell due (production runs every microtask before the next timer's callback).
-   */
-  private readonly enabled: Event[] = [];
-  /** How many of `enabled`, at its end, are timers that fell due. */
-  private dueTimers = 0;
-  private readonly clock: VirtualClock<Event>;
-  private readonly owners = new Map<ParkedWaiter, { task: TaskState | undefined; access?: Footprint }>();
-  private readonly record = new Trace();
-  private readonly picks: number[] = [];
-  private readonly counts: number[] = [];
-  private readonly strategy: Strategy;
-  private readonly reducer: Reducer | undefined;
   private readonly maxSteps: number;
   private readonly watchdog: number;
-  private current: TaskState | undefined = undefined;
-  /** The step running now: its candidate and what it touched so far (for the reducer). */
-  private stepping: { candidate: Candidate; footprint: Footprint; chosen: boolean } | undefined;
   private phase: 'ready' | 'running' | 'settled' = 'ready';
   private failure: { error: unknown } | undefined = undefined;
   /** The `explore` call this simulation belongs to, if any. */
   private readonly explorer: object | undefined;
-  /** Set when the reduction stopped the run: every enabled event was already covered. */
-  redundant = false;
 
   /**
    * @param options - see {@link SimulationOptions}.
@@ -147,13 +84,21 @@ export class Simulation {
         throw new TypeError('options.clock must be a sinon / @sinonjs/fake-timers clock');
       }
     }
-    this.clock = new VirtualClock(clock);
     this.maxSteps = maxSteps;
     this.watchdog = watchdog;
-    this.strategy = strategyFor(options, () => this.schedule);
     const internal = options as { [explorerKey]?: object; [reducerKey]?: Reducer };
     this.explorer = internal[explorerKey];
-    this.reducer = internal[reducerKey];
+    this.engine = new Engine(
+      this,
+      clock,
+      strategyFor(options, () => this.schedule),
+      internal[reducerKey],
+    );
+  }
+
+  /** @internal Set when the reduction stopped the run: every enabled event was already covered. */
+  get redundant(): boolean {
+    return this.engine.redundant;
   }
 
   /** `ready` until `run()` is called, `running` while it runs, `settled` once it has settled. */
@@ -163,32 +108,32 @@ export class Simulation {
 
   /** Virtual time in ms: the clock's `now` when a clock was given, else starting at 0. */
   get now(): number {
-    return this.clock.now;
+    return this.engine.clock.now;
   }
 
   /** One line a step: `#3 0ms b: resume, granted AsyncLock(db)`. Identical for identical runs. */
   get trace(): readonly string[] {
-    return this.record.lines;
+    return this.engine.record.lines;
   }
 
   /** The steps so far, as records (for {@link formatTimeline}). */
   get history(): readonly Step[] {
-    return this.record.steps;
+    return this.engine.record.steps;
   }
 
   /** The choices made so far, as an opaque string to print and paste into {@link replay}. */
   get schedule(): string {
-    return encodeSchedule(this.picks);
+    return this.engine.schedule;
   }
 
   /** How many candidates each recorded choice point had (used by `explore`'s systematic search). */
   get choicePoints(): readonly number[] {
-    return this.counts;
+    return this.engine.counts;
   }
 
   /** How many times the run departed from FIFO order so far: the enabled events passed over, summed. */
   get preemptions(): number {
-    return this.picks.reduce((sum, pick) => sum + pick, 0);
+    return this.engine.picks.reduce((sum, pick) => sum + pick, 0);
   }
 
   /**
@@ -222,8 +167,8 @@ export class Simulation {
     const access = declared(touches, 'touches');
     this.names.add(name);
     const task: TaskState = { sim: this, name, fn, state: 'new', blocked: new Set(), declared: undefined };
-    this.tasks.push(task);
-    this.enable({ task, kind: 'start', detail: 'start', fire: () => this.start(task), access });
+    this.engine.tasks.push(task);
+    this.engine.enable({ task, kind: 'start', detail: 'start', fire: () => this.start(task), access });
   }
 
   /**
@@ -248,7 +193,7 @@ export class Simulation {
     const task = this.callingTask('yield');
     const access = this.nextAccess(task, touches);
     return new Promise<void>((resolve) => {
-      this.enable({ task, kind: 'yield', detail: 'yield', fire: resolve, access });
+      this.engine.enable({ task, kind: 'yield', detail: 'yield', fire: resolve, access });
     });
   }
 
@@ -274,7 +219,7 @@ export class Simulation {
     const task = this.callingTask('sleep');
     const access = this.nextAccess(task, touches);
     return new Promise<void>((resolve) => {
-      this.clock.add(ms, { task, kind: 'sleep', detail: `sleep(${ms}) ends`, fire: resolve, access });
+      this.engine.clock.add(ms, { task, kind: 'sleep', detail: `sleep(${ms}) ends`, fire: resolve, access });
     });
   }
 
@@ -312,7 +257,7 @@ export class Simulation {
    */
   log(message: string): void {
     if (typeof message !== 'string') throw new TypeError(`message must be a string, got ${typeof message}`);
-    this.record.log(message);
+    this.engine.record.log(message);
   }
 
   /**
@@ -348,24 +293,20 @@ export class Simulation {
       );
     }
     this.phase = 'running';
-    installHook({
-      parked: (waiter) => this.parked(waiter),
-      wake: (waiter, from) => this.wake(waiter, from),
-      setTimer: (callback, ms, waiter) => this.timerFor(callback, ms, waiter),
-    });
+    installHook(this.engine.hook());
     const started = realNow();
     try {
       for (let count = 0; ; count++) {
-        await this.settle();
-        this.endStep();
+        await this.engine.settle();
+        this.engine.endStep();
         if (this.failure !== undefined) throw this.failure.error;
         // The named tasks may be done while what they started is not: a wake-up a primitive already decided (a
         // fire-and-forget `lock.run` granted the lock), a timeout still pending. Those run to completion too.
-        const finished = this.tasks.every((task) => task.state === 'done');
-        if (finished && this.enabled.length === 0 && this.clock.pending === 0) return;
-        if (this.enabled.length === 0 && !this.advance()) throw this.deadlock();
-        if (this.enabled.length === 0) continue;
-        if (this.record.steps.length >= this.maxSteps || count >= 2 * this.maxSteps) {
+        const finished = this.engine.tasks.every((task) => task.state === 'done');
+        if (finished && this.engine.enabled.length === 0 && this.engine.clock.pending === 0) return;
+        if (this.engine.enabled.length === 0 && !this.engine.advance()) throw this.engine.deadlock();
+        if (this.engine.enabled.length === 0) continue;
+        if (this.engine.record.steps.length >= this.maxSteps || count >= 2 * this.maxSteps) {
           throw new SimulationError(
             'steps',
             `The run took more than ${this.maxSteps} steps (options.maxSteps): a livelock, or a longer scenario`,
@@ -375,49 +316,21 @@ export class Simulation {
         if ((count & 255) === 255 && realNow() - started > this.watchdog) {
           throw new SimulationError(
             'watchdog',
-            `The run took more than ${this.watchdog} ms of real time (options.watchdog) after ${this.record.steps.length} steps`,
+            `The run took more than ${this.watchdog} ms of real time (options.watchdog) after ${this.engine.record.steps.length} steps`,
             this.schedule,
           );
         }
-        this.step();
+        this.engine.step();
       }
     } finally {
       installHook(undefined);
       this.phase = 'settled';
-      this.current = undefined;
-      this.stepping = undefined;
-      this.leave();
+      this.engine.close();
     }
   }
 
-  /**
-   * A run that ended early (a failure, a deadlock, the step budget) leaves its unfinished tasks where they stand:
-   * their `sim.yield()` and `sim.sleep()` never resume. But what the primitives decided is not dropped, so that they
-   * stay consistent: a decided wake-up is delivered now (a granted waiter gets what it holds), a due timeout fires
-   * now, and a pending timeout carries on on the real clock (or the fake one installed) for its remaining time.
-   */
-  private leave(): void {
-    const enabled = this.enabled.splice(0);
-    this.dueTimers = 0;
-    this.owners.clear();
-    this.record.close();
-    this.clock.leave((event) => event.kind === 'timer');
-    for (const event of enabled) if (event.kind === 'resume' || event.kind === 'timer') event.fire();
-  }
-
-  /** The task whose code calls: its async context where the runtime has one, else the task of the current step. */
-  private caller(): TaskState | undefined {
-    const task = runningTask?.get();
-    if (task === undefined) return this.current;
-    // Code of a task of an earlier simulation, resumed after that one settled, is outside this one.
-    if (task.sim !== this) return undefined;
-    // Code of another task than the step's runs in this step: what the step touches is no longer declared.
-    if (task !== this.current && this.stepping !== undefined) this.stepping.footprint.all = true;
-    return task;
-  }
-
   private callingTask(method: string): TaskState {
-    const task = this.caller();
+    const task = this.engine.caller();
     if (this.phase !== 'running' || task === undefined) {
       throw new Error(`Simulation.${method}() must be called from a task while the simulation runs`);
     }
@@ -429,13 +342,6 @@ export class Simulation {
     const access = touches === undefined ? task.declared : declared(touches, 'touches');
     task.declared = undefined;
     return access;
-  }
-
-  /** Marks `primitive` as touched by the step that runs now. */
-  private touch(primitive: object | undefined): void {
-    if (primitive !== undefined && this.stepping !== undefined) {
-      this.stepping.footprint.writes.add(keyOf(primitive));
-    }
   }
 
   private start(task: TaskState): void {
@@ -455,151 +361,5 @@ export class Simulation {
         this.failure ??= { error };
       },
     );
-  }
-
-  /** Lets every microtask run: waits for a real macrotask, and runs a fake clock's microtask jobs until none is left. */
-  private async settle(): Promise<void> {
-    const jobs = this.clock.fake as { jobs?: unknown[] } | undefined;
-    for (;;) {
-      await macrotask();
-      if (jobs === undefined || jobs.jobs === undefined || jobs.jobs.length === 0) return;
-      this.clock.fake!.runMicrotasks();
-    }
-  }
-
-  /** The step that ran is over: tells the reducer what it touched. */
-  private endStep(): void {
-    const stepping = this.stepping;
-    if (stepping === undefined) return;
-    this.stepping = undefined;
-    this.reducer?.stepped(stepping.candidate, stepping.footprint, stepping.chosen);
-  }
-
-  /** Makes one choice and fires it. */
-  private step(): void {
-    const seen = new Map<string, number>();
-    const candidates: Candidate[] = this.enabled.map((event) => {
-      let key = `${event.task?.name ?? '(clock)'} ${event.kind} ${event.detail}`;
-      const n = seen.get(key) ?? 0;
-      seen.set(key, n + 1);
-      if (n > 0) key += ` #${n + 1}`;
-      return { task: event.task?.name, kind: event.kind, key };
-    });
-    if (this.reducer !== undefined && candidates.every((candidate) => this.reducer!.asleep(candidate))) {
-      this.redundant = true;
-      throw new RedundantRun('every enabled event was covered by an equivalent run');
-    }
-    let pick = 0;
-    const chosen = candidates.length > 1;
-    if (chosen) {
-      pick = this.strategy.choose(candidates, this.picks.length);
-      if (!Number.isInteger(pick) || pick < 0 || pick >= candidates.length) {
-        throw new RangeError(
-          `strategy.choose must return an index below ${candidates.length}, got ${String(pick)}`,
-        );
-      }
-      this.picks.push(pick);
-      this.counts.push(candidates.length);
-    }
-    if (pick >= this.enabled.length - this.dueTimers) this.dueTimers--;
-    const [event] = this.enabled.splice(pick, 1) as [Event];
-    this.record.record(this.now - this.clock.origin, event.task?.name, event.kind, event.detail);
-    this.current = event.task;
-    if (this.reducer !== undefined) {
-      const footprint = event.access === undefined ? everything() : nothing();
-      if (event.access !== undefined) {
-        for (const key of event.access.reads) footprint.reads.add(key);
-        for (const key of event.access.writes) footprint.writes.add(key);
-      }
-      this.stepping = { candidate: candidates[pick]!, footprint, chosen };
-    }
-    event.fire();
-    // Code that runs from here until the next step belongs to this step.
-  }
-
-  /** Enables a wake-up, start or yield: after the others, before the timers that fell due. */
-  private enable(event: Event): void {
-    if (this.dueTimers === 0) this.enabled.push(event);
-    else this.enabled.splice(this.enabled.length - this.dueTimers, 0, event);
-  }
-
-  private parked(waiter: ParkedWaiter): void {
-    const task = this.caller();
-    this.touch(waiter.waitingOn);
-    const access = task?.declared;
-    if (task !== undefined) task.declared = undefined;
-    this.owners.set(waiter, access === undefined ? { task } : { task, access });
-    task?.blocked.add(waiter);
-  }
-
-  private wake(waiter: ParkedWaiter, from: object): void {
-    const owner = this.owners.get(waiter);
-    if (owner === undefined) {
-      // Parked before this simulation ran: not ours to schedule.
-      waiter.resume();
-      return;
-    }
-    this.touch(from);
-    this.owners.delete(waiter);
-    const task = owner.task;
-    task?.blocked.delete(waiter);
-    const detail = waiter.granted
-      ? `granted ${labelOf(from)}`
-      : `${describeReason(waiter.outcome)} from ${labelOf(from)}`;
-    // The woken code holds (or gave up on) `from`: it touches it, besides what it declared.
-    const access = owner.access;
-    access?.writes.add(keyOf(from));
-    this.enable({ task, kind: 'resume', detail, fire: () => waiter.resume(), access });
-  }
-
-  private timerFor(callback: () => void, ms: number, waiter: ParkedWaiter | undefined): HookTimer {
-    // The waiter is not registered yet (a waiter's timer starts before it is reported parked): the calling task owns it.
-    const task = this.caller();
-    const detail =
-      waiter === undefined
-        ? `timer(${ms}ms) fires`
-        : `timeout(${ms}ms) on ${labelOf(waiter.waitingOn)} fires`;
-    return this.clock.add(ms, { task, kind: 'timer', detail, fire: callback, access: undefined });
-  }
-
-  /**
-   * Nothing can run: moves virtual time to the next timer (the simulation's or the fake clock's) and enables every
-   * timer due then. Returns false when no timer is pending.
-   */
-  private advance(): boolean {
-    // The clock's own timers run the scenario's code outside every task, and outside every declared step.
-    this.current = undefined;
-    const due = this.clock.advance();
-    if (due === undefined) return false;
-    if (this.clock.fake !== undefined) {
-      this.reducer?.stepped({ task: undefined, kind: 'timer', key: '(clock) tick' }, everything(), false);
-    }
-    for (const event of due) {
-      this.enabled.push(event);
-      this.dueTimers++;
-    }
-    return true;
-  }
-
-  private deadlock(): DeadlockError {
-    const blocked: BlockedTask[] = [];
-    for (const task of this.tasks) {
-      if (task.state === 'done') continue;
-      if (task.blocked.size === 0) {
-        blocked.push({
-          task: task.name,
-          waitingOn: 'a promise outside coop-sync (real I/O, a real timer, or one nothing settles)',
-        });
-      }
-      for (const waiter of task.blocked)
-        blocked.push({ task: task.name, waitingOn: labelOf(waiter.waitingOn) });
-    }
-    const error = new DeadlockError(blocked, this.schedule);
-    const faked = (globalThis.setTimeout as { clock?: unknown }).clock;
-    if (faked !== undefined && this.clock.fake === undefined) {
-      error.message +=
-        '\nnote: fake timers are installed; pass the clock (new Simulation({ clock })) so that their timers fire';
-    }
-    return error;
   }
 }
