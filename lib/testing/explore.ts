@@ -184,7 +184,7 @@ async function search(
   token: object,
 ): Promise<ExploreResult> {
   const { seed = 0, depth = 3, clock, maxSteps, maxDelays = Infinity, onRun, reduction = true } = options;
-  const runs = options.runs ?? (strategy === 'random' || strategy === 'pct' ? 100 : 1000);
+  const runs = options.runs ?? (strategy === 'auto' ? 2000 : strategy === 'dfs' ? 1000 : 100);
   const base = {
     [explorerKey]: token,
     ...(clock && { clock }),

@@ -129,7 +129,7 @@ export interface ExploreOptions {
    * schedule, depth first, and says when it has covered them all; `random` and `pct` try `runs` seeded schedules.
    */
   readonly strategy?: ExploreStrategy;
-  /** How many schedules at most. Default 1000 for `auto` and `dfs`, 100 otherwise. */
+  /** How many schedules at most. Default 2000 for `auto` (1000 of them systematic), 1000 for `dfs`, 100 otherwise. */
   readonly runs?: number;
   /** Base seed of `random` and `pct` (and of `auto`'s randomised runs); each run's seed derives from it. Default 0. */
   readonly seed?: number;
