@@ -64,8 +64,9 @@ export interface Access {
  * leaves out what the step touches can make `explore` skip a schedule that matters.
  *
  * The harness adds what it sees itself: the primitive a step parks on, the one whose queue wakes a task, the one that
- * woke it. What it cannot see is a call that succeeds at once (a free lock taken, a release with nobody waiting):
- * name those primitives in the declaration.
+ * woke it; and where the runtime has async context (Node), a step in which another task's code runs counts as
+ * touching everything. What it cannot see is a call that succeeds at once (a free lock taken, a release with nobody
+ * waiting): name those primitives in the declaration.
  */
 export type Declaration = Touch | readonly Touch[] | Access;
 
@@ -171,7 +172,10 @@ export interface ExploreFailure {
 
 /** What {@link explore} found. */
 export interface ExploreResult {
-  /** How many schedules ran (not counting the re-runs that check determinism, or those that minimise a failure). */
+  /**
+   * How many schedules ran, counting those the reduction stopped early as redundant (not counting the re-runs that
+   * check determinism, or those that minimise a failure).
+   */
   readonly runs: number;
   /** True when every schedule was covered (up to the reduction's equivalence): a proof for this scenario. */
   readonly exhausted: boolean;
