@@ -11,22 +11,14 @@
  * - ```ts no-check marks a block that is deliberately partial: it is neither compiled nor run (use rarely).
  */
 import { expect } from 'chai';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import ts from 'typescript';
+import { projectRoot } from './fixtures/project-root.js';
 
-/** The project root: the nearest directory above this spec with README.md and package.json (spec/ or build/spec/). */
-function findRoot(): string {
-  for (let directory = dirname(fileURLToPath(import.meta.url)); ; directory = dirname(directory)) {
-    if (existsSync(join(directory, 'README.md')) && existsSync(join(directory, 'package.json')))
-      return directory;
-    if (dirname(directory) === directory) throw new Error('README.md not found above spec/');
-  }
-}
-
-const root = findRoot();
+const root = projectRoot();
 const readmePath = join(root, 'README.md');
 /**
  * Inside the repo so that tslib, @types and dev dependencies resolve (node_modules/ is ignored by git and tools);
