@@ -173,6 +173,11 @@ export class WaitQueue<T = void> {
     return this.first;
   }
 
+  /** The most recently queued waiter, or `undefined`. */
+  get tail(): Waiter<T> | undefined {
+    return this.last;
+  }
+
   /**
    * Parks the caller at the tail and returns the promise it waits on. The caller has already checked `options`
    * ({@link rejectEarly}). An aborted signal rejects with its reason, and a `timeout` of 0 with `TimeoutError`,
