@@ -3,6 +3,7 @@ import { BinaryHeap } from './core/heap.js';
 import {
   checkFunction,
   checkInteger,
+  describe,
   labelFor,
   rejectEarly,
   type NameOptions,
@@ -320,7 +321,8 @@ export class AsyncQueue<T> {
    * `shutdown(true)` still drops the items left.
    *
    * @param immediate - also drop the items left, counting each as done for `join` (so `join` resolves once the
-   *   items already taken are marked done).
+   *   items already taken are marked done). A boolean, default `false`.
+   * @throws TypeError - when `immediate` is not a boolean (nothing is shut down).
    *
    * @example
    * ```ts
@@ -329,6 +331,9 @@ export class AsyncQueue<T> {
    * ```
    */
   shutdown(immediate = false): void {
+    if (typeof immediate !== 'boolean') {
+      throw new TypeError(`${this.label}.shutdown: immediate must be a boolean, got ${describe(immediate)}`);
+    }
     this.closed = true;
     if (immediate && this.count > 0) {
       const dropped = this.count;

@@ -1,7 +1,14 @@
 import { LockError, TimeoutError } from './errors.js';
 import { createContextVariable } from './core/context.js';
 import { markNotThenable, type Guard } from './core/guard.js';
-import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import {
+  checkFunction,
+  describe,
+  labelFor,
+  rejectEarly,
+  type NameOptions,
+  type WaitOptions,
+} from './core/options.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
 
 /** Wait options of a reentrant lock, plus the hold to re-enter explicitly. */
@@ -252,6 +259,7 @@ export class AsyncRLock {
    * @param options - `owner` to re-enter explicitly.
    * @returns the guard, or `undefined` when the caller would have to wait.
    * @throws LockError - when `options.owner` is not a current hold of this lock.
+   * @throws TypeError - when `options` is not an object (a number of permits is not an option here).
    *
    * @example
    * ```ts
@@ -260,6 +268,9 @@ export class AsyncRLock {
    * ```
    */
   tryAcquire(options?: { owner?: Guard | undefined }): Guard | undefined {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new TypeError(`${this.label}.tryAcquire: options must be an object, got ${describe(options)}`);
+    }
     const claim = this.requestClaim(options?.owner, 'tryAcquire');
     if (claim !== undefined && claim.state === 'active' && this.mayEnter(claim))
       return this.push(claim, false);

@@ -267,7 +267,7 @@ export class TaskGroup implements AsyncDisposable {
     if (name !== undefined && typeof name !== 'string') {
       throw new TypeError(`${method}: options.name must be a string, got ${describe(name)}`);
     }
-    const daemon: unknown = options?.daemon ?? false;
+    const daemon: unknown = options?.daemon === undefined ? false : options.daemon;
     if (typeof daemon !== 'boolean') {
       throw new TypeError(`${method}: options.daemon must be a boolean, got ${describe(daemon)}`);
     }

@@ -637,6 +637,21 @@ for (const kind of kinds) {
     });
 
     describe('shutdown', function () {
+      it('refuses an immediate that is not a boolean, and shuts nothing down', async function () {
+        const queue = kind.create<number>(0, { name: 'q' });
+        queue.putNowait(1);
+        for (const bad of ['no', 1, null, {}]) {
+          expect(() => queue.shutdown(bad as never)).to.throw(
+            TypeError,
+            `${kind.name}(q).shutdown: immediate must be a boolean`,
+          );
+        }
+        expect(queue.isShutDown).to.equal(false);
+        expect(queue.size).to.equal(1);
+        queue.shutdown(false);
+        expect(queue.getNowait()).to.equal(1);
+      });
+
       it('on an empty queue: put, putNowait, get and getNowait all fail (test_shutdown_empty)', async function () {
         const queue = kind.create<number>(0, { name: 'q' });
         queue.shutdown();

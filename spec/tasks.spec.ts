@@ -394,6 +394,14 @@ describe('TaskGroup', () => {
         TypeError,
         'TaskGroup(g).spawn: options.daemon must be a boolean, got "yes"',
       );
+      expect(() => group.spawn(async () => 1, { daemon: null as never })).to.throw(
+        TypeError,
+        'TaskGroup(g).spawn: options.daemon must be a boolean, got null',
+      );
+      expect(() => group.spawn(async () => 1, { daemon: 0 as never })).to.throw(
+        TypeError,
+        'TaskGroup(g).spawn: options.daemon must be a boolean, got 0',
+      );
       expect(() => new TaskGroup({ name: 1 as never })).to.throw(
         TypeError,
         'TaskGroup: options.name must be a string',
