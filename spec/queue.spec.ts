@@ -864,6 +864,20 @@ for (const kind of kinds) {
 }
 
 describe('AsyncQueue', function () {
+  it('its ring shrinks once mostly empty after a burst, keeping the items in order', function () {
+    const queue = new AsyncQueue<number>();
+    const slots = () => (queue as unknown as { ring: unknown[] }).ring.length;
+    for (let index = 0; index < 100_000; index++) queue.putNowait(index);
+    expect(slots()).to.equal(131_072);
+    for (let index = 0; index < 99_990; index++) expect(queue.getNowait()).to.equal(index);
+    expect(slots()).to.equal(64);
+    for (let index = 99_990; index < 100_000; index++) expect(queue.getNowait()).to.equal(index);
+    expect(slots()).to.equal(64);
+    queue.putNowait(1);
+    queue.shutdown(true);
+    expect(slots()).to.equal(0);
+  });
+
   useFakeClock();
 
   it('serves items first in, first out', function () {
