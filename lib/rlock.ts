@@ -149,7 +149,9 @@ function runScopeOf(level: RLockHold): RLockHold | undefined {
  * `run`, they hold it one after the other, and neither deadlocks against the parent awaiting them. A bare
  * `acquire()` opens no scope of its own (see {@link AsyncRLock.acquire}): concurrent children that must be kept
  * apart use `run`. A condition `wait` sets aside every level of the hold, those of the scopes around it included,
- * and restores the same depth. Ownership never leaks out: after `run` settles, neither its caller, nor a sibling,
+ * and restores exactly those levels, on top of the levels its scope re-enters: the same depth, unless concurrent
+ * children of one scope moved meanwhile (a child that entered while a sibling's wait had the parent's level set
+ * aside comes back on top of that level). Ownership never leaks out: after `run` settles, neither its caller, nor a sibling,
  * nor a callback that runs later holds the lock.
  *
  * Use it when code that takes a lock calls other code that takes the same lock. Otherwise prefer `AsyncLock`,
@@ -184,6 +186,8 @@ export class AsyncRLock {
   /** Callers with no claim on the current hold, waiting for the lock to be free. */
   private readonly outsiders = new WaitQueue<Guard>(this);
   private readonly context = createContextVariable<RLockHold>();
+  /** Whether the last grant restored set-aside levels (rather than adding a new one); see `continueFrom`. */
+  private restoredLast = false;
 
   /**
    * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
@@ -414,7 +418,8 @@ export class AsyncRLock {
       return parked;
     }
     const top = this.restore(suspended);
-    this.endIfReleased(top);
+    this.restoredLast = true;
+    this.continueFrom(top);
     return Promise.resolve(top);
   }
 
@@ -544,10 +549,21 @@ export class AsyncRLock {
    * while set aside ends at once and the next request is served, however many there are in a row.
    */
   private handOff(): void {
-    for (;;) {
-      const granted = this.grantNext();
-      if (granted === undefined || !granted.releasePending) return;
-      this.pop();
+    this.continueFrom(this.grantNext());
+  }
+
+  /**
+   * Goes on from a grant of `granted` while the state allows more: a restored level released while set aside
+   * ends at once, and set-aside levels just restored let the requests that re-enter them in (they queued as
+   * outsiders meanwhile and are back in the restored levels' re-entry queues: nothing else would grant them).
+   */
+  private continueFrom(granted: RLockHold | undefined): void {
+    while (granted !== undefined) {
+      if (granted.releasePending) {
+        this.pop();
+        granted = this.grantNext();
+      } else if (this.restoredLast) granted = this.grantReentry();
+      else return;
     }
   }
 
@@ -555,11 +571,8 @@ export class AsyncRLock {
   private grantNext(): RLockHold | undefined {
     const top = this.innermost;
     if (top === undefined) return this.grantHead(this.outsiders, undefined);
-    for (let scope: RLockHold | undefined = top; scope !== undefined; scope = scope.scope) {
-      const granted = this.grantHead(scope.reentry, scope);
-      if (granted !== undefined) return granted;
-      if (scope.scope === scope) break;
-    }
+    const reentered = this.grantReentry();
+    if (reentered !== undefined) return reentered;
     // Nobody re-enters, and a condition wait of this lineage waits to be restored on top of this level: a wait sets
     // aside every level of the hold, its ancestors' included, so this stack joins that wait's set-aside levels.
     const claimant = top.claimants?.[0];
@@ -593,6 +606,16 @@ export class AsyncRLock {
    * Grants the head of `queue`, if any, on behalf of `scope`: a new level, or the levels a condition waiter set
    * aside. Returns the innermost level granted; the caller ends it if it was released while set aside.
    */
+  /** Grants the head request to re-enter the innermost level or a scope it belongs to, if any. */
+  private grantReentry(): RLockHold | undefined {
+    for (let scope = this.innermost; scope !== undefined; scope = scope.scope) {
+      const granted = this.grantHead(scope.reentry, scope);
+      if (granted !== undefined) return granted;
+      if (scope.scope === scope) break;
+    }
+    return undefined;
+  }
+
   private grantHead(
     queue: WaitQueue<Guard> | undefined,
     scope: RLockHold | undefined,
@@ -600,6 +623,7 @@ export class AsyncRLock {
     const head = queue?.head;
     if (queue === undefined || head === undefined) return undefined;
     const value = head.value;
+    this.restoredLast = !(value instanceof Request);
     const top =
       value instanceof Request
         ? this.push(scope, value.ownScope, value.claim)
@@ -643,12 +667,5 @@ export class AsyncRLock {
   /** Remembers that `waiter`, among the outsiders, claims the set-aside level `claim` (if any). */
   private displace(claim: RLockHold | undefined, waiter: Waiter<Guard>): void {
     if (claim !== undefined && claim.state === 'suspended') (claim.displaced ??= []).push(waiter);
-  }
-
-  /** Ends a just-restored innermost level that was released while set aside, and hands the lock on. */
-  private endIfReleased(top: RLockHold): void {
-    if (!top.releasePending) return;
-    this.pop();
-    this.handOff();
   }
 }
