@@ -58,7 +58,8 @@ function relativeLinks(markdown: string): string[] {
 }
 
 describe('docs/', () => {
-  before(() => {
+  before(function () {
+    this.timeout(60_000); // transpiling every block, on a busy machine
     rmSync(workDir, { recursive: true, force: true });
     const options = compilerOptions(root);
     for (const block of checked) {
