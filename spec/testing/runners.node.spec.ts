@@ -5,10 +5,10 @@
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../fixtures/project-root.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// The project root also when this spec runs compiled from build/ (the coverage run): the examples run from source.
+const root = projectRoot();
 
 interface Ran {
   readonly code: number;
