@@ -70,6 +70,18 @@ export class BrokenBarrierError extends Error {
   }
 }
 
+/**
+ * Redis could not be reached in time, or failed a command, while coop-sync/redis needed it: a wait for a
+ * `RedisLock` or `RedisSemaphore` ends with this error (never a hang) when the server is down, restarting or
+ * unreachable for longer than the lock's `ttl`. Exported from `coop-sync/redis`; `cause` is the client's error, if
+ * any.
+ */
+export class RedisUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
 /** One task that the harness found blocked, and what it waits on (such as `AsyncLock(db)`). */
 export interface BlockedTask {
   readonly task: string;
@@ -127,6 +139,7 @@ const names: [new (message: string) => Error, string][] = [
   [QueueFullError, 'QueueFullError'],
   [QueueShutDownError, 'QueueShutDownError'],
   [BrokenBarrierError, 'BrokenBarrierError'],
+  [RedisUnavailableError, 'RedisUnavailableError'],
   [DeadlockError as unknown as new (message: string) => Error, 'DeadlockError'],
   [SimulationError as unknown as new (message: string) => Error, 'SimulationError'],
 ];

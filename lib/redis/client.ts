@@ -1,0 +1,338 @@
+/**
+ * The one small interface through which coop-sync/redis talks to Redis, whichever client the user passes: ioredis
+ * (5, 6) or node-redis (`redis` 4 to 6). The package imports neither; it only calls the few methods named here.
+ *
+ * A {@link RedisLink} is shared by every lock and semaphore built on the same client: it loads the script once,
+ * bounds every command by a deadline, tracks how far the server's clock may be ahead of ours, and owns the one
+ * subscriber connection (a `duplicate()` of the user's client) that carries grant notifications. It closes that
+ * connection shortly after the last local waiter is gone, so an idle process exits by itself.
+ *
+ * @module
+ */
+
+import { RedisUnavailableError } from '../errors.js';
+import { SCRIPT } from './script.js';
+
+/** The methods of an ioredis subscriber connection (a `duplicate()` of the client) that the package uses. */
+export interface IORedisSubscriberLike {
+  subscribe(channel: string): Promise<unknown>;
+  unsubscribe(channel: string): Promise<unknown>;
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  disconnect(): unknown;
+}
+
+/** The methods of a connected ioredis client (`new Redis(...)`, ioredis 5 or 6) that the package uses. */
+export interface IORedisClientLike {
+  call(command: string, ...args: (string | number)[]): Promise<unknown>;
+  duplicate(): IORedisSubscriberLike;
+}
+
+/** The methods of a node-redis subscriber connection (a `duplicate()` of the client) that the package uses. */
+export interface NodeRedisSubscriberLike {
+  connect(): Promise<unknown>;
+  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
+  unsubscribe(channel: string): Promise<unknown>;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  /** node-redis 5 and 6. */
+  destroy?(): unknown;
+  /** node-redis 4. */
+  disconnect?(): Promise<unknown>;
+}
+
+/** The methods of a connected node-redis client (`createClient(...).connect()`, `redis` 4 to 6) the package uses. */
+export interface NodeRedisClientLike {
+  sendCommand(args: string[]): Promise<unknown>;
+  duplicate(): NodeRedisSubscriberLike;
+}
+
+/**
+ * A connected Redis client: an ioredis `Redis` or a node-redis client. Pass the client your service already uses;
+ * the package sends its commands on it and opens one more connection (`duplicate()`) for notifications while
+ * something waits.
+ */
+export type RedisClientLike = IORedisClientLike | NodeRedisClientLike;
+
+/** A grant notification: the server time of the grant and each `[id, token]` granted. */
+export type GrantListener = (serverNow: number, grants: readonly (readonly [string, string])[]) => void;
+
+/** How long an unused subscription (and the subscriber connection) stays open for the next waiter. */
+const LINGER_MS = 1000;
+
+function isIORedis(client: RedisClientLike): client is IORedisClientLike {
+  return typeof (client as IORedisClientLike).call === 'function';
+}
+
+/** Checks that `client` looks like one of the two supported clients. */
+export function checkClient(client: unknown, label: string): asserts client is RedisClientLike {
+  const candidate = client as Partial<IORedisClientLike & NodeRedisClientLike> | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.duplicate !== 'function' ||
+    (typeof candidate.call !== 'function' && typeof candidate.sendCommand !== 'function')
+  ) {
+    throw new TypeError(`${label}: client must be a connected ioredis or node-redis client`);
+  }
+}
+
+const links = new WeakMap<object, RedisLink>();
+
+/** The shared link of `client` (one per client object). */
+export function linkFor(client: RedisClientLike): RedisLink {
+  let link = links.get(client);
+  if (link === undefined) {
+    link = new RedisLink(client);
+    links.set(client, link);
+  }
+  return link;
+}
+
+/** A `setTimeout` looked up at call time (fake timers control it), optionally not keeping the process alive. */
+export function startTimer(
+  callback: () => void,
+  ms: number,
+  keepAlive: boolean,
+): ReturnType<typeof setTimeout> {
+  const timer = globalThis.setTimeout(callback, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+  if (!keepAlive) (timer as { unref?: () => void }).unref?.();
+  return timer;
+}
+
+interface Subscriber {
+  readonly ready: Promise<void>;
+  readonly connection: IORedisSubscriberLike | NodeRedisSubscriberLike;
+}
+
+/** What the link knows about one channel: its local listeners, and whether the server has confirmed it. */
+interface Channel {
+  readonly listeners: Set<GrantListener>;
+  subscribed: Promise<void> | undefined;
+  confirmed: boolean;
+}
+
+export class RedisLink {
+  /**
+   * An upper bound on (server clock - local clock), from the latest script reply: the server read its clock after
+   * we sent the command. Converting a server deadline with it gives a local deadline that is never late.
+   */
+  private offsetBound = 0;
+  private sha: Promise<string> | undefined;
+  private subscriber: Subscriber | undefined;
+  private readonly channels = new Map<string, Channel>();
+  private sweepTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly client: RedisClientLike) {}
+
+  /** Sends one command, rejecting with `RedisUnavailableError` on an error or no reply within `deadlineMs`. */
+  private command(args: (string | number)[], deadlineMs: number, label: string): Promise<unknown> {
+    const client = this.client;
+    const sent = isIORedis(client)
+      ? client.call(String(args[0]), ...args.slice(1))
+      : client.sendCommand(args.map(String));
+    return new Promise((resolve, reject) => {
+      const timer = startTimer(
+        () =>
+          reject(
+            new RedisUnavailableError(`${label}: Redis did not answer ${args[0]} within ${deadlineMs} ms`),
+          ),
+        deadlineMs,
+        true,
+      );
+      sent.then(
+        (reply) => {
+          globalThis.clearTimeout(timer);
+          resolve(reply);
+        },
+        (error: unknown) => {
+          globalThis.clearTimeout(timer);
+          reject(
+            isScriptMissing(error)
+              ? error
+              : new RedisUnavailableError(`${label}: ${args[0]} failed: ${messageOf(error)}`, {
+                  cause: error,
+                }),
+          );
+        },
+      );
+    });
+  }
+
+  /**
+   * Runs the package's script (EVALSHA; the script is loaded once, and again after a server restart) and returns its
+   * reply, `[status, token, serverNow, serverDeadline]`, with the local time the command was sent.
+   */
+  async script(
+    keys: readonly string[],
+    args: readonly (string | number)[],
+    deadlineMs: number,
+    label: string,
+  ): Promise<{ reply: string[]; sentAt: number }> {
+    for (let attempt = 0; ; attempt++) {
+      this.sha ??= this.command(['SCRIPT', 'LOAD', SCRIPT], deadlineMs, label).then(String);
+      const sha = this.sha;
+      let hash: string;
+      try {
+        hash = await sha;
+      } catch (error) {
+        if (this.sha === sha) this.sha = undefined;
+        throw error;
+      }
+      const sentAt = Date.now();
+      try {
+        const reply = (await this.command(
+          ['EVALSHA', hash, keys.length, ...keys, ...args],
+          deadlineMs,
+          label,
+        )) as unknown[];
+        const strings = reply.map((item) => (item == null ? '' : String(item)));
+        this.offsetBound = Number(strings[2]) - sentAt;
+        return { reply: strings, sentAt };
+      } catch (error) {
+        if (!isScriptMissing(error)) throw error;
+        if (this.sha === sha) this.sha = undefined;
+        if (attempt > 0)
+          throw new RedisUnavailableError(`${label}: Redis lost the script twice`, { cause: error });
+      }
+    }
+  }
+
+  /** A local time no later than the server time `serverTime`. */
+  toLocal(serverTime: number): number {
+    return serverTime - this.offsetBound;
+  }
+
+  /** Whether notifications on `channel` reach this process now (the server confirmed the subscription). */
+  isSubscribed(channel: string): boolean {
+    return this.channels.get(channel)?.confirmed === true;
+  }
+
+  /** Adds `listener` to `channel` at once; resolves when the server has confirmed the subscription. */
+  listen(channel: string, listener: GrantListener, label: string, deadlineMs: number): Promise<void> {
+    let entry = this.channels.get(channel);
+    if (entry === undefined) {
+      entry = { listeners: new Set(), subscribed: undefined, confirmed: false };
+      this.channels.set(channel, entry);
+    }
+    entry.listeners.add(listener);
+    if (entry.subscribed === undefined) {
+      const current = entry;
+      const subscribed = this.subscribe(channel, label, deadlineMs).then(
+        () => {
+          current.confirmed = true;
+        },
+        (error: unknown) => {
+          if (current.subscribed === subscribed) current.subscribed = undefined;
+          throw error;
+        },
+      );
+      entry.subscribed = subscribed;
+    }
+    return entry.subscribed;
+  }
+
+  /** Removes `listener`; the subscription (and the connection) close after a short linger if nothing else listens. */
+  unlisten(channel: string, listener: GrantListener): void {
+    const entry = this.channels.get(channel);
+    if (entry === undefined) return;
+    entry.listeners.delete(listener);
+    if (entry.listeners.size === 0 && this.sweepTimer === undefined) {
+      this.sweepTimer = startTimer(() => this.sweep(), LINGER_MS, false);
+    }
+  }
+
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    const subscriber = this.subscriber;
+    for (const [channel, entry] of this.channels) {
+      if (entry.listeners.size > 0) continue;
+      this.channels.delete(channel);
+      if (entry.confirmed && subscriber !== undefined) {
+        void subscriber.connection.unsubscribe(channel).catch(() => undefined);
+      }
+    }
+    if (this.channels.size === 0 && subscriber !== undefined) {
+      this.subscriber = undefined;
+      const connection = subscriber.connection;
+      // At once, even while reconnecting (quit would wait for a server that may be gone).
+      const close = (): unknown =>
+        'connect' in connection
+          ? (connection.destroy?.() ?? connection.disconnect?.())
+          : connection.disconnect();
+      void subscriber.ready.then(close).catch(() => undefined);
+    }
+  }
+
+  private dispatch(channel: string, message: string): void {
+    const entry = this.channels.get(channel);
+    if (entry === undefined || entry.listeners.size === 0) return;
+    const [now, ...rest] = message.split(' ');
+    const grants: [string, string][] = [];
+    for (let i = 0; i + 1 < rest.length; i += 2) grants.push([rest[i]!, rest[i + 1]!]);
+    for (const listener of [...entry.listeners]) listener(Number(now), grants);
+  }
+
+  private async subscribe(channel: string, label: string, deadlineMs: number): Promise<void> {
+    const subscriber = this.openSubscriber();
+    const subscribed = subscriber.ready.then(() => {
+      const connection = subscriber.connection;
+      return 'connect' in connection
+        ? connection.subscribe(channel, (message, from) => this.dispatch(from, message))
+        : connection.subscribe(channel);
+    });
+    await bounded(
+      subscribed,
+      deadlineMs,
+      `${label}: Redis did not confirm SUBSCRIBE within ${deadlineMs} ms`,
+    );
+  }
+
+  private openSubscriber(): Subscriber {
+    if (this.subscriber !== undefined) return this.subscriber;
+    const client = this.client;
+    // Errors of the subscriber connection surface as the bounded failures of the calls that wait on it; without a
+    // listener, node-redis would crash the process on them.
+    const ignore = (): void => undefined;
+    let subscriber: Subscriber;
+    if (isIORedis(client)) {
+      const connection = client.duplicate();
+      connection.on('error', ignore);
+      connection.on('message', (channel, message) => this.dispatch(channel, message));
+      subscriber = { connection, ready: Promise.resolve() };
+    } else {
+      const connection = client.duplicate();
+      connection.on('error', ignore);
+      subscriber = { connection, ready: connection.connect().then(() => undefined) };
+    }
+    this.subscriber = subscriber;
+    return subscriber;
+  }
+}
+
+function bounded<T>(promise: Promise<T>, deadlineMs: number, message: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = startTimer(() => reject(new RedisUnavailableError(message)), deadlineMs, true);
+    promise.then(
+      (value) => {
+        globalThis.clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        globalThis.clearTimeout(timer);
+        reject(
+          error instanceof RedisUnavailableError
+            ? error
+            : new RedisUnavailableError(`${message.split(':')[0]}: ${messageOf(error)}`, { cause: error }),
+        );
+      },
+    );
+  });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isScriptMissing(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
