@@ -9,4 +9,4 @@ export type {
   NodeRedisClientLike,
   NodeRedisSubscriberLike,
 } from './client.js';
-export { RedisUnavailableError, TimeoutError, LockError } from '../errors.js';
+export { RedisUnavailableError, TimeoutError } from '../errors.js';

@@ -80,7 +80,7 @@ interface Attempt {
 }
 
 /** The shared machinery. Invariant: `waiting` counts this object's pending waits in this process. */
-export abstract class RedisPermits implements LeaseOwner {
+export abstract class RedisPermits {
   /** The primitive's kind and name, as in `toString()` and error messages. */
   readonly label: string;
   /** The name given to the constructor, if any. */
@@ -96,6 +96,8 @@ export abstract class RedisPermits implements LeaseOwner {
   private readonly deadlineMs: number;
   private readonly drift: number;
   private pending = 0;
+  /** What this object's leases call back: renewal and release. */
+  private readonly owner: LeaseOwner;
 
   protected constructor(
     kind: string,
@@ -128,6 +130,12 @@ export abstract class RedisPermits implements LeaseOwner {
     this.channel = `${key}:granted`;
     this.deadlineMs = Math.max(ttl, 1000);
     this.drift = Math.floor(ttl / 100) + 2;
+    this.owner = {
+      label: this.label,
+      ttl,
+      renew: (id) => this.renew(id),
+      drop: (id) => this.drop(id),
+    };
   }
 
   /** How many calls of this object in this process are waiting now. */
@@ -140,8 +148,7 @@ export abstract class RedisPermits implements LeaseOwner {
     return `${this.label}[key=${JSON.stringify(this.key)}, waiting=${this.pending}]`;
   }
 
-  /** @internal */
-  async renew(id: string): Promise<number | undefined> {
+  private async renew(id: string): Promise<number | undefined> {
     const { reply, sentAt } = await this.link.script(
       this.keys,
       ['renew', id, this.permits, this.channel],
@@ -151,8 +158,7 @@ export abstract class RedisPermits implements LeaseOwner {
     return reply[0] === 'held' ? sentAt + Number(reply[3]) - Number(reply[2]) - this.drift : undefined;
   }
 
-  /** @internal */
-  async drop(id: string): Promise<void> {
+  private async drop(id: string): Promise<void> {
     await this.link.script(
       this.keys,
       ['release', id, this.permits, this.channel],
@@ -171,7 +177,7 @@ export abstract class RedisPermits implements LeaseOwner {
     const [status, token, serverNow, deadline] = reply as [string, string, string, string];
     if (status === 'held') {
       const expiresAt = sentAt + Number(deadline) - Number(serverNow) - this.drift;
-      return { lease: new RedisLease(this, id, BigInt(token), expiresAt), retryAt: undefined };
+      return { lease: new RedisLease(this.owner, id, BigInt(token), expiresAt), retryAt: undefined };
     }
     // Late rather than early: measured from the reply's arrival.
     return {
@@ -250,7 +256,7 @@ export abstract class RedisPermits implements LeaseOwner {
           const expiresAt = link.toLocal(serverNow + this.ttl) - this.drift;
           // A grant that reads as half gone (a delayed message, a paused process): ask the server instead.
           if (expiresAt - Date.now() < this.ttl / 2) poll();
-          else win(new RedisLease(this, id, BigInt(token), expiresAt));
+          else win(new RedisLease(this.owner, id, BigInt(token), expiresAt));
           return;
         }
       };
