@@ -4,8 +4,9 @@
  *
  * A {@link RedisLink} is shared by every lock and semaphore built on the same client: it loads the script once,
  * bounds every command by a deadline, tracks how far the server's clock may be ahead of ours, and owns the one
- * subscriber connection (a `duplicate()` of the user's client) that carries grant notifications. It closes that
- * connection shortly after the last local waiter is gone, so an idle process exits by itself.
+ * subscriber connection (a `duplicate()` of the user's client) that carries grant notifications: one channel per
+ * link, `coop-sync:<uuid>`, named in the ids of its waiters, so a grant reaches only the process that waits for it.
+ * It closes that connection shortly after the last local waiter is gone, so an idle process exits by itself.
  *
  * @module
  */
@@ -16,7 +17,6 @@ import { SCRIPT } from './script.js';
 /** The methods of an ioredis subscriber connection (a `duplicate()` of the client) that the package uses. */
 export interface IORedisSubscriberLike {
   subscribe(channel: string): Promise<unknown>;
-  unsubscribe(channel: string): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   disconnect(): unknown;
@@ -32,7 +32,6 @@ export interface IORedisClientLike {
 export interface NodeRedisSubscriberLike {
   connect(): Promise<unknown>;
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
-  unsubscribe(channel: string): Promise<unknown>;
   on(event: 'error', listener: (error: Error) => void): unknown;
   /** node-redis 5 and 6. */
   destroy?(): unknown;
@@ -53,8 +52,8 @@ export interface NodeRedisClientLike {
  */
 export type RedisClientLike = IORedisClientLike | NodeRedisClientLike;
 
-/** A grant notification: the server time of the grant and each `[id, token]` granted. */
-export type GrantListener = (serverNow: number, grants: readonly (readonly [string, string])[]) => void;
+/** A grant notification for one waiter: the server time of the grant and the token. */
+export type GrantListener = (serverNow: number, token: string) => void;
 
 /** How long an unused subscription (and the subscriber connection) stays open for the next waiter. */
 const LINGER_MS = 1000;
@@ -99,17 +98,13 @@ export function startTimer(
   return timer;
 }
 
-interface Subscriber {
-  readonly ready: Promise<void>;
-  readonly connection: IORedisSubscriberLike | NodeRedisSubscriberLike;
-}
-
-/** What the link knows about one channel: its local listeners, and whether the server has confirmed it. */
-interface Channel {
-  readonly listeners: Set<GrantListener>;
-  subscribed: Promise<void> | undefined;
-  confirmed: boolean;
-}
+type Subscriber =
+  | { readonly kind: 'ioredis'; readonly ready: Promise<void>; readonly connection: IORedisSubscriberLike }
+  | {
+      readonly kind: 'node-redis';
+      readonly ready: Promise<void>;
+      readonly connection: NodeRedisSubscriberLike;
+    };
 
 export class RedisLink {
   /**
@@ -118,8 +113,16 @@ export class RedisLink {
    */
   private offsetBound = 0;
   private sha: Promise<string> | undefined;
+  /** Names this link in waiter ids, so that the script publishes each grant to this link's channel only. */
+  readonly id = globalThis.crypto.randomUUID();
+  /** The one channel this link subscribes to: `coop-sync:<id>`. */
+  private readonly channel = `coop-sync:${this.id}`;
   private subscriber: Subscriber | undefined;
-  private readonly channels = new Map<string, Channel>();
+  /** Resolves once the server has confirmed the subscription; `undefined` while not subscribed. */
+  private subscribed: Promise<void> | undefined;
+  private confirmed = false;
+  /** The local waiters, by waiter id. */
+  private readonly listeners = new Map<string, GrantListener>();
   private sweepTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly client: RedisClientLike) {}
@@ -202,41 +205,33 @@ export class RedisLink {
     return serverTime - this.offsetBound;
   }
 
-  /** Whether notifications on `channel` reach this process now (the server confirmed the subscription). */
-  isSubscribed(channel: string): boolean {
-    return this.channels.get(channel)?.confirmed === true;
+  /** Whether grant notifications reach this link now (the server has confirmed its subscription). */
+  isSubscribed(): boolean {
+    return this.confirmed;
   }
 
-  /** Adds `listener` to `channel` at once; resolves when the server has confirmed the subscription. */
-  listen(channel: string, listener: GrantListener, label: string, deadlineMs: number): Promise<void> {
-    let entry = this.channels.get(channel);
-    if (entry === undefined) {
-      entry = { listeners: new Set(), subscribed: undefined, confirmed: false };
-      this.channels.set(channel, entry);
-    }
-    entry.listeners.add(listener);
-    if (entry.subscribed === undefined) {
-      const current = entry;
-      const subscribed = this.subscribe(channel, label, deadlineMs).then(
+  /** Delivers the grant of waiter `id` to `listener` from now on; resolves once notifications reach this link. */
+  listen(id: string, listener: GrantListener, label: string, deadlineMs: number): Promise<void> {
+    this.listeners.set(id, listener);
+    if (this.subscribed === undefined) {
+      const subscribed = this.subscribe(label, deadlineMs).then(
         () => {
-          current.confirmed = true;
+          if (this.subscribed === subscribed) this.confirmed = true;
         },
         (error: unknown) => {
-          if (current.subscribed === subscribed) current.subscribed = undefined;
+          if (this.subscribed === subscribed) this.subscribed = undefined;
           throw error;
         },
       );
-      entry.subscribed = subscribed;
+      this.subscribed = subscribed;
     }
-    return entry.subscribed;
+    return this.subscribed;
   }
 
-  /** Removes `listener`; the subscription (and the connection) close after a short linger if nothing else listens. */
-  unlisten(channel: string, listener: GrantListener): void {
-    const entry = this.channels.get(channel);
-    if (entry === undefined) return;
-    entry.listeners.delete(listener);
-    if (entry.listeners.size === 0 && this.sweepTimer === undefined) {
+  /** Stops delivering to waiter `id`; the subscription closes after a short linger once no waiter is left. */
+  unlisten(id: string): void {
+    this.listeners.delete(id);
+    if (this.listeners.size === 0 && this.sweepTimer === undefined) {
       this.sweepTimer = startTimer(() => this.sweep(), LINGER_MS, false);
     }
   }
@@ -244,42 +239,33 @@ export class RedisLink {
   private sweep(): void {
     this.sweepTimer = undefined;
     const subscriber = this.subscriber;
-    for (const [channel, entry] of this.channels) {
-      if (entry.listeners.size > 0) continue;
-      this.channels.delete(channel);
-      if (entry.confirmed && subscriber !== undefined) {
-        void subscriber.connection.unsubscribe(channel).catch(() => undefined);
-      }
-    }
-    if (this.channels.size === 0 && subscriber !== undefined) {
-      this.subscriber = undefined;
-      const connection = subscriber.connection;
-      // At once, even while reconnecting (quit would wait for a server that may be gone).
-      const close = (): unknown =>
-        'connect' in connection
-          ? (connection.destroy?.() ?? connection.disconnect?.())
-          : connection.disconnect();
-      void subscriber.ready.then(close).catch(() => undefined);
-    }
+    if (this.listeners.size > 0 || subscriber === undefined) return;
+    this.subscriber = undefined;
+    this.subscribed = undefined;
+    this.confirmed = false;
+    const connection = subscriber.connection;
+    // At once, even while reconnecting (quit would wait for a server that may be gone).
+    const close = (): unknown =>
+      'connect' in connection
+        ? (connection.destroy?.() ?? connection.disconnect?.())
+        : connection.disconnect();
+    void subscriber.ready.then(close).catch(() => undefined);
   }
 
-  private dispatch(channel: string, message: string): void {
-    const entry = this.channels.get(channel);
-    if (entry === undefined || entry.listeners.size === 0) return;
-    const [now, ...rest] = message.split(' ');
-    const grants: [string, string][] = [];
-    for (let i = 0; i + 1 < rest.length; i += 2) grants.push([rest[i]!, rest[i + 1]!]);
-    for (const listener of [...entry.listeners]) listener(Number(now), grants);
+  /** A message is `serverNow id token`: the grant of one waiter. */
+  private dispatch(message: string): void {
+    const [now, id, token] = message.split(' ') as [string, string, string];
+    this.listeners.get(id)?.(Number(now), token);
   }
 
-  private async subscribe(channel: string, label: string, deadlineMs: number): Promise<void> {
+  private async subscribe(label: string, deadlineMs: number): Promise<void> {
     const subscriber = this.openSubscriber();
-    const subscribed = subscriber.ready.then(() => {
-      const connection = subscriber.connection;
-      return 'connect' in connection
-        ? connection.subscribe(channel, (message, from) => this.dispatch(from, message))
-        : connection.subscribe(channel);
-    });
+    const channel = this.channel;
+    const subscribed = subscriber.ready.then(() =>
+      subscriber.kind === 'node-redis'
+        ? subscriber.connection.subscribe(channel, (message) => this.dispatch(message))
+        : subscriber.connection.subscribe(channel),
+    );
     await bounded(
       subscribed,
       deadlineMs,
@@ -297,12 +283,12 @@ export class RedisLink {
     if (isIORedis(client)) {
       const connection = client.duplicate();
       connection.on('error', ignore);
-      connection.on('message', (channel, message) => this.dispatch(channel, message));
-      subscriber = { connection, ready: Promise.resolve() };
+      connection.on('message', (_channel, message) => this.dispatch(message));
+      subscriber = { kind: 'ioredis', connection, ready: Promise.resolve() };
     } else {
       const connection = client.duplicate();
       connection.on('error', ignore);
-      subscriber = { connection, ready: connection.connect().then(() => undefined) };
+      subscriber = { kind: 'node-redis', connection, ready: connection.connect().then(() => undefined) };
     }
     this.subscriber = subscriber;
     return subscriber;

@@ -2,7 +2,7 @@
  * What RedisLock and RedisSemaphore share: a counting semaphore on one Redis key, served head-of-line FIFO
  * across processes (see script.ts for the state on the server).
  *
- * A wait: one `try` script call; when busy, subscribe to the key's channel (once per process, kept for a short
+ * A wait: one `try` script call; when busy, subscribe to the link's channel (once per client, kept for a short
  * while), then one `acquire` call that queues the waiter. The script that frees permits grants them to the queue's
  * head in the same atomic step and publishes the grant, so a waiter is woken by a notification. It also calls
  * `acquire` again (which refreshes its queue entry) every ttl/3, and when the earliest holder's deadline passes:
@@ -11,7 +11,7 @@
  * @module
  */
 
-import { TimeoutError } from '../errors.js';
+import { RedisUnavailableError, TimeoutError } from '../errors.js';
 import type { WaitOptions } from '../index.js';
 import {
   checkClient,
@@ -68,9 +68,10 @@ function checkWaitOptions(options: WaitOptions | undefined, method: string): voi
 }
 
 let sequence = 0;
-function newId(weight: number, ttl: number): string {
+/** `weight:ttl:link:n`: the script reads the weight and ttl from it, and the link whose channel it notifies. */
+function newId(weight: number, ttl: number, link: RedisLink): string {
   sequence = (sequence + 1) % Number.MAX_SAFE_INTEGER;
-  return `${weight}:${ttl}:${globalThis.crypto.randomUUID()}:${sequence}`;
+  return `${weight}:${ttl}:${link.id}:${sequence}`;
 }
 
 interface Attempt {
@@ -92,7 +93,6 @@ export abstract class RedisPermits {
   protected readonly permits: number;
   private readonly link: RedisLink;
   private readonly keys: readonly string[];
-  private readonly channel: string;
   private readonly deadlineMs: number;
   private readonly drift: number;
   private pending = 0;
@@ -127,7 +127,6 @@ export abstract class RedisPermits {
     this.permits = permits;
     this.link = linkFor(client);
     this.keys = [key, `${key}:holders`, `${key}:queue`, `${key}:alive`, `${key}:tokens`];
-    this.channel = `${key}:granted`;
     this.deadlineMs = Math.max(ttl, 1000);
     this.drift = Math.floor(ttl / 100) + 2;
     this.owner = {
@@ -151,7 +150,7 @@ export abstract class RedisPermits {
   private async renew(id: string): Promise<number | undefined> {
     const { reply, sentAt } = await this.link.script(
       this.keys,
-      ['renew', id, this.permits, this.channel],
+      ['renew', id, this.permits],
       this.deadlineMs,
       this.label,
     );
@@ -159,23 +158,19 @@ export abstract class RedisPermits {
   }
 
   private async drop(id: string): Promise<void> {
-    await this.link.script(
-      this.keys,
-      ['release', id, this.permits, this.channel],
-      this.deadlineMs,
-      this.label,
-    );
+    await this.link.script(this.keys, ['release', id, this.permits], this.deadlineMs, this.label);
   }
 
   private async attempt(op: 'try' | 'acquire', id: string): Promise<Attempt> {
     const { reply, sentAt } = await this.link.script(
       this.keys,
-      [op, id, this.permits, this.channel],
+      [op, id, this.permits],
       this.deadlineMs,
       this.label,
     );
     const [status, token, serverNow, deadline] = reply as [string, string, string, string];
     if (status === 'held') {
+      if (token === '') throw new RedisUnavailableError(`${this.label}: Redis granted ${id} without a token`);
       const expiresAt = sentAt + Number(deadline) - Number(serverNow) - this.drift;
       return { lease: new RedisLease(this.owner, id, BigInt(token), expiresAt), retryAt: undefined };
     }
@@ -192,7 +187,7 @@ export abstract class RedisPermits {
     if (weight > this.permits) {
       throw new RangeError(`${this.label}.${method}: permits must be <= ${this.permits}, got ${weight}`);
     }
-    return (await this.attempt('try', newId(weight, this.ttl))).lease;
+    return (await this.attempt('try', newId(weight, this.ttl, this.link))).lease;
   }
 
   /** Waits for `weight` permits, FIFO across processes. */
@@ -206,7 +201,7 @@ export abstract class RedisPermits {
     const signal = options?.signal;
     if (signal?.aborted) throw signal.reason;
     const timeout = options?.timeout ?? Infinity;
-    const id = newId(weight, this.ttl);
+    const id = newId(weight, this.ttl, this.link);
     if (timeout === 0) {
       const { lease } = await this.attempt('try', id);
       if (lease !== undefined) return lease;
@@ -231,7 +226,7 @@ export abstract class RedisPermits {
         globalThis.clearTimeout(pollTimer);
         globalThis.clearTimeout(timeoutTimer);
         signal?.removeEventListener('abort', onAbort);
-        if (listening) link.unlisten(this.channel, onGrant);
+        if (listening) link.unlisten(id);
       };
       const win = (lease: RedisLease): void => {
         // A grant seen twice (notification and reply), or after giving up (fail() has dropped it on the server).
@@ -249,16 +244,12 @@ export abstract class RedisPermits {
         );
       };
       const onAbort = (): void => fail(signal!.reason);
-      const onGrant: GrantListener = (serverNow, grants) => {
+      const onGrant: GrantListener = (serverNow, token) => {
         if (settled) return;
-        for (const [grantee, token] of grants) {
-          if (grantee !== id) continue;
-          const expiresAt = link.toLocal(serverNow + this.ttl) - this.drift;
-          // A grant that reads as half gone (a delayed message, a paused process): ask the server instead.
-          if (expiresAt - Date.now() < this.ttl / 2) poll();
-          else win(new RedisLease(this.owner, id, BigInt(token), expiresAt));
-          return;
-        }
+        const expiresAt = link.toLocal(serverNow + this.ttl) - this.drift;
+        // A grant that reads as half gone (a delayed message, a paused process): ask the server instead.
+        if (expiresAt - Date.now() < this.ttl / 2) poll();
+        else win(new RedisLease(this.owner, id, BigInt(token), expiresAt));
       };
       const poll = (): void => {
         if (settled || inFlight) return;
@@ -290,7 +281,7 @@ export abstract class RedisPermits {
         );
       }
       const start = async (): Promise<void> => {
-        if (!link.isSubscribed(this.channel)) {
+        if (!link.isSubscribed()) {
           // Uncontended: one round trip, no subscription.
           const first = await this.attempt('try', id);
           if (first.lease !== undefined) return win(first.lease);
@@ -298,7 +289,7 @@ export abstract class RedisPermits {
         }
         if (settled) return;
         listening = true;
-        await link.listen(this.channel, onGrant, this.label, this.deadlineMs);
+        await link.listen(id, onGrant, this.label, this.deadlineMs);
         poll();
       };
       start().catch(fail);
