@@ -87,6 +87,14 @@ export function linkFor(client: RedisClientLike): RedisLink {
   return link;
 }
 
+/**
+ * Now, in ms since the epoch, from the monotonic clock (`performance`, looked up at call time so fake timers control
+ * it): a step of the wall clock (NTP, a user) can neither extend nor end a lease. Lease deadlines use it throughout.
+ */
+export function clock(): number {
+  return globalThis.performance.timeOrigin + globalThis.performance.now();
+}
+
 /** A `setTimeout` looked up at call time (fake timers control it), optionally not keeping the process alive. */
 export function startTimer(
   callback: () => void,
@@ -181,7 +189,7 @@ export class RedisLink {
         if (this.sha === sha) this.sha = undefined;
         throw error;
       }
-      const sentAt = Date.now();
+      const sentAt = clock();
       try {
         const reply = (await this.command(
           ['EVALSHA', hash, keys.length, ...keys, ...args],

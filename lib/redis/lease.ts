@@ -7,7 +7,7 @@
  * @module
  */
 
-import { startTimer } from './client.js';
+import { clock, startTimer } from './client.js';
 
 /**
  * One grant of a {@link RedisLock} or {@link RedisSemaphore}: held until `release()`, renewed in the background,
@@ -24,7 +24,11 @@ export interface Lease {
   readonly token: bigint;
   /** Aborted when the lease can no longer be guaranteed (renewal refused or failed until the ttl passed). */
   readonly lost: AbortSignal;
-  /** Local estimate of when the lease ends unless renewed, in ms since the epoch; never later than the server's. */
+  /**
+   * Local estimate of when the lease ends unless renewed, in ms since the epoch, never later than the server's. It
+   * is read on the monotonic clock (`performance.timeOrigin + performance.now()`), which a wall-clock step does not
+   * move: compare it with that, not with `Date.now()`, if the difference matters to you.
+   */
   readonly expiresAt: number;
   /** Whether `release()` was called. */
   readonly released: boolean;
@@ -92,7 +96,7 @@ export class RedisLease implements Lease {
     if (this.releasing !== undefined) return this.releasing;
     this.clearTimers();
     this.releasing = this.owner.drop(this.id).catch((error: unknown) => {
-      if (abortedGetter.call(this.controller.signal) === true || Date.now() >= this.deadline) return;
+      if (abortedGetter.call(this.controller.signal) === true || clock() >= this.deadline) return;
       throw error;
     });
     return this.releasing;
@@ -112,17 +116,17 @@ export class RedisLease implements Lease {
   }
 
   private checkClock(): void {
-    if (!this.isOver() && Date.now() >= this.deadline) {
+    if (!this.isOver() && clock() >= this.deadline) {
       this.lose(`the lease passed its deadline (ttl ${this.owner.ttl} ms) without a confirmed renewal`);
     }
   }
 
-  /** The lost timer: the timer clock and `Date.now()` may disagree by a millisecond, so look again if early. */
+  /** The lost timer: the timer clock and `clock()` may disagree by a millisecond, so look again if early. */
   private onDeadline(): void {
     this.lostTimer = undefined;
     this.checkClock();
     if (!this.isOver())
-      this.lostTimer = startTimer(() => this.onDeadline(), this.deadline - Date.now() + 1, false);
+      this.lostTimer = startTimer(() => this.onDeadline(), this.deadline - clock() + 1, false);
   }
 
   /** Stops the timers of a duplicate of a lease already handed out (the same grant seen twice). */
@@ -145,7 +149,7 @@ export class RedisLease implements Lease {
   /** Renews when a third of the ttl has passed (earlier if the lease came late); loses at the local deadline. */
   private schedule(): void {
     this.clearTimers();
-    const left = this.deadline - Date.now();
+    const left = this.deadline - clock();
     this.lostTimer = startTimer(() => this.onDeadline(), left, false);
     this.renewTimer = startTimer(() => this.renew(), Math.max(1, left - (2 * this.owner.ttl) / 3), false);
   }

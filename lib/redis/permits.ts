@@ -15,6 +15,7 @@ import { RedisUnavailableError, TimeoutError } from '../errors.js';
 import type { WaitOptions } from '../index.js';
 import {
   checkClient,
+  clock,
   linkFor,
   startTimer,
   type GrantListener,
@@ -177,7 +178,7 @@ export abstract class RedisPermits {
     // Late rather than early: measured from the reply's arrival.
     return {
       lease: undefined,
-      retryAt: deadline === '' ? undefined : Date.now() + Number(deadline) - Number(serverNow) + 1,
+      retryAt: deadline === '' ? undefined : clock() + Number(deadline) - Number(serverNow) + 1,
     };
   }
 
@@ -248,7 +249,7 @@ export abstract class RedisPermits {
         if (settled) return;
         const expiresAt = link.toLocal(serverNow + this.ttl) - this.drift;
         // A grant that reads as half gone (a delayed message, a paused process): ask the server instead.
-        if (expiresAt - Date.now() < this.ttl / 2) poll();
+        if (expiresAt - clock() < this.ttl / 2) poll();
         else win(new RedisLease(this.owner, id, BigInt(token), expiresAt));
       };
       const poll = (): void => {
@@ -261,7 +262,7 @@ export abstract class RedisPermits {
             if (lease !== undefined) win(lease);
             else if (!settled) {
               const refresh = this.ttl / 3;
-              const delay = retryAt === undefined ? refresh : Math.min(refresh, retryAt - Date.now());
+              const delay = retryAt === undefined ? refresh : Math.min(refresh, retryAt - clock());
               pollTimer = startTimer(poll, Math.max(this.ttl / 10, delay), true);
             }
           },

@@ -57,6 +57,21 @@ for (const kind of clientKinds) {
       await again!.release();
     });
 
+    it('await using releases the lease at the end of the block', async () => {
+      const name = key();
+      const lock = new RedisLock(a.client, name, { ttl: 1000 });
+      let held: Lease | undefined;
+      {
+        await using lease = await lock.acquire();
+        held = lease;
+        expect(await new RedisLock(b.client, name).tryAcquire()).to.equal(undefined);
+      }
+      expect(held.released).to.equal(true);
+      const next = await new RedisLock(b.client, name).tryAcquire();
+      expect(next!.token).to.equal(held.token + 1n);
+      await next!.release();
+    });
+
     it('mints strictly increasing tokens across clients and client restarts', async () => {
       const name = key();
       const tokens: bigint[] = [];

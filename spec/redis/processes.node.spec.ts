@@ -108,6 +108,23 @@ describe('coop-sync/redis across processes (real redis-server)', function () {
     await lease.release();
   });
 
+  it('a waiter killed with SIGKILL leaves the queue within a ttl; the next waiter is served', async () => {
+    const key = 'dead-waiter';
+    const holder = await new RedisLock(redis.client, key, { ttl: 1000 }).acquire();
+    const [doomed] = await start(1);
+    doomed!.send({ op: 'acquire', key, ttl: 500 });
+    await until(async () => Number(await redis.command('ZCARD', `${key}:queue`)) === 1, 10_000, 'queued');
+    const next = new RedisLock(redis.client, key, { ttl: 1000 }).acquire();
+    await until(async () => Number(await redis.command('ZCARD', `${key}:queue`)) === 2, 10_000, 'queued');
+    doomed!.signal('SIGKILL');
+    // The live waiter's refreshes (every ttl/3) purge the dead one once its liveness deadline has passed.
+    await until(async () => Number(await redis.command('ZCARD', `${key}:queue`)) === 1, 10_000, 'purged');
+    await holder.release();
+    const lease = await next;
+    expect(lease.token).to.equal(holder.token + 1n);
+    await lease.release();
+  });
+
   it('RedisSemaphore: never more than `permits` holders across 6 processes, weighted', async () => {
     const team = await start(6);
     team.forEach((worker, index) =>
@@ -132,6 +149,6 @@ describe('coop-sync/redis across processes (real redis-server)', function () {
     // The killed and the stopped holders' entries were purged when the next process took their keys.
     await expectOnlyCounters(redis);
     const keys = ((await redis.command('KEYS', '*')) as string[]).map(String).sort();
-    expect(keys).to.deep.equal(['counted', 'fifo', 'killed', 'pool', 'stopped']);
+    expect(keys).to.deep.equal(['counted', 'dead-waiter', 'fifo', 'killed', 'pool', 'stopped']);
   });
 });
