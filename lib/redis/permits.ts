@@ -68,6 +68,9 @@ function checkWaitOptions(options: WaitOptions | undefined, method: string): voi
   }
 }
 
+/** setTimeout's longest delay. */
+const MAX_TIMER = 2 ** 31 - 1;
+
 let sequence = 0;
 /** `weight:ttl:link:n`: the script reads the weight and ttl from it, and the link whose channel it notifies. */
 function newId(weight: number, ttl: number, link: RedisLink): string {
@@ -274,13 +277,17 @@ export abstract class RedisPermits {
       };
 
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== Infinity) {
+      // Above setTimeout's limit, in legs, so that the call still waits the full time.
+      const arm = (left: number): void => {
+        const leg = Math.min(left, MAX_TIMER);
         timeoutTimer = startTimer(
-          () => fail(new TimeoutError(`${where}: timed out after ${timeout} ms`)),
-          timeout,
+          () =>
+            left > leg ? arm(left - leg) : fail(new TimeoutError(`${where}: timed out after ${timeout} ms`)),
+          leg,
           true,
         );
-      }
+      };
+      if (timeout !== Infinity) arm(timeout);
       const start = async (): Promise<void> => {
         if (!link.isSubscribed()) {
           // Uncontended: one round trip, no subscription.

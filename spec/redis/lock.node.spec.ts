@@ -3,6 +3,7 @@
  * Cross-process behaviour: processes.node.spec.ts.
  */
 import { expect } from 'chai';
+import sinon from 'sinon';
 import {
   RedisLock,
   RedisSemaphore,
@@ -173,6 +174,37 @@ for (const kind of clientKinds) {
       expect(waiter.waiting).to.equal(0);
       await holder.release();
       expect(Number(await a.command('EXISTS', `${name}:holders`, `${name}:tokens`))).to.equal(0);
+    });
+
+    it("a timeout above setTimeout's limit still waits the full time (fake timers)", async () => {
+      const name = key();
+      const holder = await new RedisLock(a.client, name, { ttl: 30_000 }).acquire();
+      const realWait = globalThis.setTimeout;
+      const settle = (ms: number) => new Promise((resolve) => realWait(resolve, ms));
+      const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      try {
+        let outcome: unknown = 'pending';
+        const waiting = new RedisLock(b.client, name, { ttl: 30_000 })
+          .acquire({ timeout: 2 ** 31 + 1000 })
+          .then(
+            (lease) => (outcome = lease),
+            (error: unknown) => (outcome = error),
+          );
+        for (let i = 0; i < 200 && Number(await a.command('ZCARD', `${name}:queue`)) === 0; i++)
+          await settle(10);
+        expect(Number(await a.command('ZCARD', `${name}:queue`))).to.equal(1);
+        clock.tick(2 ** 31 - 1);
+        await settle(50);
+        expect(outcome).to.equal('pending');
+        clock.tick(1001);
+        for (let i = 0; i < 200 && outcome === 'pending'; i++) await settle(10);
+        expect(outcome).to.be.instanceOf(TimeoutError);
+        await waiting;
+        expect(Number(await a.command('EXISTS', `${name}:queue`))).to.equal(0);
+      } finally {
+        clock.restore();
+        await holder.release();
+      }
     });
 
     it('an already-aborted signal rejects before any command', async () => {
