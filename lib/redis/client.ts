@@ -16,22 +16,31 @@ import { SCRIPT } from './script.js';
 
 /** The methods of an ioredis subscriber connection (a `duplicate()` of the client) that the package uses. */
 export interface IORedisSubscriberLike {
+  /** Subscribes to the link's one channel; resolves once the server has confirmed it. */
   subscribe(channel: string): Promise<unknown>;
+  /** Receives the grant notifications. */
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  /** Connection errors: ignored here, they surface as the bounded failures of the calls that wait. */
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** Closes the connection at once, once no waiter has needed it for a second. */
   disconnect(): unknown;
 }
 
 /** The methods of a connected ioredis client (`new Redis(...)`, ioredis 5 or 6) that the package uses. */
 export interface IORedisClientLike {
+  /** Sends one command (SCRIPT LOAD, EVALSHA). */
   call(command: string, ...args: (string | number)[]): Promise<unknown>;
+  /** Opens the subscriber connection (only while something waits). */
   duplicate(): IORedisSubscriberLike;
 }
 
 /** The methods of a node-redis subscriber connection (a `duplicate()` of the client) that the package uses. */
 export interface NodeRedisSubscriberLike {
+  /** Connects the duplicate (node-redis does not connect it by itself). */
   connect(): Promise<unknown>;
+  /** Subscribes to the link's one channel, with the listener of its grant notifications. */
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
+  /** Connection errors: ignored here (node-redis would crash the process without a listener). */
   on(event: 'error', listener: (error: Error) => void): unknown;
   /** node-redis 5 and 6. */
   destroy?(): unknown;
@@ -41,7 +50,9 @@ export interface NodeRedisSubscriberLike {
 
 /** The methods of a connected node-redis client (`createClient(...).connect()`, `redis` 4 to 6) the package uses. */
 export interface NodeRedisClientLike {
+  /** Sends one command (SCRIPT LOAD, EVALSHA). */
   sendCommand(args: string[]): Promise<unknown>;
+  /** Opens the subscriber connection (only while something waits). */
   duplicate(): NodeRedisSubscriberLike;
 }
 
