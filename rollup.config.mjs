@@ -1,7 +1,8 @@
 // Build of the published package. `npm run build` = `rollup -c`.
 //
-//   dist/esm/      index.js, testing.js (+ shared chunks), .d.ts          -> "node" + "import" conditions
-//   dist/cjs/      index.cjs, testing.cjs (+ shared chunks .cjs), .d.cts  -> "node" + "require" conditions
+//   dist/esm/      index.js, testing.js, redis.js (+ shared chunks), .d.ts   -> "node" + "import" conditions
+//   dist/cjs/      index.cjs, testing.cjs, redis.cjs (+ chunks .cjs), .d.cts -> "node" + "require" conditions
+//                  (coop-sync/redis is Node-only: its "import"/"require" conditions point here too)
 //   dist/default/  index.js, index.cjs, testing.js, testing.cjs (+ chunks) -> "import" / "require" elsewhere
 //   dist/browser/  index.js, testing.js: minified ESM, tslib bundled in   -> CDN / <script type="module">
 //
@@ -23,6 +24,11 @@ import { dts } from 'rollup-plugin-dts';
 import { withoutNodeContext } from './scripts/default-build.mjs';
 
 const input = { index: 'lib/index.ts', testing: 'lib/testing/index.ts' };
+/**
+ * Node-only entry points: in the Node build (dist/esm, dist/cjs) and the types, not in the default or browser builds.
+ * `coop-sync/redis` imports no Redis client: the user passes one in.
+ */
+const nodeInput = { ...input, redis: 'lib/redis/index.ts' };
 const tsconfig = './tsconfig.build.json';
 
 // Start from a clean dist/ so stale chunks never get published.
@@ -88,7 +94,7 @@ function esmAndCjs(esmDir, cjsDir) {
 
 export default [
   // ESM + CJS from one module graph.
-  { input, external, onwarn, plugins: [ts()], output: esmAndCjs('dist/esm', 'dist/cjs') },
+  { input: nodeInput, external, onwarn, plugins: [ts()], output: esmAndCjs('dist/esm', 'dist/cjs') },
 
   // Default build (no `node` condition): the same, minus the Node wiring of async context.
   {
@@ -102,7 +108,7 @@ export default [
   // Type declarations: .d.ts next to the ESM build, .d.cts next to the CJS build (attw "Masquerading as ESM"
   // otherwise). Shared declaration chunks keep the two entry points' types identical.
   {
-    input,
+    input: nodeInput,
     external,
     onwarn,
     plugins: [dts({ tsconfig })],

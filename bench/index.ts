@@ -6,6 +6,7 @@
  *   npm run bench -- --quick              a fast sanity pass: smaller batches and sizes, fewer rounds
  *   npm run bench -- drain cancel         only workloads whose number or name matches a word
  *   npm run bench -- --json results.json  also write every result as JSON
+ *   npm run bench -- redis                workload 10 only (starts a private redis-server: Debian's redis-server)
  *
  * `npm run bench` runs `node --expose-gc --import tsx bench/index.ts` (workload 7 needs a real `gc()`).
  * See bench/README.md.
@@ -22,6 +23,7 @@ import { peerVersions, REFERENCES } from './peers.js';
 import { benchQueue, benchUnboundedQueue, CAPACITY, ITEMS, UNBOUNDED_ITEMS } from './queue.bench.js';
 import { runRLockChild } from './rlock.bench.js';
 import { benchFinds, benchProofs, benchSimulation } from './simulation.bench.js';
+import { benchRedis, CONTENDERS as REDIS_CONTENDERS } from './redis.bench.js';
 
 // ---- command line --------------------------------------------------------------------------------------------
 
@@ -487,6 +489,91 @@ const rlock: Workload = {
   },
 };
 
+const redis: Workload = {
+  id: '10',
+  words: ['10', 'redis'],
+  async run({ quick, summary, record }) {
+    const plan = quick
+      ? { cycles: 200, contended: 200, rounds: 3 }
+      : { cycles: 1000, contended: 1000, rounds: 5 };
+    const result = await benchRedis(plan);
+    const names = Object.keys(result.commands);
+    comparisonTable(
+      `10a. coop-sync/redis: acquire + release of a free lock, one client, loopback (${plan.cycles} a batch)`,
+      result.roundTrip,
+      'redlock',
+    );
+    const perSecond = (name: string, by = result.contended) => Math.round(by[name]!).toLocaleString('en-US');
+    table(
+      `10b. ${REDIS_CONTENDERS} clients contending for one lock, one INCR inside (${plan.contended} acquisitions; client commands from MONITOR)`,
+      [
+        [
+          'impl',
+          'acquisitions/s',
+          'coop-sync / impl',
+          '+ INCR outside: acq/s',
+          'coop-sync / impl',
+          'longest wait',
+          'commands per free cycle',
+          'per contended acquisition',
+        ],
+        ...names.map((name) => [
+          name,
+          perSecond(name),
+          fmtRatio(result.contended[name]! / result.contended['coop-sync']!),
+          perSecond(name, result.contendedWithWork),
+          fmtRatio(result.contendedWithWork[name]! / result.contendedWithWork['coop-sync']!),
+          `${result.longestWaitMs[name]!.toFixed(1)} ms`,
+          result.commands[name]!.toFixed(2),
+          result.contendedCommands[name]!.toFixed(2),
+        ]),
+      ],
+    );
+    console.log('   ratio columns: time per acquisition, coop-sync over the peer (lower is better).');
+    console.log(
+      '   redlock retries every 10 ms +-5 (default 200), redis-semaphore every 10 ms: both poll while waiting, and',
+    );
+    console.log(
+      '   a client that releases and at once acquires again takes the lock back before the pollers look (barging);',
+    );
+    console.log('   coop-sync hands every release to the longest waiter (FIFO), woken by a notification.');
+    record('10', result);
+    const peers = names.filter((name) => name !== 'coop-sync');
+    const ours = result.commands['coop-sync']!;
+    const fewest = Math.min(...peers.map((name) => result.commands[name]!));
+    summary({
+      row: '10a. redis: commands per free acquire + release',
+      goal: '<= best peer',
+      measured: `${ours.toFixed(2)} (best peer ${fewest.toFixed(2)})`,
+      pass: ours <= fewest,
+      ahead: aheadIn(result.roundTrip),
+    });
+    const contendedRow = (row: string, by: Record<string, number>) => {
+      const slower = peers.filter((name) => by[name]! >= by['coop-sync']!);
+      const best = Math.max(...peers.map((name) => by[name]!));
+      summary({
+        row,
+        goal: 'ahead of both peers',
+        measured: `${Math.round(by['coop-sync']!).toLocaleString('en-US')}/s (${fmtRatio(by['coop-sync']! / best)} best peer)`,
+        pass: slower.length === 0,
+        ahead: slower.length === 0 ? 'yes' : `no: ${slower.join(', ')}`,
+      });
+    };
+    contendedRow(`10b. redis: contended, ${REDIS_CONTENDERS} clients back to back`, result.contended);
+    contendedRow('    same, one INCR outside the lock', result.contendedWithWork);
+    summary({
+      row: '    longest wait for one acquisition (back to back)',
+      goal: 'context: FIFO',
+      measured: names.map((name) => `${name} ${result.longestWaitMs[name]!.toFixed(1)} ms`).join(', '),
+    });
+    summary({
+      row: '    commands per contended acquisition',
+      goal: 'context',
+      measured: names.map((name) => `${name} ${result.contendedCommands[name]!.toFixed(1)}`).join(', '),
+    });
+  },
+};
+
 const harness: Workload = {
   id: '9',
   words: ['9', 'harness', 'simulation'],
@@ -585,6 +672,7 @@ const workloads: Workload[] = [
   cancellation,
   memory,
   rlock,
+  redis,
   harness,
 ];
 

@@ -9,6 +9,8 @@
 //    CommonJS files and for dist/browser (the CDN bundle).
 // 3. Control: the same bundle resolved with the `node` condition does contain the import, so check 2 can fail.
 //
+// 4. `coop-sync/redis` resolves to the Node build for import and require and imports no Redis client.
+//
 // Prints one line per check and exits non-zero on the first failure.
 import assert from 'node:assert/strict';
 import {
@@ -186,3 +188,24 @@ await check('dist/default/index.cjs loads and has no async context', async () =>
   const lib = require(join(root, 'dist/default/index.cjs'));
   await needsExplicitOwner(lib.AsyncRLock, lib.TimeoutError);
 });
+
+// 4. coop-sync/redis: Node-only (dist/esm and dist/cjs for every condition), imports no Redis client.
+await check(
+  'coop-sync/redis: the Node build for import and require, no Redis client imported, errors shared with coop-sync',
+  async () => {
+    assert.equal(fromRoot(import.meta.resolve('coop-sync/redis')), 'dist/esm/redis.js');
+    assert.equal(relative(root, require.resolve('coop-sync/redis')), 'dist/cjs/redis.cjs');
+    const redis = await import('coop-sync/redis');
+    const lib = await import('coop-sync');
+    for (const name of ['RedisLock', 'RedisSemaphore', 'RedisUnavailableError']) {
+      assert.equal(typeof redis[name], 'function', name);
+      assert.equal(typeof require('coop-sync/redis')[name], 'function', `require: ${name}`);
+    }
+    assert.equal(redis.TimeoutError, lib.TimeoutError, 'coop-sync/redis has its own TimeoutError');
+    assert.throws(() => new redis.RedisLock({}, 'key'), TypeError);
+    const client = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["'](?:ioredis|redis|@redis\/[^"']*)["']/;
+    for (const file of ['dist/esm/redis.js', 'dist/cjs/redis.cjs']) {
+      assert.doesNotMatch(readFileSync(join(root, file), 'utf8'), client, `${file} imports a Redis client`);
+    }
+  },
+);
