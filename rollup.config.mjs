@@ -22,7 +22,7 @@ import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
 import { withoutNodeContext } from './scripts/default-build.mjs';
 
-const input = { index: 'lib/index.ts', testing: 'lib/testing/index.ts' };
+const input = { index: 'lib/index.ts', testing: 'lib/testing/index.ts', threads: 'lib/threads/index.ts' };
 const tsconfig = './tsconfig.build.json';
 
 // Start from a clean dist/ so stale chunks never get published.

@@ -181,6 +181,16 @@ const page = `<!doctype html>
 </html>
 `;
 
+/**
+ * Sent with every file: no caching, and cross-origin isolation (COOP + COEP), without which the page has no
+ * SharedArrayBuffer and the coop-sync/threads specs cannot run.
+ */
+const headers = {
+  'cache-control': 'no-store',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+
 function serve() {
   const files = {
     '/': [page, 'text/html'],
@@ -202,7 +212,7 @@ function serve() {
     }
     const [source, type] = entry;
     const body = path === '/' ? source : readFileSync(source);
-    res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' }).end(body);
+    res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, ...headers }).end(body);
   });
   return new Promise((resolveListen, reject) => {
     server.once('error', reject);
