@@ -12,3 +12,4 @@ export type { WaitOptions } from '../core/options.js';
 export { agentId } from './agent.js';
 export type { SharedHandle, SharedKind } from './handle.js';
 export { SharedLock, type SharedGuard } from './shared-lock.js';
+export { SharedCondition } from './shared-condition.js';

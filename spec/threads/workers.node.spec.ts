@@ -3,7 +3,7 @@
  * the lock. Every worker is terminated after each test.
  */
 import { expect } from 'chai';
-import { SharedLock } from '../../lib/threads/index.js';
+import { SharedCondition, SharedLock } from '../../lib/threads/index.js';
 import { exited, nextMessage, startWorker, stopAll } from './fixtures/workers.js';
 
 describe('threads: SharedLock across Node workers', function () {
@@ -25,6 +25,9 @@ describe('threads: SharedLock across Node workers', function () {
 
   it('a worker terminated while holding the lock: recover(threadId) frees it, the next waiter learns previousOwnerDied', async () => {
     const lock = new SharedLock({ name: 'robust' });
+    const cond = new SharedCondition(lock, { name: 'later' });
+    const sleeper = startWorker('condition-wait', { lock: lock.handle, cond: cond.handle });
+    await nextMessage(sleeper, (message) => message === 'waiting');
     const doomed = startWorker('hold', { lock: lock.handle });
     await nextMessage(doomed, (message) => message === 'held');
     const first = startWorker('take', { lock: lock.handle });
@@ -50,6 +53,33 @@ describe('threads: SharedLock across Node workers', function () {
     expect(await next).to.deep.equal({ previousOwnerDied: false });
     other.postMessage('release');
     await Promise.all([exited(first), exited(second)]);
+    // The waiter on the condition bound to the lock was not disturbed: a notify wakes it, holding the lock.
+    const woken = nextMessage(sleeper);
+    await lock.run(() => cond.notify());
+    expect(await woken).to.deep.equal({ woken: true, locked: true, previousOwnerDied: false });
+    await exited(sleeper);
     expect(lock.locked).to.equal(false);
+  });
+
+  it("the seed's producer/consumer: 2 producers, 2 consumers, a ring of 4 and two conditions lose no item", async () => {
+    const lock = new SharedLock({ name: 'ring' });
+    const notFull = new SharedCondition(lock, { name: 'notFull' });
+    const notEmpty = new SharedCondition(lock, { name: 'notEmpty' });
+    const ring = new SharedArrayBuffer((3 + 4) * 4);
+    const perWorker = 5000;
+    const seen = new SharedArrayBuffer((2 * perWorker + 1) * 4);
+    const common = { lock: lock.handle, notFull: notFull.handle, notEmpty: notEmpty.handle, ring, seen };
+    const workers = [
+      startWorker('buffer', { ...common, role: 'producer', first: 1, count: perWorker }),
+      startWorker('buffer', { ...common, role: 'producer', first: 1 + perWorker, count: perWorker }),
+      startWorker('buffer', { ...common, role: 'consumer', first: 0, count: perWorker }),
+      startWorker('buffer', { ...common, role: 'consumer', first: 0, count: perWorker }),
+    ];
+    await Promise.all(workers.map((worker) => nextMessage(worker, (message) => message === 'done')));
+    const counts = new Int32Array(seen);
+    expect(counts[0]).to.equal(0);
+    expect(counts.slice(1).every((count) => count === 1)).to.equal(true);
+    expect(new Int32Array(ring)[2]).to.equal(0);
+    expect([notFull.waiting, notEmpty.waiting, lock.waiting, lock.locked]).to.deep.equal([0, 0, 0, false]);
   });
 });
