@@ -13,3 +13,4 @@ export { agentId } from './agent.js';
 export type { SharedHandle, SharedKind } from './handle.js';
 export { SharedLock, type SharedGuard } from './shared-lock.js';
 export { SharedCondition } from './shared-condition.js';
+export { WebLock, type WebLockAcquireOptions } from './web-lock.js';
