@@ -14,3 +14,4 @@ export type { SharedHandle, SharedKind } from './handle.js';
 export { SharedLock, type SharedGuard } from './shared-lock.js';
 export { SharedCondition } from './shared-condition.js';
 export { WebLock, type WebLockAcquireOptions } from './web-lock.js';
+export { SharedSemaphore, type SharedSemaphoreAcquireOptions } from './shared-semaphore.js';

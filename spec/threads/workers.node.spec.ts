@@ -3,7 +3,7 @@
  * the lock. Every worker is terminated after each test.
  */
 import { expect } from 'chai';
-import { SharedCondition, SharedLock } from '../../lib/threads/index.js';
+import { SharedCondition, SharedLock, SharedSemaphore } from '../../lib/threads/index.js';
 import { exited, nextMessage, startWorker, stopAll } from './fixtures/workers.js';
 
 describe('threads: SharedLock across Node workers', function () {
@@ -81,5 +81,17 @@ describe('threads: SharedLock across Node workers', function () {
     expect(counts.slice(1).every((count) => count === 1)).to.equal(true);
     expect(new Int32Array(ring)[2]).to.equal(0);
     expect([notFull.waiting, notEmpty.waiting, lock.waiting, lock.locked]).to.deep.equal([0, 0, 0, false]);
+  });
+
+  it('a SharedSemaphore(2) across 4 workers (blocking and not, alternately): never more than 2 inside', async () => {
+    const sem = new SharedSemaphore(2, { name: 'two' });
+    const stats = new SharedArrayBuffer(12);
+    const count = 2000;
+    const workers = [0, 1, 2, 3].map(() => startWorker('semaphore', { semaphore: sem.handle, stats, count }));
+    await Promise.all(workers.map((worker) => nextMessage(worker, (message) => message === 'done')));
+    const [inside, most, entries] = new Int32Array(stats);
+    expect({ inside, entries }).to.deep.equal({ inside: 0, entries: 4 * count });
+    expect(most).to.be.at.most(2);
+    expect(String(sem)).to.equal('SharedSemaphore(two)[value=2, waiting=0]');
   });
 });
