@@ -22,6 +22,7 @@ import { peerVersions, REFERENCES } from './peers.js';
 import { benchQueue, benchUnboundedQueue, CAPACITY, ITEMS, UNBOUNDED_ITEMS } from './queue.bench.js';
 import { runRLockChild } from './rlock.bench.js';
 import { benchSimulation } from './simulation.bench.js';
+import { benchThreadsContended, benchThreadsUncontended, WORKERS } from './threads.bench.js';
 
 // ---- command line --------------------------------------------------------------------------------------------
 
@@ -460,6 +461,60 @@ const rlock: Workload = {
   },
 };
 
+const threads: Workload = {
+  id: '10',
+  words: ['10', 'threads'],
+  async run({ plan, quick, summary, record }) {
+    const alone = await benchThreadsUncontended(plan.lockOps, plan.rounds);
+    comparisonTable(
+      '10a. coop-sync/threads: SharedLock uncontended acquire + release, main thread',
+      alone,
+      'futex mutex',
+    );
+    const perWorker = quick ? 5_000 : 20_000;
+    const contended = await benchThreadsContended(perWorker, quick ? 1 : 3);
+    comparisonTable(
+      `10b. coop-sync/threads: ${WORKERS} workers contending (lock, increment, unlock), ns per round`,
+      contended,
+      'futex mutex',
+    );
+    record('10', { uncontended: alone, contended });
+    const ratio = (results: readonly Result[], a: string, b: string) => ns(results, a) / ns(results, b);
+    const sync = ratio(alone, 'SharedLock acquireSync', 'futex mutex');
+    summary({
+      row: '10a. SharedLock uncontended (acquireSync)',
+      goal: '<= 1.5x futex mutex',
+      measured: fmtRatio(sync),
+      pass: sync <= 1.5,
+      ahead: '-',
+    });
+    summary({
+      row: '     same, acquire (async)',
+      goal: 'context: vs futex, awaited',
+      measured: fmtRatio(ratio(alone, 'SharedLock acquire (async)', 'futex mutex, awaited')),
+    });
+    const server = ratio(contended, 'postMessage lock server', 'SharedLock acquireSync');
+    summary({
+      row: `10b. SharedLock contended, ${WORKERS} workers`,
+      goal: '>= 10x ahead of postMessage server',
+      measured: `${fmtRatio(server)} ahead`,
+      pass: server >= 10,
+      ahead: '-',
+    });
+    summary({
+      row: '     same, acquire (async)',
+      goal: '>= 10x ahead of postMessage server',
+      measured: `${fmtRatio(ratio(contended, 'postMessage lock server', 'SharedLock acquire'))} ahead`,
+      pass: ratio(contended, 'postMessage lock server', 'SharedLock acquire') >= 10,
+    });
+    summary({
+      row: '     SharedLock acquireSync vs futex mutex',
+      goal: 'context: the floor (unfair)',
+      measured: fmtRatio(ratio(contended, 'SharedLock acquireSync', 'futex mutex')),
+    });
+  },
+};
+
 const harness: Workload = {
   id: '9',
   words: ['9', 'harness', 'simulation'],
@@ -506,6 +561,7 @@ const workloads: Workload[] = [
   cancellation,
   memory,
   rlock,
+  threads, // before the harness, which turns async hooks on for the rest of the process
   harness,
 ];
 
