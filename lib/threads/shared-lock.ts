@@ -17,6 +17,8 @@ import {
 /** Tickets that can be out at once before acquirers wait for room (then no longer strictly FIFO). */
 const CAPACITY = 1024;
 const WORDS = LOCK_HEADER_WORDS + CAPACITY;
+/** How many times `acquireSync` looks at its slot before it sleeps. */
+const SPINS = 200;
 
 /** The handle `SharedLock.from` is adopting, read by the constructor (keeps the constructor's signature public). */
 let adopting: SharedHandle | undefined;
@@ -96,6 +98,8 @@ export class SharedLock {
   readonly machine: TicketLock;
   /** @internal This agent's hold, if it holds the lock through this object. */
   current: SharedLockGuard | undefined = undefined;
+  /** The registers of every synchronous run of the machine (they never interleave within one agent). */
+  private readonly scratch = new Ticket();
   /** Parked acquisitions of this object, by ticket: a release here hands over without a round trip. */
   private readonly parked = new Map<number, () => void>();
 
@@ -176,9 +180,10 @@ export class SharedLock {
   acquire(options?: WaitOptions): Promise<SharedGuard> {
     const early = options === undefined ? undefined : earlyReason(options, `${this.label}.acquire`);
     if (early !== undefined) return Promise.reject(early.reason);
-    const w = this.machine.begin(new Ticket(), Pc.TakeLoadNext, agentId());
-    if (this.machine.run(w) === Pc.Holds) return Promise.resolve(this.hold(w));
-    if (options?.timeout === 0) return this.giveUpNow(w);
+    const first = this.machine.begin(this.scratch, Pc.TakeLoadNext, agentId());
+    if (this.machine.run(first) === Pc.Holds) return Promise.resolve(this.hold(first));
+    if (options?.timeout === 0) return this.giveUpNow(first);
+    const w = Object.assign(new Ticket(), first); // parked: its registers outlive this call
     return new Promise<SharedGuard>((resolve, reject) => {
       let settled = false;
       const settle = () => {
@@ -239,9 +244,13 @@ export class SharedLock {
   acquireSync(options?: { timeout?: number }): SharedGuard {
     const deadline = syncDeadline(options, `${this.label}.acquireSync`);
     checkCanBlock(this.label, 'acquireSync');
-    const w = this.machine.begin(new Ticket(), Pc.TakeLoadNext, agentId());
+    const w = this.machine.begin(this.scratch, Pc.TakeLoadNext, agentId());
     while (this.machine.run(w) !== Pc.Holds) {
-      if (!blockOnWord(this.words, this.machine.waitIndex(w), this.machine.waitValue(w), deadline)) {
+      const index = this.machine.waitIndex(w);
+      const value = this.machine.waitValue(w);
+      // A hand-off to a thread that is still on a core costs no sleep and wake-up: look a little before sleeping.
+      for (let spin = 0; spin < SPINS && Atomics.load(this.words, index) === value; spin++);
+      if (!blockOnWord(this.words, index, value, deadline)) {
         this.machine.cancel(w);
         if (this.machine.run(w) !== Pc.Holds) {
           throw new TimeoutError(`${this.label}.acquireSync timed out after ${options!.timeout} ms`);
@@ -265,7 +274,7 @@ export class SharedLock {
    * ```
    */
   tryAcquire(): SharedGuard | undefined {
-    const w = this.machine.begin(new Ticket(), Pc.TryLoadNext, agentId());
+    const w = this.machine.begin(this.scratch, Pc.TryLoadNext, agentId());
     return this.machine.run(w) === Pc.Holds ? this.hold(w) : undefined;
   }
 
@@ -378,7 +387,7 @@ export class SharedLock {
   /** @internal Ends the hold of `ticket` and hands the lock on. */
   releaseTicket(ticket: number): void {
     this.current = undefined;
-    const w = this.machine.begin(new Ticket(), Pc.ReleaseClear, agentId(), ticket);
+    const w = this.machine.begin(this.scratch, Pc.ReleaseClear, agentId(), ticket);
     this.machine.run(w);
     // Offered to a ticket parked through this object: wake it now rather than through the agent's task queue.
     if (this.parked.size > 0) this.parked.get(w.ticket)?.();
