@@ -1,6 +1,6 @@
 // Build of the published package. `npm run build` = `rollup -c`.
 //
-//   dist/esm/      index.js, testing.js (+ shared chunks), .d.ts          -> "node" + "import" conditions
+//   dist/esm/      index.js, testing.js, threads.js (+ shared chunks), .d.ts          -> "node" + "import" conditions
 //   dist/cjs/      index.cjs, testing.cjs (+ shared chunks .cjs), .d.cts  -> "node" + "require" conditions
 //   dist/default/  index.js, index.cjs, testing.js, testing.cjs (+ chunks) -> "import" / "require" elsewhere
 //   dist/browser/  index.js, testing.js: minified ESM, tslib bundled in   -> CDN / <script type="module">
