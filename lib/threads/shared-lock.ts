@@ -211,8 +211,11 @@ export class SharedLock {
       const disarm = armCancellation(options, `${this.label}.acquire`, (why) => {
         if (settled) return;
         reason = why;
+        const forRoom = w.pc === Pc.ParkedForRoom;
         this.machine.cancel(w);
         this.machine.run(w);
+        // A wait for room cannot be withdrawn either: end it (the others waiting there look again, harmlessly).
+        if (forRoom) Atomics.notify(this.words, this.machine.waitIndex(w), Infinity);
         settle(); // grant wins: the machine may end holding the lock
       });
       look();

@@ -76,3 +76,30 @@ describe('SharedLock (one agent)', () => {
     expect(() => lock.recover('1' as never)).to.throw(TypeError, /recover: agent/);
   });
 });
+
+describe('SharedLock beyond 1024 tickets out', () => {
+  it('acquirers past the capacity wait for room, can be aborted there, and still get in, in order', async () => {
+    const lock = new SharedLock({ name: 'full' });
+    const holder = lock.tryAcquire()!;
+    const order: number[] = [];
+    const queued = Array.from({ length: 1100 }, (_, i) =>
+      lock.acquire().then((guard) => {
+        order.push(i);
+        guard.release();
+      }),
+    );
+    const controller = new AbortController();
+    const aborted = lock.acquire({ signal: controller.signal }).then(
+      () => 'granted',
+      () => 'aborted',
+    );
+    expect(lock.waiting).to.equal(1101);
+    controller.abort();
+    expect(await aborted).to.equal('aborted');
+    holder.release();
+    await Promise.all(queued);
+    expect(order.slice(0, 1023)).to.deep.equal(Array.from({ length: 1023 }, (_, i) => i)); // FIFO while there was room
+    expect(order).to.have.length(1100);
+    expect([lock.locked, lock.waiting]).to.deep.equal([false, 0]);
+  });
+});
