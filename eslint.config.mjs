@@ -48,7 +48,7 @@ const unusedVars = [
 ];
 
 export default defineConfig(
-  globalIgnores(['dist/', 'build/', 'coverage/', 'node_modules/', '.browser-bundle/']),
+  globalIgnores(['dist/', 'build/', 'coverage/', 'node_modules/', '.browser-bundle/', 'docs/api/']),
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -12,7 +12,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { benchCancel, listenersLeft } from './cancel.bench.js';
+import { benchCancel, benchSharedSignal, listenersLeft } from './cancel.bench.js';
 import { benchDrain, QUADRATIC, QUADRATIC_MAX } from './drain.bench.js';
 import { comparisonTable, fmtNs, fmtRatio, table, type Result } from './harness.js';
 import { LIMIT, benchLimiter, TASKS as LIMITER_TASKS } from './limiter.bench.js';
@@ -21,7 +21,7 @@ import { benchMemory, WAITERS } from './memory.bench.js';
 import { peerVersions, REFERENCES } from './peers.js';
 import { benchQueue, benchUnboundedQueue, CAPACITY, ITEMS, UNBOUNDED_ITEMS } from './queue.bench.js';
 import { runRLockChild } from './rlock.bench.js';
-import { benchSimulation } from './simulation.bench.js';
+import { benchFinds, benchProofs, benchSimulation } from './simulation.bench.js';
 import { benchThreadsContended, benchThreadsUncontended, WORKERS } from './threads.bench.js';
 
 // ---- command line --------------------------------------------------------------------------------------------
@@ -49,6 +49,7 @@ const plan = quick
       memoryWaiters: 20_000,
       memoryRounds: 1,
       listenerCount: 10_000,
+      sharedSignalWaiters: 1e4,
     }
   : {
       scale: 1,
@@ -63,6 +64,7 @@ const plan = quick
       memoryWaiters: WAITERS,
       memoryRounds: 3,
       listenerCount: 100_000,
+      sharedSignalWaiters: 1e5,
     };
 
 // ---- summary -------------------------------------------------------------------------------------------------
@@ -382,6 +384,31 @@ const cancellation: Workload = {
       pass: ours === 0,
       ahead: worse.length === 0 ? 'yes' : `tie: ${worse.join(', ')}`,
     });
+    const sharedSize = plan.sharedSignalWaiters;
+    const shared = await benchSharedSignal(sharedSize, plan.scale > 0.5 ? 3 : 1);
+    table(
+      `6d. ${sharedSize} waiters queued on one AbortSignal vs a signal each: ns per waiter (park + settle)`,
+      [
+        ['case', 'ns/waiter', 'listeners at peak'],
+        ...shared.map((r) => [r.name, fmtNs(r.nsPerWaiter), String(r.listenersAtPeak)]),
+      ],
+    );
+    record('6d', { size: sharedSize, results: shared });
+    const perWaiter = (name: string): number =>
+      (shared.find((r) => r.name === name) as { nsPerWaiter: number }).nsPerWaiter;
+    const sharedOver = Math.max(
+      perWaiter('granted, one shared signal') / perWaiter('granted, a signal each'),
+      perWaiter('aborted, one shared signal') / perWaiter('aborted, a signal each'),
+    );
+    const peakListeners = Math.max(
+      ...shared.filter((r) => r.name.includes('shared')).map((r) => r.listenersAtPeak),
+    );
+    summary({
+      row: `6d. ${exp(sharedSize)} waiters on one signal, over a signal each`,
+      goal: '<= 1.5x, 1 listener',
+      measured: `${fmtRatio(sharedOver)}, ${peakListeners} listener(s)`,
+      pass: sharedOver <= 1.5 && peakListeners === 1,
+    });
   },
 };
 
@@ -543,6 +570,58 @@ const harness: Workload = {
       row: '   harness schedules per second (lowest)',
       goal: 'report; no peer',
       measured: Math.round(lowest('schedulesPerSecond')).toLocaleString('en-US'),
+      ahead: '-',
+    });
+
+    // The bug zoo (issue 18): proofs with and without the reduction, and finds, auto against the best strategy.
+    const cap = plan.scale < 1 ? 5_000 : 20_000;
+    const proofs = await benchProofs(cap);
+    const count = (n: number, exhausted: boolean) =>
+      exhausted ? n.toLocaleString('en-US') : `> ${n.toLocaleString('en-US')}`;
+    table('9b. proofs of the zoo: schedules with / without the reduction (dfs)', [
+      ['fixed scenario', 'with', 'without', 'ratio'],
+      ...proofs.map((p) => [
+        p.name,
+        count(p.reduced, p.reducedExhausted),
+        count(p.full, p.fullExhausted),
+        `${p.fullExhausted ? '' : '< '}${(p.reduced / p.full).toFixed(3)}x`,
+      ]),
+    ]);
+    record('9b', proofs);
+    const large = proofs.filter((p) => p.full > 100 && p.name !== 'four-task invariant');
+    const worst = Math.max(...large.map((p) => p.reduced / p.full));
+    summary({
+      row: '9b. proofs with reduction / without (worst, where > 100)',
+      goal: '<= 0.1',
+      measured: `${worst.toFixed(3)}x (${large.length} proofs)`,
+      pass: worst <= 0.1 && proofs.every((p) => p.reducedExhausted),
+      ahead: '-',
+    });
+    const four = proofs.find((p) => p.name === 'four-task invariant')!;
+    summary({
+      row: '    four-task invariant proven in',
+      goal: '<= 50,000 schedules',
+      measured: count(four.reduced, four.reducedExhausted),
+      pass: four.reducedExhausted && four.reduced <= 50_000,
+      ahead: '-',
+    });
+    const finds = await benchFinds(plan.scale < 1 ? 7 : 21, 2000);
+    const labels = Object.keys(finds[0]!.medians);
+    table(`9c. the zoo's bugs: median schedules to find each (${plan.scale < 1 ? 7 : 21} seeds, cap 2000)`, [
+      ['bug', ...labels, 'auto / best'],
+      ...finds.map((f) => [
+        f.name,
+        ...labels.map((l) => (f.medians[l] === Infinity ? 'never' : String(f.medians[l]))),
+        fmtRatio(f.ratio),
+      ]),
+    ]);
+    record('9c', finds);
+    const worstFind = Math.max(...finds.map((f) => f.ratio));
+    summary({
+      row: '9c. auto finds, median / best strategy median (worst bug)',
+      goal: '<= 2x',
+      measured: fmtRatio(worstFind),
+      pass: worstFind <= 2,
       ahead: '-',
     });
   },

@@ -70,55 +70,6 @@ export class BrokenBarrierError extends Error {
   }
 }
 
-/** One task that the harness found blocked, and what it waits on (such as `AsyncLock(db)`). */
-export interface BlockedTask {
-  readonly task: string;
-  readonly waitingOn: string;
-}
-
-/**
- * The test harness (`coop-sync/testing`) found every task blocked and no timer pending: none can ever resume.
- * Exported from `coop-sync/testing`. The message lists each blocked task and what it waits on; `schedule` replays
- * the interleaving that led there.
- */
-export class DeadlockError extends Error {
-  /** The replayable schedule that led to the deadlock. */
-  readonly schedule: string;
-  /** Every blocked task and what it waits on. */
-  readonly blocked: readonly BlockedTask[];
-
-  constructor(blocked: readonly BlockedTask[], schedule: string, options?: ErrorOptions) {
-    const lines = blocked.map(({ task, waitingOn }) => `  ${task} waits on ${waitingOn}`);
-    super(
-      `Deadlock: every task is blocked and no timer is pending\n${lines.join('\n')}\nschedule: ${schedule}`,
-      options,
-    );
-    this.blocked = blocked;
-    this.schedule = schedule;
-  }
-}
-
-/**
- * The test harness (`coop-sync/testing`) could not run a scenario to its end for a reason of its own: the step
- * budget or the real-time watchdog ran out (a livelock), a schedule does not fit the scenario, or the scenario is not
- * deterministic. Exported from `coop-sync/testing`; `schedule` replays the run up to the point where it stopped.
- */
-export class SimulationError extends Error {
-  /** The replayable schedule of the run that stopped. */
-  readonly schedule: string;
-  /**
-   * Why: `steps` (the step budget ran out), `watchdog` (the real-time limit did), `schedule` (a replayed schedule
-   * does not fit the scenario) or `nondeterministic` (the same schedule ran twice differently).
-   */
-  readonly reason: 'steps' | 'watchdog' | 'schedule' | 'nondeterministic';
-
-  constructor(reason: SimulationError['reason'], message: string, schedule: string, options?: ErrorOptions) {
-    super(`${message}\nschedule: ${schedule}`, options);
-    this.reason = reason;
-    this.schedule = schedule;
-  }
-}
-
 // Names are spelled out rather than read from `constructor.name`, which a minifier may rename.
 const names: [new (message: string) => Error, string][] = [
   [TimeoutError, 'TimeoutError'],
@@ -127,8 +78,6 @@ const names: [new (message: string) => Error, string][] = [
   [QueueFullError, 'QueueFullError'],
   [QueueShutDownError, 'QueueShutDownError'],
   [BrokenBarrierError, 'BrokenBarrierError'],
-  [DeadlockError as unknown as new (message: string) => Error, 'DeadlockError'],
-  [SimulationError as unknown as new (message: string) => Error, 'SimulationError'],
 ];
 for (const [ErrorClass, name] of names) {
   Object.defineProperty(ErrorClass.prototype, 'name', { value: name, writable: true, configurable: true });

@@ -171,24 +171,30 @@ export class AsyncLock {
     this.handOff();
   }
 
-  /** Gives the lock to the head waiter, or frees it. */
+  /**
+   * Gives the lock to the head waiter, or frees it. A loop, not a recursion: each condition waiter whose hold was
+   * released while set aside takes its turn and ends it at once, and there may be any number of them in a row.
+   * The holder is set before each grant, so the lock is consistent at every step.
+   */
   private handOff(): void {
-    const next = this.waitQueue.head;
-    if (next === undefined) {
-      this.holder = undefined;
-      return;
+    for (;;) {
+      const next = this.waitQueue.head;
+      if (next === undefined) {
+        this.holder = undefined;
+        return;
+      }
+      // A condition waiter carries the hold it set aside; it gets that same guard back.
+      const granted = (next.value as LockGuard | undefined) ?? new LockGuard(this);
+      granted.suspended = false;
+      this.holder = granted;
+      this.waitQueue.grant(next, granted);
+      // Released while set aside (a wait nobody awaited): the wait has had its turn, and the hold ends now.
+      if (!granted.released) return;
     }
-    // A condition waiter carries the hold it set aside; it gets that same guard back.
-    const granted = (next.value as LockGuard | undefined) ?? new LockGuard(this);
-    granted.suspended = false;
-    this.holder = granted;
-    this.waitQueue.grant(next, granted);
-    // Released while set aside (a wait nobody awaited): the wait has had its turn, and the hold ends now.
-    if (granted.released) this.handOff();
   }
 
   /** @internal */
-  queueForRestore(_hold: unknown): WaitQueue<Guard> {
+  queueForRestore(_hold: unknown, _waiter?: unknown): WaitQueue<Guard> {
     return this.waitQueue;
   }
 

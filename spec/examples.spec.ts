@@ -53,22 +53,25 @@ describe('examples/', () => {
       '`if (buffer.length === 0) await notEmpty.wait()` instead of `while`.',
       '',
       'Exploring schedules of the `if` version (strategy pct, seed 1)...',
-      'Schedule 3 fails: Error: consumer B took from an empty buffer',
+      'Schedule 3 fails: Error: consumer A took from an empty buffer',
       '',
-      'step  time  consumer A                                consumer B                 producer',
+      'step  time  consumer A                                producer                    consumer B',
       '   1   0ms  empty: waits',
-      '   2   0ms                                            empty: waits',
-      '   3   0ms                                                                       puts x1; lock busy: queues',
+      '   2   0ms                                            puts x1; lock busy: queues',
+      '   3   0ms                                                                        lock busy: queues',
       '   4   0ms  wakes: [x1]; takes x1; lock busy: queues',
-      '   5   0ms                                                                       puts x2; lock busy: queues',
-      '   6   0ms  takes x2',
-      '   7   0ms                                            wakes: []; takes from []!',
+      '   5   0ms                                            puts x2; lock busy: queues',
+      '   6   0ms                                                                        takes x2; lock busy: queues',
+      '   7   0ms  empty: waits',
+      '   8   0ms                                            puts x3; lock busy: queues',
+      '   9   0ms                                                                        takes x3',
+      '  10   0ms  wakes: []; takes from []!',
       '',
       "notify() only moves a waiter to the lock's queue: a task queued there before it gets the lock first,",
       'and the item with it. The woken consumer must check the buffer again: `while`, not `if`.',
       '',
       'Replay exactly this interleaving:',
-      "  npm run example -- if-not-while --replay 'cs1:1*2'",
+      "  npm run example -- if-not-while --replay 'cs1:1.0*2'",
       '',
       'Exploring every schedule of the `while` version (strategy dfs)...',
       '20 schedules, every one passes (exhausted: true).',
@@ -343,7 +346,7 @@ describe('examples/', () => {
     const schedule = /--replay '([^']+)'/.exec(command)![1]!;
     const replayed = await output(ifNotWhile, { replay: schedule });
     expect(replayed).to.include(`Replaying ${schedule} on the \`if\` version:`);
-    expect(replayed.at(-1)).to.equal('the run fails: Error: consumer B took from an empty buffer');
+    expect(replayed.at(-1)).to.equal('the run fails: Error: consumer A took from an empty buffer');
     // The same timeline as the one the search printed.
     const timeline = (from: string[]) => from.filter((line) => /^ {3}\d|^step/.test(line));
     expect(timeline(replayed)).to.deep.equal(timeline(lines)).and.to.have.length.above(3);

@@ -1,11 +1,29 @@
 /**
  * `coop-sync/testing`: the deterministic test harness. The scheduler it drives is the hook in `lib/core` that every
- * primitive already routes its wake-ups and timers through.
+ * primitive already routes its wake-ups and timers through. The types are in `types.ts`, apart from the code.
  *
  * @module
  */
-export { DeadlockError, SimulationError, type BlockedTask } from '../errors.js';
-export { Simulation, type SimulationOptions, type SinonLikeClock, type Step } from './simulation.js';
-export { explore, replay, type ExploreOptions, type ExploreResult, type Scenario } from './explore.js';
-export { formatTimeline, type TimelineOptions } from './timeline.js';
-export type { StrategyName } from './schedule.js';
+export { DeadlockError, SimulationError, ExplorationError, type BlockedTask } from './errors.js';
+export { Simulation } from './simulation.js';
+export { explore, replay } from './explore.js';
+export { check } from './check.js';
+export { formatTimeline } from './timeline.js';
+export type {
+  Access,
+  Candidate,
+  CheckOptions,
+  Declaration,
+  ExploreFailure,
+  ExploreOptions,
+  ExploreResult,
+  ExploreStrategy,
+  Scenario,
+  SimulationOptions,
+  SinonLikeClock,
+  Step,
+  Strategy,
+  StrategyName,
+  TimelineOptions,
+  Touch,
+} from './types.js';

@@ -7,10 +7,10 @@
  * @module
  */
 
-import { SimulationError } from '../errors.js';
-
-/** The strategies a {@link Simulation} can use by itself. */
-export type StrategyName = 'fifo' | 'random' | 'pct';
+import { checkInteger, describe } from '../core/options.js';
+import { SimulationError } from './errors.js';
+import type { Footprint } from './footprint.js';
+import type { Candidate, SimulationOptions, Strategy, StrategyName } from './types.js';
 
 const prefix = 'cs1:';
 
@@ -69,14 +69,16 @@ export function seedFor(seed: number, run: number): number {
   return Math.imul((seed ^ Math.imul(run + 1, 0x9e3779b1)) >>> 0, 0x85ebca6b) >>> 0;
 }
 
-/** An enabled event as a strategy sees it: the task it would resume (`undefined` for the clock). */
-export interface Candidate {
-  readonly task: string | undefined;
-}
-
 /** Picks among enabled events. `step` counts the recorded choice points made so far. */
-export interface Chooser {
-  choose(candidates: readonly Candidate[], step: number): number;
+export type Chooser = Strategy;
+
+/**
+ * What `explore`'s systematic search needs from a run besides its choices: whether an enabled event is asleep (its
+ * order against what ran since was covered by another run), and what each step touched.
+ */
+export interface Reducer {
+  asleep(candidate: Candidate): boolean;
+  stepped(candidate: Candidate, footprint: Footprint, chosen: boolean): void;
 }
 
 /** What production does: the event that became enabled first. */
@@ -136,7 +138,7 @@ class PctChooser implements Chooser {
   }
 }
 
-/** Builds the chooser for a strategy. */
+/** Builds the chooser for a built-in strategy. */
 export function chooserFor(strategy: StrategyName, seed: number, depth: number, steps: number): Chooser {
   switch (strategy) {
     case 'fifo':
@@ -187,6 +189,52 @@ export class ChoicesChooser implements Chooser {
 
   choose(candidates: readonly Candidate[], step: number): number {
     if (step >= this.choices.length) return 0;
-    return Math.abs(Math.trunc(this.choices[step]!)) % candidates.length;
+    return this.choices[step]! % candidates.length;
   }
+}
+
+/** Throws a TypeError naming `options.choices` unless it is an array of non-negative safe integers. */
+function checkChoices(choices: unknown): asserts choices is readonly number[] {
+  if (!Array.isArray(choices)) {
+    throw new TypeError(
+      `options.choices must be an array of non-negative integers, got ${describe(choices)}`,
+    );
+  }
+  choices.forEach((choice: unknown, i) => {
+    if (typeof choice !== 'number' || !Number.isSafeInteger(choice) || choice < 0) {
+      throw new TypeError(
+        `options.choices[${i}] must be a non-negative safe integer, got ${describe(choice)}`,
+      );
+    }
+  });
+}
+
+/**
+ * The strategy a simulation's options ask for (validated): the built-in one or the user's, behind `choices` when
+ * given, behind a strict replay of `schedule` when given.
+ *
+ * @throws TypeError / RangeError naming the option that is not valid.
+ */
+export function strategyFor(options: SimulationOptions, schedule: () => string): Strategy {
+  const { seed = 0, strategy = 'fifo', depth = 3, steps = 32 } = options;
+  checkInteger(seed, 'options.seed', Number.MIN_SAFE_INTEGER);
+  checkInteger(depth, 'options.depth', 1);
+  checkInteger(steps, 'options.steps', 1);
+  let chooser: Strategy;
+  if (typeof strategy === 'object' && strategy !== null && typeof strategy.choose === 'function') {
+    chooser = strategy;
+  } else if (strategy === 'fifo' || strategy === 'random' || strategy === 'pct') {
+    chooser = chooserFor(strategy, seed, depth, steps);
+  } else {
+    throw new TypeError(
+      `options.strategy must be 'fifo', 'random', 'pct' or an object with choose(), got ${describe(strategy)}`,
+    );
+  }
+  if (options.choices !== undefined) {
+    checkChoices(options.choices);
+    chooser = new ChoicesChooser(options.choices);
+  }
+  if (options.schedule !== undefined)
+    chooser = new ReplayChooser(decodeSchedule(options.schedule), chooser, schedule);
+  return chooser;
 }

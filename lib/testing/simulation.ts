@@ -1,136 +1,33 @@
 /**
  * The simulation: named tasks whose every wake-up, start, explicit yield and timer firing is a step the harness
- * chooses, in virtual time.
+ * chooses, in virtual time. This file is its public face and its loop; the engine (events, choices, the hook) is in
+ * `engine.ts`, virtual time in `clock.ts`, the record in `trace.ts`, the strategies in `schedule.ts`, and what a step
+ * touched (for the reduction) in `footprint.ts`.
  *
  * @module
  */
 
-import { DeadlockError, SimulationError, type BlockedTask } from '../errors.js';
-import { createContextVariable } from '../core/context.js';
 import { checkFunction, checkInteger } from '../core/options.js';
-import {
-  cancelTimer,
-  currentHook,
-  installHook,
-  type HookTimer,
-  type ParkedWaiter,
-} from '../core/scheduler.js';
-import { macrotask } from './macrotask.js';
-import {
-  ChoicesChooser,
-  ReplayChooser,
-  chooserFor,
-  decodeSchedule,
-  encodeSchedule,
-  type Chooser,
-  type StrategyName,
-} from './schedule.js';
+import { currentHook, installHook } from '../core/scheduler.js';
+import { Engine, runningTask, type TaskState } from './engine.js';
+import { SimulationError } from './errors.js';
+import { declared, type Footprint } from './footprint.js';
+import { strategyFor, type Reducer } from './schedule.js';
+import type { Declaration, SimulationOptions, Step } from './types.js';
+
+export { RedundantRun } from './engine.js';
 
 /**
- * The part of a `sinon.useFakeTimers()` / `@sinonjs/fake-timers` clock the harness uses. Pass the clock so that
- * virtual time is the clock's time, the clock's own timers fire as virtual time passes, and its faked microtasks
- * (`queueMicrotask`, `process.nextTick`) run between steps.
+ * The `explore` that is running in this process, if any: one slot shared by every copy of the package, like the
+ * scheduler hook. A simulation of that exploration may run; any other is refused.
  */
-export interface SinonLikeClock {
-  readonly now: number;
-  tick(ms: number): unknown;
-  countTimers(): number;
-  runMicrotasks(): void;
-}
+export const activeExplore: { owner: object | undefined } = ((
+  globalThis as { [key: symbol]: { owner: object | undefined } }
+)[Symbol.for('coop-sync.testing.explore')] ??= { owner: undefined });
 
-/** Options of a {@link Simulation}. */
-export interface SimulationOptions {
-  /** Seed of the `random` and `pct` strategies. Default `0`. */
-  readonly seed?: number;
-  /** How to choose among enabled events: `fifo` (production's order, the default), `random` or `pct`. */
-  readonly strategy?: StrategyName;
-  /** `pct`'s bug depth: how many ordering constraints a bug may need. Default `3`. */
-  readonly depth?: number;
-  /** A sinon fake clock, when the scenario runs under `sinon.useFakeTimers()`. */
-  readonly clock?: SinonLikeClock;
-  /** Steps one run may take before it fails as a livelock. Default `100000`. */
-  readonly maxSteps?: number;
-  /** Real milliseconds one run may take before it fails (checked between steps). Default `30000`. */
-  readonly watchdog?: number;
-  /** A schedule printed by an earlier run: its choices are made again, strictly; then `strategy` goes on. */
-  readonly schedule?: string;
-  /**
-   * Picks for the choice points, each taken modulo the number of candidates, then FIFO: lets a property-testing
-   * library drive the choices (`fc.array(fc.nat())`), so that its shrinking minimises a failing schedule.
-   */
-  readonly choices?: readonly number[];
-  /** How many choice points `pct` should expect, to place its priority changes (`explore` learns it). */
-  readonly steps?: number;
-}
-
-/** One step of a run: which task resumed, why, and at what virtual time. */
-export interface Step {
-  /** 1-based step number. */
-  readonly index: number;
-  /** Virtual time of the step: ms since the simulation was created (so a run under a fake clock that has already
-   *  moved gives the same steps as a fresh one). */
-  readonly time: number;
-  /** The task that resumed; `undefined` for a timer started outside every task. */
-  readonly task: string | undefined;
-  /** What happened: `start`, `resume` (woken by a primitive), `yield`, `sleep` or `timer`. */
-  readonly kind: 'start' | 'resume' | 'yield' | 'sleep' | 'timer';
-  /** Why, such as `granted AsyncLock(db)` or `TimeoutError from AsyncQueue(jobs)`. */
-  readonly detail: string;
-  /** Lines the task logged with {@link Simulation.log} during the step. */
-  readonly logs: readonly string[];
-}
-
-interface TaskState {
-  readonly sim: Simulation;
-  readonly name: string;
-  readonly fn: () => Promise<unknown>;
-  state: 'new' | 'running' | 'done';
-  /** Waiters it parked that have not been woken yet: what it waits on. */
-  readonly blocked: Set<ParkedWaiter>;
-}
-
-interface Event {
-  readonly task: TaskState | undefined;
-  readonly kind: Step['kind'];
-  readonly detail: string;
-  readonly fire: () => void;
-}
-
-class VirtualTimer implements HookTimer {
-  cleared = false;
-
-  constructor(
-    readonly at: number,
-    readonly event: Event,
-    private readonly drop: (timer: VirtualTimer) => void,
-  ) {}
-
-  [cancelTimer](): void {
-    if (this.cleared) return;
-    this.cleared = true;
-    this.drop(this);
-  }
-}
-
-function labelOf(primitive: object | undefined): string {
-  if (primitive === undefined) return 'nothing';
-  const label = (primitive as { label?: unknown }).label;
-  return typeof label === 'string' ? label : Object.prototype.toString.call(primitive);
-}
-
-function describeReason(reason: unknown): string {
-  if (reason instanceof Error || (typeof reason === 'object' && reason !== null && 'name' in reason)) {
-    return String((reason as { name: unknown }).name);
-  }
-  return `rejection ${String(reason).slice(0, 40)}`;
-}
-
-/**
- * The task whose code is running, followed across awaits where the runtime has async context (Node, or TC39
- * `AsyncContext`): a task resumed by a plain promise that another task settled is still itself. Elsewhere the
- * harness falls back to the task of the step being run.
- */
-const runningTask = createContextVariable<TaskState>();
+/** The internal options by which `explore` tells a simulation which exploration it belongs to, and its reducer. */
+export const explorerKey = Symbol('explorer');
+export const reducerKey = Symbol('reducer');
 
 const realNow: () => number =
   typeof performance !== 'undefined' && typeof performance.now === 'function'
@@ -162,32 +59,14 @@ const realNow: () => number =
  * ```
  */
 export class Simulation {
-  private readonly tasks: TaskState[] = [];
+  private readonly engine: Engine;
   private readonly names = new Set<string>();
-  /**
-   * The enabled events, in the order `fifo` takes them: wake-ups, starts and yields first, in the order they became
-   * enabled, then the timers that fell due (production runs every microtask before the next timer's callback).
-   */
-  private readonly enabled: Event[] = [];
-  /** How many of `enabled`, at its end, are timers that fell due. */
-  private dueTimers = 0;
-  private readonly timers: VirtualTimer[] = [];
-  private readonly owners = new Map<ParkedWaiter, TaskState | undefined>();
-  private readonly steps: Step[] = [];
-  private readonly lines: string[] = [];
-  private readonly picks: number[] = [];
-  private readonly counts: number[] = [];
-  private readonly chooser: Chooser;
-  private readonly clock: SinonLikeClock | undefined;
   private readonly maxSteps: number;
   private readonly watchdog: number;
-  private virtualNow = 0;
-  /** `now` when the simulation was created: steps are timed from here. */
-  private readonly origin: number;
-  private current: TaskState | undefined = undefined;
-  private currentLogs: string[] | undefined = undefined;
   private phase: 'ready' | 'running' | 'settled' = 'ready';
   private failure: { error: unknown } | undefined = undefined;
+  /** The `explore` call this simulation belongs to, if any. */
+  private readonly explorer: object | undefined;
 
   /**
    * @param options - see {@link SimulationOptions}.
@@ -195,12 +74,7 @@ export class Simulation {
    */
   constructor(options: SimulationOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-    const { seed = 0, strategy = 'fifo', depth = 3, clock, maxSteps = 100_000, watchdog = 30_000 } = options;
-    checkInteger(seed, 'options.seed', Number.MIN_SAFE_INTEGER);
-    if (strategy !== 'fifo' && strategy !== 'random' && strategy !== 'pct') {
-      throw new TypeError(`options.strategy must be 'fifo', 'random' or 'pct', got ${String(strategy)}`);
-    }
-    checkInteger(depth, 'options.depth', 1);
+    const { clock, maxSteps = 100_000, watchdog = 30_000 } = options;
     checkInteger(maxSteps, 'options.maxSteps', 1);
     if (typeof watchdog !== 'number' || !(watchdog > 0)) {
       throw new RangeError(`options.watchdog must be a positive number of ms, got ${String(watchdog)}`);
@@ -209,23 +83,22 @@ export class Simulation {
       if (typeof clock !== 'object' || clock === null || typeof clock.tick !== 'function') {
         throw new TypeError('options.clock must be a sinon / @sinonjs/fake-timers clock');
       }
-      this.virtualNow = clock.now;
     }
-    const steps = options.steps ?? 32;
-    checkInteger(steps, 'options.steps', 1);
-    this.clock = clock;
-    this.origin = this.now;
     this.maxSteps = maxSteps;
     this.watchdog = watchdog;
-    let chooser = chooserFor(strategy, seed, depth, steps);
-    if (options.choices !== undefined) {
-      if (!Array.isArray(options.choices)) throw new TypeError('options.choices must be an array of numbers');
-      chooser = new ChoicesChooser(options.choices);
-    }
-    if (options.schedule !== undefined) {
-      chooser = new ReplayChooser(decodeSchedule(options.schedule), chooser, () => this.schedule);
-    }
-    this.chooser = chooser;
+    const internal = options as { [explorerKey]?: object; [reducerKey]?: Reducer };
+    this.explorer = internal[explorerKey];
+    this.engine = new Engine(
+      this,
+      clock,
+      strategyFor(options, () => this.schedule),
+      internal[reducerKey],
+    );
+  }
+
+  /** @internal Set when the reduction stopped the run: every enabled event was already covered. */
+  get redundant(): boolean {
+    return this.engine.redundant;
   }
 
   /** `ready` until `run()` is called, `running` while it runs, `settled` once it has settled. */
@@ -235,27 +108,32 @@ export class Simulation {
 
   /** Virtual time in ms: the clock's `now` when a clock was given, else starting at 0. */
   get now(): number {
-    return this.clock === undefined ? this.virtualNow : this.clock.now;
+    return this.engine.clock.now;
   }
 
   /** One line a step: `#3 0ms b: resume, granted AsyncLock(db)`. Identical for identical runs. */
   get trace(): readonly string[] {
-    return this.lines;
+    return this.engine.record.lines;
   }
 
   /** The steps so far, as records (for {@link formatTimeline}). */
   get history(): readonly Step[] {
-    return this.steps;
+    return this.engine.record.steps;
   }
 
   /** The choices made so far, as an opaque string to print and paste into {@link replay}. */
   get schedule(): string {
-    return encodeSchedule(this.picks);
+    return this.engine.schedule;
   }
 
   /** How many candidates each recorded choice point had (used by `explore`'s systematic search). */
   get choicePoints(): readonly number[] {
-    return this.counts;
+    return this.engine.counts;
+  }
+
+  /** How many times the run departed from FIFO order so far: the enabled events passed over, summed. */
+  get preemptions(): number {
+    return this.engine.picks.reduce((sum, pick) => sum + pick, 0);
   }
 
   /**
@@ -263,7 +141,10 @@ export class Simulation {
    *
    * @param name - shown in the trace and in deadlock reports; unique within the simulation.
    * @param fn - the task's body. Its error fails the run.
-   * @throws TypeError for a bad or duplicate name or a `fn` that is not a function; Error after `run` settled.
+   * @param touches - what the task's first step (its code up to its first wait) touches, for `explore`'s reduction:
+   *   see {@link Declaration}. Leave it out when unsure: the step then touches everything.
+   * @throws TypeError for a bad or duplicate name, a `fn` that is not a function or a bad declaration; Error after
+   *   `run` settled.
    *
    * @example
    * ```ts
@@ -272,20 +153,22 @@ export class Simulation {
    *   await sim.sleep(5);
    *   sim.spawn('helper', async () => {}); // tasks may spawn tasks
    * });
+   * sim.spawn('quiet', async () => {}, []); // its first step touches no shared state
    * await sim.run();
    * ```
    */
-  spawn(name: string, fn: () => Promise<unknown>): void {
+  spawn(name: string, fn: () => Promise<unknown>, touches?: Declaration): void {
     if (typeof name !== 'string' || name === '') throw new TypeError('name must be a non-empty string');
     checkFunction(fn, 'fn');
     if (this.names.has(name))
       throw new TypeError(`name: a task named ${JSON.stringify(name)} already exists`);
     if (this.phase === 'settled')
       throw new Error(`Simulation.spawn(${JSON.stringify(name)}): the run is over`);
+    const access = declared(touches, 'touches');
     this.names.add(name);
-    const task: TaskState = { sim: this, name, fn, state: 'new', blocked: new Set() };
-    this.tasks.push(task);
-    this.enable({ task, kind: 'start', detail: 'start', fire: () => this.start(task) });
+    const task: TaskState = { sim: this, name, fn, state: 'new', blocked: new Set(), declared: undefined };
+    this.engine.tasks.push(task);
+    this.engine.enable({ task, kind: 'start', detail: 'start', fire: () => this.start(task), access });
   }
 
   /**
@@ -293,21 +176,24 @@ export class Simulation {
    * caller again). Must be called from inside a task while the simulation runs. Stands in for any await at which
    * another task could run: a query, a fetch. Under `fifo` the caller resumes after the events enabled before it.
    *
-   * @throws Error when called outside a running task.
+   * @param touches - what the caller's code after this yield touches, up to its next wait, for `explore`'s
+   *   reduction: see {@link Declaration}. Leave it out when unsure: the step then touches everything.
+   * @throws Error when called outside a running task; TypeError for a bad declaration.
    *
    * @example
    * ```ts
    * sim.spawn('a', async () => {
    *   const read = counter;
-   *   await sim.yield(); // others may run here
+   *   await sim.yield('counter'); // others may run here; what follows touches `counter` only
    *   counter = read + 1;
    * });
    * ```
    */
-  yield(): Promise<void> {
+  yield(touches?: Declaration): Promise<void> {
     const task = this.callingTask('yield');
+    const access = this.nextAccess(task, touches);
     return new Promise<void>((resolve) => {
-      this.enable({ task, kind: 'yield', detail: 'yield', fire: resolve });
+      this.engine.enable({ task, kind: 'yield', detail: 'yield', fire: resolve, access });
     });
   }
 
@@ -316,6 +202,7 @@ export class Simulation {
    * must be woken early waits on a primitive with a `timeout` instead (every coop-sync timeout is virtual here).
    *
    * @param ms - how long, `>= 0`.
+   * @param touches - what the caller's code after the sleep touches, as for {@link Simulation.yield}.
    * @throws RangeError for a negative or non-finite `ms`; Error when called outside a running task.
    *
    * @example
@@ -325,14 +212,35 @@ export class Simulation {
    * });
    * ```
    */
-  sleep(ms: number): Promise<void> {
+  sleep(ms: number, touches?: Declaration): Promise<void> {
     if (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity) {
       throw new RangeError(`ms must be a finite number >= 0, got ${String(ms)}`);
     }
     const task = this.callingTask('sleep');
+    const access = this.nextAccess(task, touches);
     return new Promise<void>((resolve) => {
-      this.addTimer(ms, { task, kind: 'sleep', detail: `sleep(${ms}) ends`, fire: resolve });
+      this.engine.clock.add(ms, { task, kind: 'sleep', detail: `sleep(${ms}) ends`, fire: resolve, access });
     });
+  }
+
+  /**
+   * Declares what the calling task's next step touches, for `explore`'s reduction: the code that runs when its next
+   * wait resumes (on a primitive, a yield or a sleep), up to the wait after it. See {@link Declaration}.
+   *
+   * @param touches - the declaration.
+   * @throws Error when called outside a running task; TypeError for a bad declaration.
+   *
+   * @example
+   * ```ts
+   * sim.spawn('a', async () => {
+   *   sim.declare([lock, 'count']); // after the grant: the lock and `count`, nothing else
+   *   await lock.run(async () => count++);
+   * });
+   * ```
+   */
+  declare(touches: Declaration): void {
+    const task = this.callingTask('declare');
+    task.declared = declared(touches, 'touches');
   }
 
   /**
@@ -349,15 +257,18 @@ export class Simulation {
    */
   log(message: string): void {
     if (typeof message !== 'string') throw new TypeError(`message must be a string, got ${typeof message}`);
-    (this.currentLogs ??= []).push(message);
+    this.engine.record.log(message);
   }
 
   /**
-   * Runs the tasks until every one is done.
+   * Runs the tasks until every one is done, and with them what they started: a wake-up a primitive already decided
+   * and a pending timeout run to their end in virtual time, so that nothing decided is ever dropped. A run that fails
+   * early delivers the decided wake-ups at once and carries pending timeouts on to the real clock (its tasks' own
+   * `sim.yield()` / `sim.sleep()` never resume).
    *
    * @throws the first error a task throws (the run stops there); {@link DeadlockError} when tasks remain but none can
-   *   ever resume; {@link SimulationError} when the step budget or the watchdog runs out, or a schedule does not fit.
-   *   Read {@link Simulation.schedule} and {@link Simulation.trace} after a failure.
+   *   ever resume; {@link SimulationError} when the step budget or the watchdog runs out, a schedule does not fit, or
+   *   another simulation is running. Read {@link Simulation.schedule} and {@link Simulation.trace} after a failure.
    *
    * @example
    * ```ts
@@ -371,25 +282,31 @@ export class Simulation {
    */
   async run(): Promise<void> {
     if (this.phase !== 'ready') throw new Error('Simulation.run() can be called once');
-    const previous = currentHook();
-    if (previous !== undefined) {
-      throw new Error('another Simulation (or scheduler hook) is running: run simulations one at a time');
+    const exploring = activeExplore.owner;
+    if (currentHook() !== undefined || (exploring !== undefined && exploring !== this.explorer)) {
+      throw new SimulationError(
+        'concurrent',
+        `another Simulation (or explore()) is running: run simulations one at a time (${
+          exploring === undefined ? 'a simulation runs' : 'an explore() runs'
+        }; a test runner that runs tests concurrently must run these serially)`,
+        this.schedule,
+      );
     }
     this.phase = 'running';
-    installHook({
-      parked: (waiter) => this.parked(waiter),
-      wake: (waiter, from) => this.wake(waiter, from),
-      setTimer: (callback, ms, waiter) => this.timerFor(callback, ms, waiter),
-    });
+    installHook(this.engine.hook());
     const started = realNow();
     try {
       for (let count = 0; ; count++) {
-        await this.settle();
+        await this.engine.settle();
+        this.engine.endStep();
         if (this.failure !== undefined) throw this.failure.error;
-        if (this.tasks.every((task) => task.state === 'done')) return;
-        if (this.enabled.length === 0 && !this.advance()) throw this.deadlock();
-        if (this.enabled.length === 0) continue;
-        if (this.steps.length >= this.maxSteps || count >= 2 * this.maxSteps) {
+        // The named tasks may be done while what they started is not: a wake-up a primitive already decided (a
+        // fire-and-forget `lock.run` granted the lock), a timeout still pending. Those run to completion too.
+        const finished = this.engine.tasks.every((task) => task.state === 'done');
+        if (finished && this.engine.enabled.length === 0 && this.engine.clock.pending === 0) return;
+        if (this.engine.enabled.length === 0 && !this.engine.advance()) throw this.engine.deadlock();
+        if (this.engine.enabled.length === 0) continue;
+        if (this.engine.record.steps.length >= this.maxSteps || count >= 2 * this.maxSteps) {
           throw new SimulationError(
             'steps',
             `The run took more than ${this.maxSteps} steps (options.maxSteps): a livelock, or a longer scenario`,
@@ -399,38 +316,32 @@ export class Simulation {
         if ((count & 255) === 255 && realNow() - started > this.watchdog) {
           throw new SimulationError(
             'watchdog',
-            `The run took more than ${this.watchdog} ms of real time (options.watchdog) after ${this.steps.length} steps`,
+            `The run took more than ${this.watchdog} ms of real time (options.watchdog) after ${this.engine.record.steps.length} steps`,
             this.schedule,
           );
         }
-        this.step();
+        this.engine.step();
       }
     } finally {
       installHook(undefined);
       this.phase = 'settled';
-      this.current = undefined;
-      for (const timer of this.timers) timer.cleared = true;
-      this.timers.length = 0;
-      this.enabled.length = 0;
-      this.dueTimers = 0;
-      this.owners.clear();
+      this.engine.close();
     }
   }
 
-  /** The task whose code calls: its async context where the runtime has one, else the task of the current step. */
-  private caller(): TaskState | undefined {
-    const task = runningTask?.get();
-    if (task === undefined) return this.current;
-    // Code of a task of an earlier simulation, resumed after that one settled, is outside this one.
-    return task.sim === this ? task : undefined;
-  }
-
   private callingTask(method: string): TaskState {
-    const task = this.caller();
+    const task = this.engine.caller();
     if (this.phase !== 'running' || task === undefined) {
       throw new Error(`Simulation.${method}() must be called from a task while the simulation runs`);
     }
     return task;
+  }
+
+  /** What the task's next step touches: `touches` if given, else what it declared before, else everything. */
+  private nextAccess(task: TaskState, touches: Declaration | undefined): Footprint | undefined {
+    const access = touches === undefined ? task.declared : declared(touches, 'touches');
+    task.declared = undefined;
+    return access;
   }
 
   private start(task: TaskState): void {
@@ -451,164 +362,4 @@ export class Simulation {
       },
     );
   }
-
-  /** Lets every microtask run: waits for a real macrotask, and runs a fake clock's microtask jobs until none is left. */
-  private async settle(): Promise<void> {
-    const jobs = this.clock as { jobs?: unknown[] } | undefined;
-    for (;;) {
-      await macrotask();
-      if (jobs === undefined || jobs.jobs === undefined || jobs.jobs.length === 0) return;
-      this.clock!.runMicrotasks();
-    }
-  }
-
-  /** Makes one choice and fires it. */
-  private step(): void {
-    let pick = 0;
-    if (this.enabled.length > 1) {
-      pick = this.chooser.choose(
-        this.enabled.map((event) => ({ task: event.task?.name })),
-        this.picks.length,
-      );
-      this.picks.push(pick);
-      this.counts.push(this.enabled.length);
-    }
-    if (pick >= this.enabled.length - this.dueTimers) this.dueTimers--;
-    const [event] = this.enabled.splice(pick, 1) as [Event];
-    // Lines logged before the first step are kept with it; later ones belong to the step whose code logged them.
-    const logs = this.steps.length === 0 && this.currentLogs !== undefined ? this.currentLogs : [];
-    const record: Step = {
-      index: this.steps.length + 1,
-      time: this.now - this.origin,
-      task: event.task?.name,
-      kind: event.kind,
-      detail: event.detail,
-      logs,
-    };
-    this.steps.push(record);
-    this.lines.push(
-      `#${record.index} ${record.time}ms ${record.task ?? '(clock)'}: ${record.kind}${
-        record.kind === event.detail ? '' : `, ${event.detail}`
-      }`,
-    );
-    this.current = event.task;
-    this.currentLogs = logs;
-    event.fire();
-    // Code that runs from here until the next step belongs to this step.
-  }
-
-  /** Enables a wake-up, start or yield: after the others, before the timers that fell due. */
-  private enable(event: Event): void {
-    if (this.dueTimers === 0) this.enabled.push(event);
-    else this.enabled.splice(this.enabled.length - this.dueTimers, 0, event);
-  }
-
-  private parked(waiter: ParkedWaiter): void {
-    const task = this.caller();
-    this.owners.set(waiter, task);
-    task?.blocked.add(waiter);
-  }
-
-  private wake(waiter: ParkedWaiter, from: object): void {
-    if (!this.owners.has(waiter)) {
-      // Parked before this simulation ran: not ours to schedule.
-      waiter.resume();
-      return;
-    }
-    const task = this.owners.get(waiter);
-    this.owners.delete(waiter);
-    task?.blocked.delete(waiter);
-    const detail = waiter.granted
-      ? `granted ${labelOf(from)}`
-      : `${describeReason(waiter.outcome)} from ${labelOf(from)}`;
-    this.enable({ task, kind: 'resume', detail, fire: () => waiter.resume() });
-  }
-
-  private timerFor(callback: () => void, ms: number, waiter: ParkedWaiter | undefined): HookTimer {
-    // The waiter is not registered yet (a waiter's timer starts before it is reported parked): the calling task owns it.
-    const task = this.caller();
-    const detail =
-      waiter === undefined
-        ? `timer(${ms}ms) fires`
-        : `timeout(${ms}ms) on ${labelOf(waiter.waitingOn)} fires`;
-    return this.addTimer(ms, { task, kind: 'timer', detail, fire: callback });
-  }
-
-  private addTimer(ms: number, event: Event): VirtualTimer {
-    const timer = new VirtualTimer(this.now + ms, event, this.dropTimer);
-    // Kept sorted by (time, creation order); timers are few, so an insertion from the back is cheap.
-    let i = this.timers.length;
-    while (i > 0 && this.timers[i - 1]!.at > timer.at) i--;
-    this.timers.splice(i, 0, timer);
-    return timer;
-  }
-
-  /** Called by a timer that clears itself. */
-  private readonly dropTimer = (timer: VirtualTimer): void => {
-    const i = this.timers.indexOf(timer);
-    if (i >= 0) this.timers.splice(i, 1);
-  };
-
-  /**
-   * Nothing can run: moves virtual time to the next timer (the simulation's or the fake clock's) and enables every
-   * timer due then. Returns false when no timer is pending.
-   */
-  private advance(): boolean {
-    const own = this.timers.length > 0 ? this.timers[0]!.at : Infinity;
-    const clock = this.clock;
-    if (clock !== undefined) {
-      const theirs = nextClockTimer(clock);
-      if (own === Infinity && theirs === undefined) return false;
-      const target = theirs === undefined ? own : Math.min(own, theirs);
-      // The clock's own timers run the scenario's code outside every task.
-      this.current = undefined;
-      clock.tick(Math.max(0, target - clock.now));
-    } else {
-      if (own === Infinity) return false;
-      this.virtualNow = own;
-    }
-    const now = this.now;
-    while (this.timers.length > 0 && this.timers[0]!.at <= now) {
-      const timer = this.timers.shift()!;
-      timer.cleared = true;
-      this.enabled.push(timer.event);
-      this.dueTimers++;
-    }
-    return true;
-  }
-
-  private deadlock(): DeadlockError {
-    const blocked: BlockedTask[] = [];
-    for (const task of this.tasks) {
-      if (task.state === 'done') continue;
-      if (task.blocked.size === 0) {
-        blocked.push({
-          task: task.name,
-          waitingOn: 'a promise outside coop-sync (real I/O, a real timer, or one nothing settles)',
-        });
-      }
-      for (const waiter of task.blocked)
-        blocked.push({ task: task.name, waitingOn: labelOf(waiter.waitingOn) });
-    }
-    const error = new DeadlockError(blocked, this.schedule);
-    const faked = (globalThis.setTimeout as { clock?: unknown }).clock;
-    if (faked !== undefined && this.clock === undefined) {
-      error.message +=
-        '\nnote: fake timers are installed; pass the clock (new Simulation({ clock })) so that their timers fire';
-    }
-    return error;
-  }
-}
-
-/** The time of a fake clock's next timer, or `undefined` when it has none. */
-function nextClockTimer(clock: SinonLikeClock): number | undefined {
-  if (clock.countTimers() === 0) return undefined;
-  const timers = (clock as { timers?: Map<unknown, { callAt: number }> | Record<string, { callAt: number }> })
-    .timers;
-  if (timers === undefined) return undefined;
-  let next = Infinity;
-  for (const timer of timers instanceof Map ? timers.values() : Object.values(timers)) {
-    if (timer.callAt < next) next = timer.callAt;
-  }
-  return next === Infinity ? undefined : next;
 }

@@ -4,13 +4,7 @@
  * @module
  */
 
-import type { Step } from './simulation.js';
-
-/** Options of {@link formatTimeline}. */
-export interface TimelineOptions {
-  /** Widest a task's column may be; longer cells are cut with `…`. Default `32`. */
-  readonly width?: number;
-}
+import type { Step, TimelineOptions } from './types.js';
 
 function cut(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, width - 1)}…`;

@@ -11,7 +11,7 @@ function isAbort(error: unknown): boolean {
 }
 
 async function expectProven(scenario: Scenario): Promise<number> {
-  const result = await explore(scenario, { runs: 20_000 });
+  const result = await explore(scenario, { strategy: 'dfs', runs: 20_000 });
   if (result.failure !== undefined) {
     throw new Error(
       `${String(result.failure.error)}\nschedule: ${result.failure.schedule}\n${result.failure.trace.join('\n')}`,

@@ -337,17 +337,17 @@ describe('testing/Simulation', () => {
     });
 
     it('maxDelays bounds dfs: fewer runs, and not exhausted when it cut schedules off', async () => {
-      const full = await explore(lostUpdate(true));
-      const bounded = await explore(lostUpdate(true), { maxDelays: 1 });
+      const full = await explore(lostUpdate(true), { strategy: 'dfs' });
+      const bounded = await explore(lostUpdate(true), { strategy: 'dfs', maxDelays: 1 });
       expect(bounded.failure).to.equal(undefined);
       expect(bounded.runs).to.be.lessThan(full.runs);
       expect(bounded.exhausted).to.equal(false);
-      const none = await explore(lostUpdate(false), { maxDelays: 0 });
+      const none = await explore(lostUpdate(false), { strategy: 'dfs', maxDelays: 0 });
       expect(none).to.deep.equal({ runs: 1, exhausted: false });
     });
 
     it('stops at `runs` without claiming to be exhaustive', async () => {
-      const result = await explore(lostUpdate(true), { runs: 2 });
+      const result = await explore(lostUpdate(true), { strategy: 'dfs', runs: 2 });
       expect(result).to.deep.equal({ runs: 2, exhausted: false });
     });
 

