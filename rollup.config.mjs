@@ -1,7 +1,7 @@
 // Build of the published package. `npm run build` = `rollup -c`.
 //
-//   dist/esm/      index.js, testing.js, redis.js (+ shared chunks), .d.ts   -> "node" + "import" conditions
-//   dist/cjs/      index.cjs, testing.cjs, redis.cjs (+ chunks .cjs), .d.cts -> "node" + "require" conditions
+//   dist/esm/      index.js, testing.js, threads.js, redis.js (+ shared chunks), .d.ts   -> "node" + "import" conditions
+//   dist/cjs/      index.cjs, testing.cjs, threads.cjs, redis.cjs (+ chunks .cjs), .d.cts -> "node" + "require" conditions
 //                  (coop-sync/redis is Node-only: its "import"/"require" conditions point here too)
 //   dist/default/  index.js, index.cjs, testing.js, testing.cjs (+ chunks) -> "import" / "require" elsewhere
 //   dist/browser/  index.js, testing.js: minified ESM, tslib bundled in   -> CDN / <script type="module">
@@ -23,7 +23,7 @@ import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
 import { withoutNodeContext } from './scripts/default-build.mjs';
 
-const input = { index: 'lib/index.ts', testing: 'lib/testing/index.ts' };
+const input = { index: 'lib/index.ts', testing: 'lib/testing/index.ts', threads: 'lib/threads/index.ts' };
 /**
  * Node-only entry points: in the Node build (dist/esm, dist/cjs) and the types, not in the default or browser builds.
  * `coop-sync/redis` imports no Redis client: the user passes one in.

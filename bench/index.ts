@@ -24,6 +24,7 @@ import { benchQueue, benchUnboundedQueue, CAPACITY, ITEMS, UNBOUNDED_ITEMS } fro
 import { runRLockChild } from './rlock.bench.js';
 import { benchFinds, benchProofs, benchSimulation } from './simulation.bench.js';
 import { benchRedis, CONTENDERS as REDIS_CONTENDERS } from './redis.bench.js';
+import { benchThreadsContended, benchThreadsUncontended, WORKERS } from './threads.bench.js';
 
 // ---- command line --------------------------------------------------------------------------------------------
 
@@ -574,6 +575,60 @@ const redis: Workload = {
   },
 };
 
+const threads: Workload = {
+  id: '11',
+  words: ['11', 'threads'],
+  async run({ plan, quick, summary, record }) {
+    const alone = await benchThreadsUncontended(plan.lockOps, plan.rounds);
+    comparisonTable(
+      '11a. coop-sync/threads: SharedLock uncontended acquire + release, main thread',
+      alone,
+      'futex mutex',
+    );
+    const perWorker = quick ? 5_000 : 20_000;
+    const contended = await benchThreadsContended(perWorker, quick ? 1 : 3);
+    comparisonTable(
+      `11b. coop-sync/threads: ${WORKERS} workers contending (lock, increment, unlock), ns per round`,
+      contended,
+      'futex mutex',
+    );
+    record('11', { uncontended: alone, contended });
+    const ratio = (results: readonly Result[], a: string, b: string) => ns(results, a) / ns(results, b);
+    const sync = ratio(alone, 'SharedLock acquireSync', 'futex mutex');
+    summary({
+      row: '11a. SharedLock uncontended (acquireSync)',
+      goal: '<= 1.5x futex mutex',
+      measured: fmtRatio(sync),
+      pass: sync <= 1.5,
+      ahead: '-',
+    });
+    summary({
+      row: '     same, acquire (async)',
+      goal: 'context: vs futex, awaited',
+      measured: fmtRatio(ratio(alone, 'SharedLock acquire (async)', 'futex mutex, awaited')),
+    });
+    const server = ratio(contended, 'postMessage lock server', 'SharedLock acquireSync');
+    summary({
+      row: `11b. SharedLock contended, ${WORKERS} workers`,
+      goal: '>= 10x ahead of postMessage server',
+      measured: `${fmtRatio(server)} ahead`,
+      pass: server >= 10,
+      ahead: '-',
+    });
+    summary({
+      row: '     same, acquire (async)',
+      goal: '>= 10x ahead of postMessage server',
+      measured: `${fmtRatio(ratio(contended, 'postMessage lock server', 'SharedLock acquire'))} ahead`,
+      pass: ratio(contended, 'postMessage lock server', 'SharedLock acquire') >= 10,
+    });
+    summary({
+      row: '     SharedLock acquireSync vs futex mutex',
+      goal: 'context: the floor (unfair)',
+      measured: fmtRatio(ratio(contended, 'SharedLock acquireSync', 'futex mutex')),
+    });
+  },
+};
+
 const harness: Workload = {
   id: '9',
   words: ['9', 'harness', 'simulation'],
@@ -673,6 +728,7 @@ const workloads: Workload[] = [
   memory,
   rlock,
   redis,
+  threads, // before the harness, which turns async hooks on for the rest of the process
   harness,
 ];
 

@@ -4,7 +4,8 @@
 //   node scripts/browser-test.mjs                 every spec/**/*.spec.ts except *.node.spec.ts
 //   node scripts/browser-test.mjs spec/lock.spec.ts ...   only these files (must live inside the project)
 //
-// Steps: bundle the specs with rollup into .browser-bundle/specs.js, serve it with mocha's browser build from a
+// Steps: bundle the specs with rollup into .browser-bundle/specs.js (and each spec/**/*.browser-worker.ts, a Web
+// Worker script, into .browser-bundle/workers/), serve them cross-origin isolated with mocha's browser build from a
 // tiny http server on 127.0.0.1, load it in Chromium (playwright-core driving Debian's /usr/bin/chromium, or
 // $CHROMIUM_PATH), forward the console, and exit non-zero on a failed test, zero tests, a page error, a crash
 // or a timeout. The last line printed is `browser: N passed, N failed`.
@@ -14,7 +15,7 @@
 import { readdirSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { SourceMap, builtinModules } from 'node:module';
-import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
 import { rollup } from 'rollup';
@@ -129,6 +130,52 @@ async function bundle(specFiles) {
   );
 }
 
+/** Web Worker scripts of the specs (`*.browser-worker.ts` under spec/), each served as `/workers/<name>.js`. */
+function findWorkers() {
+  const specDir = join(root, 'spec');
+  return readdirSync(specDir, { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.browser-worker.ts'))
+    .map((file) => join(specDir, file))
+    .sort();
+}
+
+/** Bundles each worker script on its own (a worker loads one file), with what the spec bundle ships of lib/. */
+async function bundleWorkers(workerFiles) {
+  const served = {};
+  for (const file of workerFiles) {
+    const name = basename(file).replace(/\.ts$/, '.js');
+    const build = await rollup({
+      input: file,
+      plugins: [
+        withoutNodeContext(),
+        typescript({
+          tsconfig: join(root, 'tsconfig.json'),
+          module: 'ESNext',
+          moduleResolution: 'Bundler',
+          outDir: null,
+          declaration: false,
+          declarationMap: false,
+          sourceMap: false,
+          noEmitOnError: false,
+          noCheck: true,
+        }),
+        nodeResolve({ browser: true, preferBuiltins: false }),
+      ],
+      onwarn(warning, warn) {
+        if (warning.code === 'UNRESOLVED_IMPORT') throw new Error(warning.message);
+        warn(warning);
+      },
+    });
+    await build.write({ file: join(outDir, 'workers', name), format: 'es', inlineDynamicImports: true });
+    await build.close();
+    served[`/workers/${name}`] = [join(outDir, 'workers', name), 'text/javascript'];
+  }
+  if (workerFiles.length > 0)
+    console.log(`bundled ${workerFiles.length} worker script(s) into ${relative(root, outDir)}/workers/`);
+  return served;
+}
+
 /**
  * Rewrites `http://127.0.0.1:PORT/specs.js:L:C` (mocha shortens it to `specs.js:L:C`) in stack traces to
  * `spec/x.spec.ts:L:C` through the bundle's source map.
@@ -181,8 +228,19 @@ const page = `<!doctype html>
 </html>
 `;
 
-function serve() {
+/**
+ * Sent with every file: no caching, and cross-origin isolation (COOP + COEP), without which the page has no
+ * SharedArrayBuffer and the coop-sync/threads specs cannot run.
+ */
+const headers = {
+  'cache-control': 'no-store',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+
+function serve(workers) {
   const files = {
+    ...workers,
     '/': [page, 'text/html'],
     '/mocha.js': [join(root, 'node_modules/mocha/mocha.js'), 'text/javascript'],
     '/mocha.css': [join(root, 'node_modules/mocha/mocha.css'), 'text/css'],
@@ -202,7 +260,7 @@ function serve() {
     }
     const [source, type] = entry;
     const body = path === '/' ? source : readFileSync(source);
-    res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' }).end(body);
+    res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, ...headers }).end(body);
   });
   return new Promise((resolveListen, reject) => {
     server.once('error', reject);
@@ -218,9 +276,10 @@ async function run() {
     if (extname(f) !== '.ts') throw new Error(`${f}: not a TypeScript spec file`);
   }
   await bundle(specFiles);
+  const workers = await bundleWorkers(findWorkers());
   const mapStack = stackMapper();
 
-  const server = await serve();
+  const server = await serve(workers);
   const { port } = server.address();
   const browser = await chromium.launch({
     executablePath: chromiumPath,

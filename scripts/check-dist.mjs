@@ -111,7 +111,7 @@ async function bundleAsDependency(scratch, resolveOptions) {
   return output[0];
 }
 
-// 1. Node: both module systems, both entry points.
+// 1. Node: both module systems, every entry point.
 await check(
   'node, import: the `node` condition selects dist/esm, and AsyncRLock re-enters implicitly',
   async () => {
@@ -136,6 +136,22 @@ await check(
   },
 );
 
+await check(
+  'coop-sync/threads: import and require select the Node build; a SharedLock locks and unlocks',
+  async () => {
+    assert.equal(fromRoot(import.meta.resolve('coop-sync/threads')), 'dist/esm/threads.js');
+    assert.equal(relative(root, require.resolve('coop-sync/threads')), 'dist/cjs/threads.cjs');
+    for (const threads of [await import('coop-sync/threads'), require('coop-sync/threads')]) {
+      const lock = new threads.SharedLock({ name: 'dist' });
+      const guard = await lock.acquire();
+      assert.equal(lock.locked, true);
+      assert.equal(threads.SharedLock.from(lock.handle).tryAcquire(), undefined);
+      guard.release();
+      assert.equal(lock.locked, false);
+    }
+  },
+);
+
 // 2 and 3. A browser bundler, from a scratch project that has coop-sync in its node_modules.
 const scratch = mkdtempSync(join(tmpdir(), 'coop-sync-dist-'));
 try {
@@ -143,7 +159,8 @@ try {
   symlinkSync(root, join(scratch, 'node_modules', 'coop-sync'), 'dir');
   writeFileSync(
     join(scratch, 'entry.js'),
-    "export { AsyncRLock, TimeoutError } from 'coop-sync';\nexport * as testing from 'coop-sync/testing';\n",
+    "export { AsyncRLock, TimeoutError } from 'coop-sync';\nexport * as testing from 'coop-sync/testing';\n" +
+      "export * as threads from 'coop-sync/threads';\n",
   );
 
   await check(

@@ -1,7 +1,7 @@
 /**
  * Every ```ts block of README.md is a complete module: this spec type-checks each one with the project's compiler
  * options, runs it as a standalone program (a Node process of its own), and compares what it logs with the ```text block that follows it, if any. Blocks import from
- * 'coop-sync', 'coop-sync/testing' and 'coop-sync/redis' like a user would; the spec points those imports at lib/.
+ * 'coop-sync', 'coop-sync/testing', 'coop-sync/threads' and 'coop-sync/redis' like a user would; the spec points those imports at lib/.
  *
  * Conventions for README authors:
  * - ```ts blocks must be self-contained (their own imports) and finish on their own, without long real timers.
@@ -25,11 +25,15 @@ const readmePath = join(root, 'README.md');
  * one directory a process, so that concurrent runs do not delete each other's files.
  */
 const workDir = join(root, 'node_modules', '.cache', 'coop-sync-readme', String(process.pid));
-type EntryPoints = Record<'coop-sync' | 'coop-sync/testing' | 'coop-sync/redis', string>;
+type EntryPoints = Record<
+  'coop-sync' | 'coop-sync/testing' | 'coop-sync/threads' | 'coop-sync/redis',
+  string
+>;
 /** What the blocks are type-checked against: the TypeScript sources. */
 const sourceEntryPoints: EntryPoints = {
   'coop-sync': join(root, 'lib', 'index.ts'),
   'coop-sync/testing': join(root, 'lib', 'testing', 'index.ts'),
+  'coop-sync/threads': join(root, 'lib', 'threads', 'index.ts'),
   'coop-sync/redis': join(root, 'lib', 'redis', 'index.ts'),
 };
 /**
@@ -39,6 +43,7 @@ const sourceEntryPoints: EntryPoints = {
 const runtimeEntryPoints: EntryPoints = {
   'coop-sync': fileURLToPath(new URL('../lib/index.js', import.meta.url)),
   'coop-sync/testing': fileURLToPath(new URL('../lib/testing/index.js', import.meta.url)),
+  'coop-sync/threads': fileURLToPath(new URL('../lib/threads/index.js', import.meta.url)),
   'coop-sync/redis': fileURLToPath(new URL('../lib/redis/index.js', import.meta.url)),
 };
 
@@ -113,7 +118,7 @@ function specifierFor(target: string): string {
  */
 function moduleSource(block: Block, entryPoints: EntryPoints): string {
   const code = block.code.replace(
-    /(from\s+|import\s*\(\s*)(['"])(coop-sync(?:\/testing|\/redis)?)\2/g,
+    /(from\s+|import\s*\(\s*)(['"])(coop-sync(?:\/testing|\/threads|\/redis)?)\2/g,
     (_match, lead, quote, name) => {
       return `${lead}${quote}${specifierFor(entryPoints[name as keyof EntryPoints])}${quote}`;
     },
@@ -205,7 +210,7 @@ describe('README.md', () => {
     expect(problems, problems.join('\n')).to.deep.equal([]);
   });
 
-  it('mentions every export of coop-sync, coop-sync/testing and coop-sync/redis as `Name`', function () {
+  it('mentions every export of coop-sync, coop-sync/testing, coop-sync/threads and coop-sync/redis as `Name`', function () {
     this.timeout(120_000);
     const readme = readFileSync(readmePath, 'utf8');
     const checker = getProgram().getTypeChecker();

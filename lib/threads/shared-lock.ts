@@ -1,0 +1,414 @@
+import { checkFunction, labelFor, type NameOptions, type WaitOptions } from '../core/options.js';
+import { markNotThenable, runHolding, type Guard } from '../core/guard.js';
+import { LockError, TimeoutError } from '../errors.js';
+import { agentId, allocateWords } from './agent.js';
+import { checkHandle, type SharedHandle } from './handle.js';
+import { Int32Memory } from './memory.js';
+import { LOCK_HEADER_WORDS, MAX_AGENT_ID, Pc, Ticket, TicketLock } from './ticket-lock.js';
+import {
+  armCancellation,
+  blockOnWord,
+  checkCanBlock,
+  earlyReason,
+  syncDeadline,
+  waitWord,
+} from './waiting.js';
+
+/** Tickets that can be out at once before acquirers wait for room (then no longer strictly FIFO). */
+const CAPACITY = 1024;
+const WORDS = LOCK_HEADER_WORDS + CAPACITY;
+/** How many times `acquireSync` looks at its slot before it sleeps. */
+const SPINS = 200;
+
+/** The handle `SharedLock.from` is adopting, read by the constructor (keeps the constructor's signature public). */
+let adopting: SharedHandle | undefined;
+
+/** A guard of a {@link SharedLock}: one hold, in this agent. */
+export interface SharedGuard extends Guard {
+  /**
+   * True when the hold before this one ended through {@link SharedLock.recover}: its owner died holding the lock,
+   * so the state it protects may be half-written (POSIX's `EOWNERDEAD`).
+   */
+  readonly previousOwnerDied: boolean;
+}
+
+/** @internal One hold. `ticket` changes while a condition `wait` lends the lock out and takes it back. */
+export class SharedLockGuard implements SharedGuard {
+  static {
+    markNotThenable(this);
+  }
+
+  released = false;
+  /** Lent out by a condition wait; a release meanwhile ends the hold as soon as the wait takes it back. */
+  suspended = false;
+
+  constructor(
+    private readonly lock: SharedLock,
+    public ticket: number,
+    public previousOwnerDied: boolean,
+  ) {}
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (!this.suspended) this.lock.releaseTicket(this.ticket);
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+
+/**
+ * A mutual-exclusion lock shared by every agent (Node worker thread, Web Worker, the main thread) that has its
+ * handle: at most one holder at a time across all of them, served in the order they asked (a ticket order kept in
+ * its `SharedArrayBuffer`). Not reentrant.
+ *
+ * Create it in one agent, post `lock.handle` to the others, and rebuild it there with `SharedLock.from(handle)`.
+ * In async code use `acquire` (it never blocks the agent: `Atomics.waitAsync`); in a worker that may block, use
+ * `acquireSync` (`Atomics.wait`). For locks within one agent, `AsyncLock` is lighter; for tabs of one origin, see
+ * {@link WebLock}.
+ *
+ * The lock records which agent holds it. When a worker dies holding it, whoever sees the death calls
+ * `lock.recover(worker.threadId)`, and the next holder's guard says `previousOwnerDied`.
+ *
+ * **Fairness:** FIFO across agents by ticket, with direct hand-off: a fast agent cannot barge ahead of a queued one
+ * (up to 1024 tickets out at once; beyond that, acquirers wait for room in no particular order).
+ *
+ * @example
+ * ```ts
+ * import { SharedLock } from 'coop-sync/threads';
+ * const lock = new SharedLock({ name: 'counter' });
+ * // worker.postMessage(lock.handle); in the worker: const same = SharedLock.from(handle);
+ * await lock.run(() => {
+ *   // critical section
+ * });
+ * ```
+ */
+export class SharedLock {
+  /** The primitive's kind and name, as in `toString()` and error messages. */
+  readonly label: string;
+  /** The name given to the constructor, if any. */
+  readonly name: string | undefined;
+  /** Post this to another agent; rebuild the lock there with {@link SharedLock.from}. */
+  readonly handle: SharedHandle;
+  /** @internal */
+  readonly words: Int32Array;
+  /** @internal */
+  readonly machine: TicketLock;
+  /** @internal This agent's hold, if it holds the lock through this object. */
+  current: SharedLockGuard | undefined = undefined;
+  /** The registers of every synchronous run of the machine (they never interleave within one agent). */
+  private readonly scratch = new Ticket();
+  /** Parked acquisitions of this object, by ticket: a release here hands over without a round trip. */
+  private readonly parked = new Map<number, () => void>();
+
+  /**
+   * Allocates a new lock in its own `SharedArrayBuffer` (about 4 KiB).
+   *
+   * @param options - `name`: shown by `toString()` and in error messages.
+   * @throws TypeError - when `options.name` is not a string, or where there is no `SharedArrayBuffer` (a browser
+   *   page that is not cross-origin isolated).
+   */
+  constructor(options?: NameOptions) {
+    const handle = adopting;
+    adopting = undefined;
+    this.label = labelFor('SharedLock', options);
+    this.name = options?.name;
+    this.words = handle === undefined ? allocateWords(this.label, WORDS) : new Int32Array(handle.buffer);
+    this.machine = new TicketLock(new Int32Memory(this.words), 0, CAPACITY);
+    if (handle === undefined) this.machine.initialize();
+    this.handle = handle ?? {
+      kind: 'SharedLock',
+      buffer: this.words.buffer as SharedArrayBuffer,
+      name: this.name,
+    };
+  }
+
+  /**
+   * The same lock in this agent, from the `handle` another agent posted.
+   *
+   * @param handle - a {@link SharedLock.handle}.
+   * @returns a `SharedLock` over the same shared memory.
+   * @throws TypeError - when `handle` is not the handle of a `SharedLock` (another kind's handle included).
+   *
+   * @example
+   * ```ts
+   * // in the worker, from the handle its parent put in workerData (or posted):
+   * const lock = SharedLock.from(workerData.lock);
+   * ```
+   */
+  static from(handle: SharedHandle): SharedLock {
+    const checked = checkHandle(handle, 'SharedLock', WORDS);
+    adopting = checked;
+    return new SharedLock(checked.name === undefined ? undefined : { name: checked.name });
+  }
+
+  /** Whether some agent holds the lock (or is being handed it) now. */
+  get locked(): boolean {
+    return this.machine.locked();
+  }
+
+  /** How many acquisitions, in every agent, wait for the lock now. */
+  get waiting(): number {
+    return this.machine.waiting();
+  }
+
+  /**
+   * Waits for the lock without blocking the agent (`Atomics.waitAsync`) and resolves to the guard of this hold.
+   *
+   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it (`0`: only if free now).
+   * @returns the guard; `guard.previousOwnerDied` tells whether the last holder died holding the lock.
+   * @throws TimeoutError - (rejection) when `timeout` expires first.
+   * @throws TypeError | RangeError - (rejection) for bad options.
+   *
+   * **Cancellation:** an abort or timeout before the grant gives the ticket up at once (the next release skips it):
+   * the caller holds nothing. Once granted, a later abort or timeout does nothing.
+   *
+   * **Fairness:** FIFO across agents by ticket.
+   *
+   * @example
+   * ```ts
+   * const guard = await lock.acquire({ timeout: 1000 });
+   * try {
+   *   // critical section
+   * } finally {
+   *   guard.release();
+   * }
+   * ```
+   */
+  acquire(options?: WaitOptions): Promise<SharedGuard> {
+    const early = options === undefined ? undefined : earlyReason(options, `${this.label}.acquire`);
+    if (early !== undefined) return Promise.reject(early.reason);
+    const first = this.machine.begin(this.scratch, Pc.TakeLoadNext, agentId());
+    if (this.machine.run(first) === Pc.Holds) return Promise.resolve(this.hold(first));
+    if (options?.timeout === 0) return this.giveUpNow(first);
+    const w = Object.assign(new Ticket(), first); // parked: its registers outlive this call
+    return new Promise<SharedGuard>((resolve, reject) => {
+      let settled = false;
+      const settle = () => {
+        settled = true;
+        disarm();
+        if (this.parked.get(w.ticket) === wake) this.parked.delete(w.ticket);
+        if (w.pc === Pc.Holds) resolve(this.hold(w));
+        else reject(reason);
+      };
+      let reason: unknown;
+      const look = () => {
+        if (settled) return;
+        for (;;) {
+          if (this.machine.run(w) !== Pc.Parked && w.pc !== Pc.ParkedForRoom) return settle();
+          if (w.pc === Pc.Parked) this.parked.set(w.ticket, wake);
+          if (waitWord(this.words, this.machine.waitIndex(w), this.machine.waitValue(w), wake)) return;
+          this.machine.wake(w);
+        }
+      };
+      const wake = () => {
+        if (settled) return;
+        this.machine.wake(w);
+        look();
+      };
+      const disarm = armCancellation(options, `${this.label}.acquire`, (why) => {
+        if (settled) return;
+        reason = why;
+        const forRoom = w.pc === Pc.ParkedForRoom;
+        this.machine.cancel(w);
+        this.machine.run(w);
+        // A wait for room cannot be withdrawn either: end it (the others waiting there look again, harmlessly).
+        if (forRoom) Atomics.notify(this.words, this.machine.waitIndex(w), Infinity);
+        settle(); // grant wins: the machine may end holding the lock
+      });
+      look();
+    });
+  }
+
+  /**
+   * Waits for the lock, blocking the calling agent (`Atomics.wait`): for workers that run synchronous code.
+   *
+   * @param options - `timeout` (ms) bounds the wait (`0`: only if free now).
+   * @returns the guard of this hold.
+   * @throws TimeoutError - when `timeout` expires first.
+   * @throws TypeError - where the agent may not block (a browser's main thread), and for bad options.
+   *
+   * **Cancellation:** on timeout the ticket is given up (the next release skips it); a grant that came first wins.
+   *
+   * **Fairness:** FIFO across agents by ticket, the same queue as `acquire`.
+   *
+   * @example
+   * ```ts
+   * const guard = lock.acquireSync({ timeout: 100 });
+   * try {
+   *   // critical section
+   * } finally {
+   *   guard.release();
+   * }
+   * ```
+   */
+  acquireSync(options?: { timeout?: number }): SharedGuard {
+    const deadline = syncDeadline(options, `${this.label}.acquireSync`);
+    checkCanBlock(this.label, 'acquireSync');
+    const w = this.machine.begin(this.scratch, Pc.TakeLoadNext, agentId());
+    while (this.machine.run(w) !== Pc.Holds) {
+      const index = this.machine.waitIndex(w);
+      const value = this.machine.waitValue(w);
+      // A hand-off to a thread that is still on a core costs no sleep and wake-up: look a little before sleeping.
+      for (let spin = 0; spin < SPINS && Atomics.load(this.words, index) === value; spin++);
+      if (!blockOnWord(this.words, index, value, deadline)) {
+        this.machine.cancel(w);
+        if (this.machine.run(w) !== Pc.Holds) {
+          throw new TimeoutError(`${this.label}.acquireSync timed out after ${options!.timeout} ms`);
+        }
+        break;
+      }
+      this.machine.wake(w);
+    }
+    return this.hold(w);
+  }
+
+  /**
+   * Takes the lock if it is free now (no agent holds it or waits for it), without waiting.
+   *
+   * @returns the guard, or `undefined` when the lock is taken.
+   *
+   * @example
+   * ```ts
+   * const guard = lock.tryAcquire();
+   * if (guard) guard.release();
+   * ```
+   */
+  tryAcquire(): SharedGuard | undefined {
+    const w = this.machine.begin(this.scratch, Pc.TryLoadNext, agentId());
+    return this.machine.run(w) === Pc.Holds ? this.hold(w) : undefined;
+  }
+
+  /**
+   * Acquires the lock (asynchronously), runs `fn`, and releases the lock when `fn` settles.
+   *
+   * @param fn - the critical section; it receives the guard.
+   * @param options - wait options for the acquisition.
+   * @returns what `fn` returns.
+   * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws.
+   *
+   * **Cancellation:** `options` only bound the wait for the lock; `fn` is never interrupted.
+   *
+   * **Fairness:** as {@link SharedLock.acquire}.
+   *
+   * @example
+   * ```ts
+   * const total = await lock.run(() => 42);
+   * ```
+   */
+  run<T>(fn: (guard: SharedGuard) => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
+    return runHolding(this, fn as (guard: Guard) => T | PromiseLike<T>, options);
+  }
+
+  /**
+   * Acquires the lock blocking ({@link SharedLock.acquireSync}), runs `fn`, and releases the lock when it returns
+   * or throws.
+   *
+   * @param fn - the critical section, synchronous.
+   * @param options - `timeout` for the acquisition.
+   * @returns what `fn` returns.
+   * @throws TypeError - when `fn` is not a function or the agent may not block; whatever `acquireSync` or `fn` throws.
+   *
+   * **Cancellation:** only the wait for the lock is bounded.
+   *
+   * **Fairness:** as {@link SharedLock.acquireSync}.
+   *
+   * @example
+   * ```ts
+   * const value = lock.runSync(() => 42);
+   * ```
+   */
+  runSync<T>(fn: (guard: SharedGuard) => T, options?: { timeout?: number }): T {
+    checkFunction(fn, `${this.label}.runSync: fn`);
+    const guard = this.acquireSync(options);
+    try {
+      return fn(guard);
+    } finally {
+      guard.release();
+    }
+  }
+
+  /**
+   * Frees the hold of an agent that died holding the lock; the next holder's guard then has
+   * `previousOwnerDied === true`. Tickets the dead agent was waiting with are given up too. Call it from whatever
+   * observes the death, typically `worker.on('exit', () => lock.recover(worker.threadId))`.
+   *
+   * @param agent - the dead agent's id: `worker.threadId` in Node, the worker's {@link agentId} elsewhere.
+   * @returns `true` when that agent held the lock (now freed), `false` when it held nothing.
+   * @throws TypeError | RangeError - when `agent` is not an agent id.
+   *
+   * **Cancellation:** not applicable (never waits). Never call it for a live agent: its hold would be broken.
+   *
+   * **Fairness:** the lock goes to the next ticket in order, as on a release.
+   *
+   * @example
+   * ```ts
+   * worker.on('exit', () => lock.recover(worker.threadId));
+   * ```
+   */
+  recover(agent: number): boolean {
+    if (typeof agent !== 'number' || !Number.isInteger(agent)) {
+      throw new TypeError(`${this.label}.recover: agent must be an integer agent id, got ${String(agent)}`);
+    }
+    if (agent < 0 || agent > MAX_AGENT_ID) {
+      throw new RangeError(`${this.label}.recover: agent must be from 0 to ${MAX_AGENT_ID}, got ${agent}`);
+    }
+    this.machine.abandonAll(agent);
+    const w = this.machine.begin(new Ticket(), Pc.RecoverLoadHead, agent);
+    return this.machine.run(w) === Pc.Released;
+  }
+
+  /** Describes the state, such as `SharedLock(counter)[locked by 3, waiting=2]`. */
+  toString(): string {
+    const holder = this.machine.holder();
+    const state = holder !== undefined ? `locked by ${holder}` : this.locked ? 'locked' : 'unlocked';
+    return `${this.label}[${state}, waiting=${this.waiting}]`;
+  }
+
+  /**
+   * Releases the hold of this agent (like Python's `Lock.release()`); its guard becomes stale. Prefer
+   * `guard.release()`.
+   *
+   * @throws LockError - when this agent does not hold the lock through this object.
+   *
+   * @example
+   * ```ts
+   * await lock.acquire();
+   * lock.release();
+   * ```
+   */
+  release(): void {
+    const current = this.current;
+    if (current === undefined || current.suspended) {
+      throw new LockError(`${this.label} is not held by this agent (${agentId()})`);
+    }
+    current.release();
+  }
+
+  /** @internal Ends the hold of `ticket` and hands the lock on. */
+  releaseTicket(ticket: number): void {
+    this.current = undefined;
+    const w = this.machine.begin(this.scratch, Pc.ReleaseClear, agentId(), ticket);
+    this.machine.run(w);
+    // Offered to a ticket parked through this object: wake it now rather than through the agent's task queue.
+    if (this.parked.size > 0) this.parked.get(w.ticket)?.();
+  }
+
+  /** @internal Whether this agent holds the lock now. */
+  heldHere(): boolean {
+    return this.machine.holder() === agentId();
+  }
+
+  /** @internal The guard of a ticket that the machine left holding. */
+  hold(w: Ticket): SharedLockGuard {
+    return (this.current = new SharedLockGuard(this, w.ticket, w.previousOwnerDied));
+  }
+
+  private giveUpNow(w: Ticket): Promise<SharedGuard> {
+    this.machine.cancel(w);
+    if (this.machine.run(w) === Pc.Holds) return Promise.resolve(this.hold(w));
+    return Promise.reject(new TimeoutError(`${this.label}.acquire({ timeout: 0 }): the lock is taken`));
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * A simulated shared memory for the model check of the threads algorithms: every agent is a harness task, every
+ * memory operation is followed by a choice point (`sim.yield()`), and futex waits park on `AsyncEvent`s, so a lost
+ * wake-up leaves a task blocked forever and the harness reports a `DeadlockError`.
+ */
+import { AsyncEvent } from '../../lib/index.js';
+import type { Simulation } from '../../lib/testing/index.js';
+import type { AtomicMemory } from '../../lib/threads/memory.js';
+import { Pc, Ticket, type TicketLock } from '../../lib/threads/ticket-lock.js';
+
+interface Sleeper {
+  readonly event: AsyncEvent;
+}
+
+export class SimulatedMemory implements AtomicMemory {
+  readonly words: number[];
+  private readonly sleepers = new Map<number, Sleeper[]>();
+  /** Memory operations since the last choice point: the algorithm may do at most one. */
+  private operations = 0;
+
+  constructor(
+    private readonly sim: Simulation,
+    size: number,
+  ) {
+    this.words = new Array<number>(size).fill(0);
+  }
+
+  private operation(): void {
+    if (this.sim.state !== 'running') return; // checks after the run read freely
+    if (++this.operations > 1) throw new Error('two memory operations in one step: interleavings are missed');
+  }
+
+  /** The choice point after a step. */
+  async choice(): Promise<void> {
+    this.operations = 0;
+    await this.sim.yield();
+  }
+
+  load(index: number): number {
+    this.operation();
+    return this.words[index]!;
+  }
+
+  store(index: number, value: number): void {
+    this.operation();
+    this.words[index] = value | 0;
+  }
+
+  compareExchange(index: number, expected: number, replacement: number): number {
+    this.operation();
+    const old = this.words[index]!;
+    if (old === (expected | 0)) this.words[index] = replacement | 0;
+    return old;
+  }
+
+  add(index: number, delta: number): number {
+    this.operation();
+    const old = this.words[index]!;
+    this.words[index] = (old + delta) | 0;
+    return old;
+  }
+
+  notify(index: number, count: number): number {
+    this.operation();
+    const list = this.sleepers.get(index) ?? [];
+    const woken = list.splice(0, Math.min(count, list.length));
+    for (const sleeper of woken) sleeper.event.set();
+    return woken.length;
+  }
+
+  /**
+   * `Atomics.wait`: compares and parks in one atomic step; resolves `false` when the word differed, `true` when
+   * notified, and rejects with the signal's reason on abort (the sleeper then leaves the list).
+   */
+  async wait(index: number, expected: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.words[index] !== expected) return false;
+    const sleeper = { event: new AsyncEvent({ name: `word ${index}` }) };
+    const list = this.sleepers.get(index) ?? [];
+    list.push(sleeper);
+    this.sleepers.set(index, list);
+    try {
+      await sleeper.event.wait(signal === undefined ? undefined : { signal });
+    } catch (error) {
+      const at = list.indexOf(sleeper);
+      if (at >= 0) list.splice(at, 1);
+      throw error;
+    }
+    return true;
+  }
+
+  /** How many agents sleep on any word. */
+  get sleeping(): number {
+    let count = 0;
+    for (const list of this.sleepers.values()) count += list.length;
+    return count;
+  }
+}
+
+/** Runs `w` from its current state to rest, one step and one choice point at a time. */
+export async function runSteps(lock: TicketLock, memory: SimulatedMemory, w: Ticket): Promise<Pc> {
+  while (w.pc > Pc.NotHeld) {
+    lock.step(w);
+    await memory.choice();
+  }
+  return w.pc;
+}
+
+/**
+ * An agent's acquire, as the async driver does it: run, park, look again when woken; an abort gives up (grant wins).
+ * Resolves to the ticket, holding ({@link Pc.Holds}) or not ({@link Pc.GaveUp}).
+ */
+export async function simulatedAcquire(
+  lock: TicketLock,
+  memory: SimulatedMemory,
+  agent: number,
+  signal?: AbortSignal,
+  w: Ticket = lock.begin(new Ticket(), Pc.TakeLoadNext, agent),
+): Promise<Ticket> {
+  for (;;) {
+    const rest = await runSteps(lock, memory, w);
+    if (rest !== Pc.Parked && rest !== Pc.ParkedForRoom) return w;
+    try {
+      await memory.wait(lock.waitIndex(w), lock.waitValue(w), signal);
+      lock.wake(w);
+    } catch {
+      lock.cancel(w);
+    }
+  }
+}
+
+export async function simulatedRelease(lock: TicketLock, memory: SimulatedMemory, w: Ticket): Promise<void> {
+  lock.begin(w, Pc.ReleaseClear, w.agent, w.ticket);
+  await runSteps(lock, memory, w);
+}
