@@ -53,7 +53,7 @@ export class AsyncLock {
   /** The current hold, or `undefined` when unlocked. Invariant: waiters are queued only while this is set. */
   private holder: LockGuard | undefined = undefined;
   /** @internal */
-  readonly waitQueue: WaitQueue<Guard> = new WaitQueue<Guard>(this);
+  readonly waitQueue = new WaitQueue<Guard, LockGuard | undefined>(this);
 
   /**
    * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
@@ -184,7 +184,7 @@ export class AsyncLock {
         return;
       }
       // A condition waiter carries the hold it set aside; it gets that same guard back.
-      const granted = (next.value as LockGuard | undefined) ?? new LockGuard(this);
+      const granted = next.value ?? new LockGuard(this);
       granted.suspended = false;
       this.holder = granted;
       this.waitQueue.grant(next, granted);
@@ -194,8 +194,8 @@ export class AsyncLock {
   }
 
   /** @internal */
-  queueForRestore(_hold: unknown, _waiter?: unknown): WaitQueue<Guard> {
-    return this.waitQueue;
+  queueForRestore(_hold: unknown, _waiter?: unknown): WaitQueue<Guard, unknown> {
+    return this.waitQueue as WaitQueue<Guard, unknown>;
   }
 
   /** @internal */
@@ -213,7 +213,7 @@ export class AsyncLock {
 
   /** @internal */
   restoreHold(hold: unknown): Promise<Guard> {
-    if (this.holder !== undefined) return this.waitQueue.park(undefined, 1, hold);
+    if (this.holder !== undefined) return this.waitQueue.park(undefined, hold as LockGuard);
     const guard = hold as LockGuard;
     guard.suspended = false;
     // The lock is free, so nobody waits: a hold released while set aside ends at once.

@@ -54,7 +54,8 @@ export class AsyncSemaphore {
   readonly name: string | undefined;
   /** Free permits. Invariant: when a waiter is queued, `available` is less than the head waiter's weight. */
   private available: number;
-  private readonly queue: WaitQueue<Guard>;
+  /** Callers waiting, each parked with the permits it asks for. */
+  private readonly queue: WaitQueue<Guard, number>;
 
   /**
    * @param value - the permits available at first: an integer `>= 0`, default 1.
@@ -70,7 +71,7 @@ export class AsyncSemaphore {
     this.name = options?.name;
     this.available = value;
     // A waiter that gives up may have been the one blocking smaller requests behind it.
-    this.queue = new WaitQueue<Guard>(this, () => this.grantWaiters());
+    this.queue = new WaitQueue<Guard, number>(this, () => this.grantWaiters());
   }
 
   /** Permits free now. */
@@ -212,11 +213,11 @@ export class AsyncSemaphore {
   private grantWaiters(): void {
     for (
       let head = this.queue.head;
-      head !== undefined && head.weight <= this.available;
+      head !== undefined && head.value <= this.available;
       head = this.queue.head
     ) {
-      this.available -= head.weight;
-      this.queue.grant(head, new SemaphoreGuard(this, head.weight));
+      this.available -= head.value;
+      this.queue.grant(head, new SemaphoreGuard(this, head.value));
     }
   }
 }
