@@ -38,6 +38,8 @@ export interface QueueOwner {
  * every field of a waiter costs 8 bytes for each of possibly millions of parked calls.
  */
 class WaiterExtras {
+  /** A priority other than the default 0 (the default costs no field on the waiter). */
+  priority = 0;
   signal: AbortSignal | undefined = undefined;
   timer: unknown = undefined;
   /** The outcome held for the scheduler hook until it resumes the waiter. */
@@ -70,8 +72,6 @@ export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWa
   queue: WaitQueue<T, V> | undefined;
   /** What its primitive parked along with it. */
   readonly value: V;
-  /** Larger is served first; 0 by default. */
-  readonly priority: number;
   /** @internal */
   resolve!: (value: T) => void;
   /** @internal */
@@ -82,7 +82,13 @@ export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWa
   constructor(queue: WaitQueue<T, V>, value: V, priority: number) {
     this.queue = queue;
     this.value = value;
-    this.priority = priority;
+    if (priority !== 0) (this.extras = new WaiterExtras()).priority = priority;
+  }
+
+  /** Larger is served first; 0 by default. */
+  get priority(): number {
+    const extras = this.extras;
+    return extras === undefined ? 0 : extras.priority;
   }
 
   get waitingOn(): object | undefined {
@@ -498,7 +504,8 @@ export class WaitQueue<T = void, V = undefined> {
   }
 
   private unlink(waiter: Waiter<T, V>): void {
-    const level = waiter.priority === 0 ? this.zero : (this.others?.get(waiter.priority) as Level<T, V>);
+    const priority = waiter.priority;
+    const level = priority === 0 ? this.zero : (this.others?.get(priority) as Level<T, V>);
     const { previous, next } = waiter;
     if (previous === undefined) level.first = next;
     else previous.next = next;
