@@ -11,6 +11,7 @@
  *   notify moves them onto its lock's queue), as if they had parked there.
  * - {@link WaitQueue.close} / {@link WaitQueue.reopen}: Trio's `break_lot`: reject everyone now and every later
  *   park until reopened (a queue shut down, a barrier broken).
+ * - {@link WaitQueue.wakeUnasked}: a wake-up no wait preceded (a task's start), a choice point under the harness.
  * - {@link WaitQueue.statistics}.
  *
  * Storage: one doubly-linked FIFO list per priority level. Waiters of the default priority 0 (all of them, unless a
@@ -369,6 +370,17 @@ export class WaitQueue<T = void, V = undefined> implements List<T, V> {
       waiter.watch(signal, timeout);
     const hook = currentHook();
     if (hook !== undefined) hook.parked(waiter);
+  }
+
+  /**
+   * A wake-up that no wait preceded, such as a task's start: a waiter parked and granted `result` in one step, so
+   * that under the scheduler hook its resumption is a choice point like any other (in production it resolves at
+   * once). Nothing stays queued.
+   */
+  wakeUnasked(result: T): Promise<T> {
+    const promise = this.park(undefined);
+    this.grant(this.newest as Waiter<T, V>, result);
+    return promise;
   }
 
   /** Settles `waiter` with `result` and unlinks it, in one step. Grant wins: a later abort or timeout does nothing. */
