@@ -1,5 +1,5 @@
 import { LockError } from './errors.js';
-import { markNotThenable, runHolding, type Guard } from './core/guard.js';
+import { hasPriority, markNotThenable, runHolding, type Guard } from './core/guard.js';
 import { labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
@@ -53,7 +53,7 @@ export class AsyncLock {
   /** The current hold, or `undefined` when unlocked. Invariant: waiters are queued only while this is set. */
   private holder: LockGuard | undefined = undefined;
   /** @internal */
-  readonly waitQueue: WaitQueue<Guard> = new WaitQueue<Guard>(this);
+  readonly waitQueue = new WaitQueue<Guard, LockGuard | undefined>(this);
 
   /**
    * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
@@ -156,7 +156,13 @@ export class AsyncLock {
    * ```
    */
   run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
-    return runHolding(this, fn, options);
+    // Uncontended, a bad fn, or a priority (which acquire checks and ranks): through acquire.
+    if (this.holder === undefined || typeof fn !== 'function' || hasPriority(options))
+      return runHolding(this, fn, options);
+    // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
+    const early = rejectEarly(options, this.label, 'acquire');
+    if (early !== undefined) return early;
+    return this.waitQueue.parkRun(options, undefined, 0, fn);
   }
 
   /** Describes the lock's state, such as `AsyncLock(db)[locked, waiting=2]`. */
@@ -184,7 +190,7 @@ export class AsyncLock {
         return;
       }
       // A condition waiter carries the hold it set aside; it gets that same guard back.
-      const granted = (next.value as LockGuard | undefined) ?? new LockGuard(this);
+      const granted = next.value ?? new LockGuard(this);
       granted.suspended = false;
       this.holder = granted;
       this.waitQueue.grant(next, granted);
@@ -194,8 +200,8 @@ export class AsyncLock {
   }
 
   /** @internal */
-  queueForRestore(_hold: unknown, _waiter?: unknown): WaitQueue<Guard> {
-    return this.waitQueue;
+  queueForRestore(_hold: unknown, _waiter?: unknown): WaitQueue<Guard, unknown> {
+    return this.waitQueue as WaitQueue<Guard, unknown>;
   }
 
   /** @internal */
@@ -213,7 +219,7 @@ export class AsyncLock {
 
   /** @internal */
   restoreHold(hold: unknown): Promise<Guard> {
-    if (this.holder !== undefined) return this.waitQueue.park(undefined, 1, hold);
+    if (this.holder !== undefined) return this.waitQueue.park(undefined, hold as LockGuard);
     const guard = hold as LockGuard;
     guard.suspended = false;
     // The lock is free, so nobody waits: a hold released while set aside ends at once.

@@ -1,4 +1,4 @@
-import { markNotThenable, runHolding, type Guard } from './core/guard.js';
+import { hasPriority, markNotThenable, runHolding, type Guard } from './core/guard.js';
 import { checkInteger, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
@@ -54,7 +54,8 @@ export class AsyncSemaphore {
   readonly name: string | undefined;
   /** Free permits. Invariant: when a waiter is queued, `available` is less than the head waiter's weight. */
   private available: number;
-  private readonly queue: WaitQueue<Guard>;
+  /** Callers waiting, each parked with the permits it asks for. */
+  private readonly queue: WaitQueue<Guard, number>;
 
   /**
    * @param value - the permits available at first: an integer `>= 0`, default 1.
@@ -70,7 +71,7 @@ export class AsyncSemaphore {
     this.name = options?.name;
     this.available = value;
     // A waiter that gives up may have been the one blocking smaller requests behind it.
-    this.queue = new WaitQueue<Guard>(this, () => this.grantWaiters());
+    this.queue = new WaitQueue<Guard, number>(this, () => this.grantWaiters());
   }
 
   /** Permits free now. */
@@ -107,6 +108,17 @@ export class AsyncSemaphore {
    * ```
    */
   acquire(options?: SemaphoreAcquireOptions): Promise<Guard> {
+    const permits = this.requested(options);
+    if (typeof permits !== 'number') return permits;
+    if (this.queue.size === 0 && this.available >= permits) {
+      this.available -= permits;
+      return Promise.resolve(new SemaphoreGuard(this, permits));
+    }
+    return this.queue.park(options, permits);
+  }
+
+  /** The permits `options` ask for, once they and the signal are checked; else the rejection to return. */
+  private requested(options: SemaphoreAcquireOptions | undefined): number | Promise<never> {
     let permits = 1;
     if (
       options !== undefined &&
@@ -121,13 +133,7 @@ export class AsyncSemaphore {
         return Promise.reject(error);
       }
     }
-    const early = rejectEarly(options, this.label, 'acquire');
-    if (early !== undefined) return early;
-    if (this.queue.size === 0 && this.available >= permits) {
-      this.available -= permits;
-      return Promise.resolve(new SemaphoreGuard(this, permits));
-    }
-    return this.queue.park(options, permits);
+    return rejectEarly(options, this.label, 'acquire') ?? permits;
   }
 
   /**
@@ -192,7 +198,13 @@ export class AsyncSemaphore {
    * ```
    */
   run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: SemaphoreAcquireOptions): Promise<T> {
-    return runHolding(this, fn, options);
+    // A bad fn, or a priority (which acquire checks and ranks): through acquire.
+    if (typeof fn !== 'function' || hasPriority(options)) return runHolding(this, fn, options);
+    const permits = this.requested(options);
+    if (typeof permits !== 'number') return permits;
+    if (this.queue.size === 0 && this.available >= permits) return runHolding(this, fn, options);
+    // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
+    return this.queue.parkRun(options, permits, 0, fn);
   }
 
   /** Describes the state, such as `AsyncSemaphore(pool)[value=0, waiting=3]`. */
@@ -212,11 +224,11 @@ export class AsyncSemaphore {
   private grantWaiters(): void {
     for (
       let head = this.queue.head;
-      head !== undefined && head.weight <= this.available;
+      head !== undefined && head.value <= this.available;
       head = this.queue.head
     ) {
-      this.available -= head.weight;
-      this.queue.grant(head, new SemaphoreGuard(this, head.weight));
+      this.available -= head.value;
+      this.queue.grant(head, new SemaphoreGuard(this, head.value));
     }
   }
 }

@@ -26,7 +26,8 @@ export function waitWord(words: Int32Array, index: number, value: number, onWake
   const result = waitAsync(words, index, value);
   if (!result.async) return false;
   waitStarted();
-  result.value.then(() => {
+  // Atomics.waitAsync never rejects; onWake is the package's own and does not throw.
+  void result.value.then(() => {
     waitEnded();
     onWake();
   });
