@@ -1,9 +1,10 @@
 /** Helpers of the redis specs: clients of both kinds, child processes, bounded waits. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import type { RedisClientLike } from '../../lib/redis/index.js';
+import { projectRoot } from '../fixtures/project-root.js';
 
 export type ClientKind = 'ioredis' | 'node-redis';
 export const clientKinds: readonly ClientKind[] = ['ioredis', 'node-redis'];
@@ -81,7 +82,8 @@ export async function until(
 
 export type Event = { event: string } & Record<string, unknown>;
 
-const workerPath = fileURLToPath(new URL('./worker.ts', import.meta.url));
+/** From the source tree, so that the compiled specs (npm run coverage) start the same TypeScript program. */
+const workerPath = join(projectRoot(), 'spec', 'redis', 'worker.ts');
 
 /** A child process running spec/redis/worker.ts. */
 export class Worker {

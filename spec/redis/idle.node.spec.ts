@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { clientKinds, within } from './helpers.js';
 import { RedisServer } from './server.js';
+import { join } from 'node:path';
+import { projectRoot } from '../fixtures/project-root.js';
 
-const program = fileURLToPath(new URL('./idle.ts', import.meta.url));
+const program = join(projectRoot(), 'spec', 'redis', 'idle.ts');
 
 describe('coop-sync/redis: an idle process exits by itself (real redis-server)', function () {
   this.timeout(30_000);

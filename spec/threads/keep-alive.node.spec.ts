@@ -4,9 +4,10 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectRoot } from '../fixtures/project-root.js';
 
-const script = fileURLToPath(new URL('./fixtures/keep-alive.ts', import.meta.url));
+const script = join(projectRoot(), 'spec', 'threads', 'fixtures', 'keep-alive.ts');
 const children = new Set<ChildProcess>();
 
 /** Runs the fixture with `mode`; resolves with its exit code and output once it exits by itself. */
