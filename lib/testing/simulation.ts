@@ -380,6 +380,7 @@ export class Simulation {
       parked: (waiter) => this.parked(waiter),
       wake: (waiter, from) => this.wake(waiter, from),
       setTimer: (callback, ms, waiter) => this.timerFor(callback, ms, waiter),
+      now: () => this.now,
     });
     const started = realNow();
     try {
