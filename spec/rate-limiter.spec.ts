@@ -246,6 +246,38 @@ describe('AsyncRateLimiter', () => {
       expect([granted, limiter.waiting, clock.countTimers()]).to.deep.equal([100_000, 0, 0]);
     });
 
+    it('10,000 waits on one long-lived signal leave no listener and no timer', async () => {
+      const limiter = new AsyncRateLimiter({ limit: 1, interval: 10 });
+      const longLived = new AbortController().signal;
+      let live = 0;
+      const add = longLived.addEventListener.bind(longLived);
+      const remove = longLived.removeEventListener.bind(longLived);
+      longLived.addEventListener = ((type: string, listener: EventListenerOrEventListenerObject) => {
+        live++;
+        add(type, listener);
+      }) as AbortSignal['addEventListener'];
+      longLived.removeEventListener = ((type: string, listener: EventListenerOrEventListenerObject) => {
+        live--;
+        remove(type, listener);
+      }) as AbortSignal['removeEventListener'];
+      for (let round = 0; round < 2_500; round++) {
+        clock.tick(10); // the bucket is full again
+        await limiter.acquire({ signal: longLived, timeout: 1000 }); // at once
+        const granted = limiter.acquire({ signal: longLived, timeout: 1000 }); // after 10 ms
+        const own = new AbortController();
+        const aborted = limiter.acquire({ signal: own.signal, timeout: 1000 });
+        const timedOut = limiter.acquire({ signal: longLived, timeout: 5 });
+        own.abort(new Error('aborted on purpose'));
+        clock.tick(10);
+        await granted;
+        await aborted.catch(() => undefined);
+        await timedOut.catch(() => undefined);
+        if (live !== 0 || clock.countTimers() !== 0 || limiter.waiting !== 0) {
+          throw new Error(`round ${round}: ${live} listeners, ${clock.countTimers()} timers, ${limiter}`);
+        }
+      }
+    });
+
     it('holds no timer when nothing waits', async () => {
       const limiter = new AsyncRateLimiter({ limit: 2, interval: 10 });
       await limiter.acquire();
