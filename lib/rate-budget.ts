@@ -62,6 +62,13 @@ export class TokenBucket implements RateBudget {
     this.scaledTokens(now);
     if (this.spent === 0) this.base = now;
     this.spent += permits;
+    if (this.spent > this.limit * 65_536) {
+      // A backlog that never lets the bucket fill: move `base` on by whole intervals (and `spent` down by as many
+      // `limit`s), which changes no token count and keeps the products small and exact.
+      const intervals = Math.floor(this.spent / this.limit) - 1;
+      this.base += intervals * this.interval;
+      this.spent -= intervals * this.limit;
+    }
   }
 
   readyAt(permits: number, now: number): number {

@@ -126,7 +126,7 @@ export class AsyncRateLimiter {
     this.queue = new WaitQueue<void>(this, () => this.serve());
   }
 
-  /** Whole permits that could be granted now (0 during a pause); permits queued waiters wait for are included. */
+  /** Whole permits that could be spent now: 0 during a pause; while someone waits, fewer than the head asks for. */
   get available(): number {
     const now = this.now();
     return now < this.pausedUntil ? 0 : this.budget.free(now);
