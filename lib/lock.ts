@@ -53,7 +53,7 @@ export class AsyncLock {
   /** The current hold, or `undefined` when unlocked. Invariant: waiters are queued only while this is set. */
   private holder: LockGuard | undefined = undefined;
   /** @internal */
-  readonly waitQueue: WaitQueue<Guard> = new WaitQueue<Guard>(this);
+  readonly waitQueue = new WaitQueue<Guard, LockGuard | undefined>(this);
 
   /**
    * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
@@ -171,25 +171,31 @@ export class AsyncLock {
     this.handOff();
   }
 
-  /** Gives the lock to the head waiter, or frees it. */
+  /**
+   * Gives the lock to the head waiter, or frees it. A loop, not a recursion: each condition waiter whose hold was
+   * released while set aside takes its turn and ends it at once, and there may be any number of them in a row.
+   * The holder is set before each grant, so the lock is consistent at every step.
+   */
   private handOff(): void {
-    const next = this.waitQueue.head;
-    if (next === undefined) {
-      this.holder = undefined;
-      return;
+    for (;;) {
+      const next = this.waitQueue.head;
+      if (next === undefined) {
+        this.holder = undefined;
+        return;
+      }
+      // A condition waiter carries the hold it set aside; it gets that same guard back.
+      const granted = next.value ?? new LockGuard(this);
+      granted.suspended = false;
+      this.holder = granted;
+      this.waitQueue.grant(next, granted);
+      // Released while set aside (a wait nobody awaited): the wait has had its turn, and the hold ends now.
+      if (!granted.released) return;
     }
-    // A condition waiter carries the hold it set aside; it gets that same guard back.
-    const granted = (next.value as LockGuard | undefined) ?? new LockGuard(this);
-    granted.suspended = false;
-    this.holder = granted;
-    this.waitQueue.grant(next, granted);
-    // Released while set aside (a wait nobody awaited): the wait has had its turn, and the hold ends now.
-    if (granted.released) this.handOff();
   }
 
   /** @internal */
-  queueForRestore(_hold: unknown): WaitQueue<Guard> {
-    return this.waitQueue;
+  queueForRestore(_hold: unknown, _waiter?: unknown): WaitQueue<Guard, unknown> {
+    return this.waitQueue as WaitQueue<Guard, unknown>;
   }
 
   /** @internal */
@@ -207,7 +213,7 @@ export class AsyncLock {
 
   /** @internal */
   restoreHold(hold: unknown): Promise<Guard> {
-    if (this.holder !== undefined) return this.waitQueue.park(undefined, 1, hold);
+    if (this.holder !== undefined) return this.waitQueue.park(undefined, hold as LockGuard);
     const guard = hold as LockGuard;
     guard.suspended = false;
     // The lock is free, so nobody waits: a hold released while set aside ends at once.

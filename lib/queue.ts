@@ -3,12 +3,16 @@ import { BinaryHeap } from './core/heap.js';
 import {
   checkFunction,
   checkInteger,
+  describe,
   labelFor,
   rejectEarly,
   type NameOptions,
   type WaitOptions,
 } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
+
+/** The ring never shrinks below this many slots (a small queue keeps its ring). */
+const minimumRing = 64;
 
 /** Shared by every `put` that completes at once: a resolved promise carries no state, so reusing it is safe. */
 const resolved: Promise<void> = Promise.resolve();
@@ -70,13 +74,15 @@ export class AsyncQueue<T> {
    * Callers of `put` waiting for room, each parked with its item as the waiter's `value`, not yet in the store.
    * Invariant: putters wait only while the store is full.
    */
-  private readonly putters: WaitQueue<void>;
+  private readonly putters: WaitQueue<void, T>;
   /** Callers of `join`. Invariant: joiners wait only while `unfinished > 0`. */
   private readonly joiners: WaitQueue<void>;
   /** Items placed (by a put or a hand-off) and not yet marked done by `taskDone` or dropped by `shutdown(true)`. */
   private unfinished = 0;
-  private closed = false;
-  /** The FIFO store: a ring buffer whose length is a power of two (0 until the first item), `mask` = length - 1. */
+  /**
+   * The FIFO store: a ring buffer whose length is a power of two (0 until the first item), `mask` = length - 1. It
+   * doubles when full and halves when at most a quarter full (down to 64 slots), so a burst leaves no memory behind.
+   */
   private ring: (T | undefined)[] = [];
   private mask = -1;
   private first = 0;
@@ -93,7 +99,7 @@ export class AsyncQueue<T> {
     checkInteger(maxsize, `${this.label}: maxsize`, 0);
     this.maxsize = maxsize;
     this.getters = new WaitQueue<T>(this);
-    this.putters = new WaitQueue<void>(this);
+    this.putters = new WaitQueue<void, T>(this);
     this.joiners = new WaitQueue<void>(this);
   }
 
@@ -114,7 +120,7 @@ export class AsyncQueue<T> {
 
   /** Whether {@link AsyncQueue.shutdown} has been called. */
   get isShutDown(): boolean {
-    return this.closed;
+    return this.putters.closed;
   }
 
   /** How many `get` and `put` calls are waiting (joiners are not counted). */
@@ -155,14 +161,14 @@ export class AsyncQueue<T> {
   put(item: T, options?: WaitOptions): Promise<void> {
     const early = rejectEarly(options, this.label, 'put');
     if (early !== undefined) return early;
-    if (this.closed) return Promise.reject(this.shutDownError('put'));
+    if (this.putters.closed) return Promise.reject(this.shutDownError('put'));
     const getter = this.getters.head;
     if (getter !== undefined) {
       this.unfinished++;
       this.getters.grant(getter, item);
       return resolved;
     }
-    if (this.maxsize > 0 && this.count >= this.maxsize) return this.putters.park(options, 1, item);
+    if (this.maxsize > 0 && this.count >= this.maxsize) return this.putters.park(options, item);
     try {
       this.store(item);
     } catch (error) {
@@ -190,7 +196,7 @@ export class AsyncQueue<T> {
    * ```
    */
   putNowait(item: T): void {
-    if (this.closed) throw this.shutDownError('putNowait');
+    if (this.putters.closed) throw this.shutDownError('putNowait');
     const getter = this.getters.head;
     if (getter !== undefined) {
       this.unfinished++;
@@ -237,7 +243,7 @@ export class AsyncQueue<T> {
       this.admitPutter();
       return Promise.resolve(item);
     }
-    if (this.closed) return Promise.reject(this.shutDownError('get'));
+    // Shut down and empty: the closed getter queue rejects the park with QueueShutDownError.
     return this.getters.park(options);
   }
 
@@ -256,7 +262,7 @@ export class AsyncQueue<T> {
    */
   getNowait(): T {
     if (this.count === 0) {
-      if (this.closed) throw this.shutDownError('getNowait');
+      if (this.getters.closed) throw this.shutDownError('getNowait');
       throw new QueueEmptyError(`${this.label} is empty`);
     }
     const item = this.takeNext();
@@ -320,7 +326,8 @@ export class AsyncQueue<T> {
    * `shutdown(true)` still drops the items left.
    *
    * @param immediate - also drop the items left, counting each as done for `join` (so `join` resolves once the
-   *   items already taken are marked done).
+   *   items already taken are marked done). A boolean, default `false`.
+   * @throws TypeError - when `immediate` is not a boolean (nothing is shut down).
    *
    * @example
    * ```ts
@@ -329,15 +336,19 @@ export class AsyncQueue<T> {
    * ```
    */
   shutdown(immediate = false): void {
-    this.closed = true;
+    if (typeof immediate !== 'boolean') {
+      throw new TypeError(`${this.label}.shutdown: immediate must be a boolean, got ${describe(immediate)}`);
+    }
     if (immediate && this.count > 0) {
       const dropped = this.count;
       this.clearStore();
       this.unfinished = Math.max(0, this.unfinished - dropped);
       if (this.unfinished === 0) this.joiners.grantAll(undefined);
     }
-    this.getters.rejectAll(() => this.shutDownError('get'));
-    this.putters.rejectAll(() => this.shutDownError('put'));
+    // Getters wait only while the store is empty, and it stays so: they are rejected, and so is every later get
+    // that finds it empty. Putters are rejected, and so is every later put.
+    this.getters.close(() => this.shutDownError('get'));
+    this.putters.close(() => this.shutDownError('put'));
   }
 
   /**
@@ -365,7 +376,7 @@ export class AsyncQueue<T> {
       try {
         item = await this.get();
       } catch (error) {
-        if (error instanceof QueueShutDownError && this.closed) return;
+        if (error instanceof QueueShutDownError && this.putters.closed) return;
         throw error;
       }
       yield item;
@@ -379,7 +390,7 @@ export class AsyncQueue<T> {
   toString(): string {
     const size = this.maxsize > 0 ? `${this.count}/${this.maxsize}` : `${this.count}`;
     const state = `size=${size}, getters=${this.getters.size}, putters=${this.putters.size}`;
-    return `${this.label}[${state}${this.closed ? ', shut down' : ''}]`;
+    return `${this.label}[${state}${this.putters.closed ? ', shut down' : ''}]`;
   }
 
   /** How many items the store holds. Overridden together with {@link AsyncQueue.store} and the others. */
@@ -407,12 +418,18 @@ export class AsyncQueue<T> {
     this.ring[first] = undefined;
     this.first = (first + 1) & this.mask;
     this.length--;
+    // Mostly empty after a burst: halve the ring (amortised O(1): a shrink follows at least n/4 takes).
+    if (this.length <= this.ring.length >> 2 && this.ring.length > minimumRing)
+      this.resize(this.ring.length >> 1);
     return item;
   }
 
-  /** Drops every item in the store (for `shutdown(true)`). The default takes them one by one. */
+  /** Drops every item in the store (for `shutdown(true)`). */
   protected clearStore(): void {
-    while (this.count > 0) this.takeNext();
+    this.ring = [];
+    this.mask = -1;
+    this.first = 0;
+    this.length = 0;
   }
 
   /**
@@ -423,7 +440,7 @@ export class AsyncQueue<T> {
   private admitPutter(): void {
     for (let putter = this.putters.head; putter !== undefined; putter = this.putters.head) {
       try {
-        this.store(putter.value as T);
+        this.store(putter.value);
       } catch (error) {
         this.putters.cancel(putter, error);
         continue;
@@ -435,8 +452,12 @@ export class AsyncQueue<T> {
   }
 
   private grow(): void {
+    this.resize(this.ring.length === 0 ? 8 : this.ring.length * 2);
+  }
+
+  /** Moves the items, in order, to a new ring of `capacity` slots (a power of two, at least `length`). */
+  private resize(capacity: number): void {
     const old = this.ring;
-    const capacity = old.length === 0 ? 8 : old.length * 2;
     const ring = new Array<T | undefined>(capacity).fill(undefined);
     for (let index = 0; index < this.length; index++) ring[index] = old[(this.first + index) & this.mask];
     this.ring = ring;

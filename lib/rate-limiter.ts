@@ -30,12 +30,6 @@ export interface RateLimiterAcquireOptions extends WaitOptions {
   permits?: number | undefined;
 }
 
-/** Throws unless `value` is a safe integer `>= min`. */
-function checkCount(value: unknown, name: string, min: number): asserts value is number {
-  checkInteger(value, name, min);
-  if (!Number.isSafeInteger(value)) throw new RangeError(`${name} must be a safe integer, got ${value}`);
-}
-
 /**
  * Limits how often something happens: at most `limit` permits per `interval` ms, for calls to an API, retries,
  * messages. Unlike a semaphore, permits are spent, not returned: time gives them back.
@@ -79,7 +73,7 @@ export class AsyncRateLimiter {
    * Invariant: when a waiter is queued, the head cannot be granted now (the pause has not ended, or the budget has
    * fewer free permits than it asks for), and exactly one timer is pending, due at {@link timerAt}.
    */
-  private readonly queue: WaitQueue<void>;
+  private readonly queue: WaitQueue<void, number>;
   private timer: unknown = undefined;
   private timerAt = 0;
   /** Nothing is granted before this time. */
@@ -95,7 +89,7 @@ export class AsyncRateLimiter {
       throw new TypeError(`${label}: options { limit, interval } are required, got undefined`);
     }
     const { limit, interval, burst, strict } = options;
-    checkCount(limit, `${label}: options.limit`, 1);
+    checkInteger(limit, `${label}: options.limit`, 1);
     if (typeof interval !== 'number') {
       throw new TypeError(`${label}: options.interval must be a number of ms, got ${describe(interval)}`);
     }
@@ -106,7 +100,7 @@ export class AsyncRateLimiter {
       throw new TypeError(`${label}: options.strict must be a boolean, got ${describe(strict)}`);
     }
     if (burst !== undefined) {
-      checkCount(burst, `${label}: options.burst`, 1);
+      checkInteger(burst, `${label}: options.burst`, 1);
       if (strict === true && burst !== limit) {
         throw new RangeError(
           `${label}: options.burst (${burst}) has no meaning with strict: true, where a window allows limit (${limit})`,
@@ -123,7 +117,7 @@ export class AsyncRateLimiter {
       ? new SlidingWindow(limit, interval)
       : new TokenBucket(limit, interval, this.burst);
     // A waiter that gives up may have been the one blocking smaller requests behind it.
-    this.queue = new WaitQueue<void>(this, () => this.serve());
+    this.queue = new WaitQueue<void, number>(this, () => this.serve());
   }
 
   /** Whole permits that could be spent now: 0 during a pause; while someone waits, fewer than the head asks for. */
@@ -286,9 +280,8 @@ export class AsyncRateLimiter {
    * ```
    */
   cancelWaiters(reason?: unknown): number {
-    const count = this.queue.size;
-    if (count === 0) return 0;
-    this.queue.rejectAll(
+    if (this.queue.size === 0) return 0;
+    const count = this.queue.rejectAll(
       reason === undefined ? () => new CancelledError(`${this.label}: the wait was cancelled`) : () => reason,
     );
     this.disarm();
@@ -302,7 +295,7 @@ export class AsyncRateLimiter {
   }
 
   private checkPermits(permits: number, name: string): void {
-    checkCount(permits, name, 1);
+    checkInteger(permits, name, 1);
     if (permits > this.burst) {
       const bound = this.strict ? `limit (${this.burst})` : `burst (${this.burst})`;
       throw new RangeError(
@@ -333,8 +326,8 @@ export class AsyncRateLimiter {
     const now = this.now();
     if (now >= this.pausedUntil) {
       for (let head = this.queue.head; head !== undefined; head = this.queue.head) {
-        if (this.budget.free(now) < head.weight) break;
-        this.budget.take(head.weight, now);
+        if (this.budget.free(now) < head.value) break;
+        this.budget.take(head.value, now);
         this.queue.grant(head, undefined);
       }
     }
@@ -348,7 +341,7 @@ export class AsyncRateLimiter {
       this.disarm();
       return;
     }
-    const at = Math.max(this.pausedUntil, this.budget.readyAt(head.weight, now));
+    const at = Math.max(this.pausedUntil, this.budget.readyAt(head.value, now));
     if (this.timer !== undefined && this.timerAt === at) return;
     this.disarm();
     this.timerAt = at;

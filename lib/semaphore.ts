@@ -54,7 +54,8 @@ export class AsyncSemaphore {
   readonly name: string | undefined;
   /** Free permits. Invariant: when a waiter is queued, `available` is less than the head waiter's weight. */
   private available: number;
-  private readonly queue: WaitQueue<Guard>;
+  /** Callers waiting, each parked with the permits it asks for. */
+  private readonly queue: WaitQueue<Guard, number>;
 
   /**
    * @param value - the permits available at first: an integer `>= 0`, default 1.
@@ -70,7 +71,7 @@ export class AsyncSemaphore {
     this.name = options?.name;
     this.available = value;
     // A waiter that gives up may have been the one blocking smaller requests behind it.
-    this.queue = new WaitQueue<Guard>(this, () => this.grantWaiters());
+    this.queue = new WaitQueue<Guard, number>(this, () => this.grantWaiters());
   }
 
   /** Permits free now. */
@@ -154,8 +155,8 @@ export class AsyncSemaphore {
    * Gives `permits` permits (default 1) back and grants them to the waiters they satisfy, in order. Any caller may
    * release (as with Python's `Semaphore`); prefer `guard.release()`, which returns exactly what was taken.
    *
-   * @throws TypeError | RangeError - when `permits` is not an integer `>= 1`; (bounded) when the value would rise
-   *   above its initial value.
+   * @throws TypeError | RangeError - when `permits` is not a safe integer `>= 1`, or the value would rise above
+   *   2^53 - 1; (bounded) when it would rise above its initial value.
    *
    * @example
    * ```ts
@@ -166,6 +167,11 @@ export class AsyncSemaphore {
    */
   release(permits = 1): void {
     checkInteger(permits, `${this.label}.release: permits`, 1);
+    if (this.available + permits > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(
+        `${this.label}.release: ${permits} permit(s) would raise the value above 2^53 - 1, where it would lose permits`,
+      );
+    }
     this.checkRelease(permits);
     this.available += permits;
     this.grantWaiters();
@@ -207,11 +213,11 @@ export class AsyncSemaphore {
   private grantWaiters(): void {
     for (
       let head = this.queue.head;
-      head !== undefined && head.weight <= this.available;
+      head !== undefined && head.value <= this.available;
       head = this.queue.head
     ) {
-      this.available -= head.weight;
-      this.queue.grant(head, new SemaphoreGuard(this, head.weight));
+      this.available -= head.value;
+      this.queue.grant(head, new SemaphoreGuard(this, head.value));
     }
   }
 }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   checkFunction,
   checkInteger,
+  checkPriority,
   checkTimeout,
   checkWaitOptions,
   labelFor,
@@ -43,6 +44,14 @@ describe('core/options', () => {
     it('accepts integers at or above the minimum', () => {
       expect(() => checkInteger(0, 'value', 0)).to.not.throw();
       expect(() => checkInteger(5, 'permits', 1)).to.not.throw();
+      expect(() => checkInteger(Number.MAX_SAFE_INTEGER, 'permits', 1)).to.not.throw();
+      expect(() => checkInteger(Number.MIN_SAFE_INTEGER, 'seed', Number.MIN_SAFE_INTEGER)).to.not.throw();
+    });
+    it('says why an integer beyond 2^53 - 1 is refused', () => {
+      expect(() => checkInteger(2 ** 60, 'permits', 1)).to.throw(
+        RangeError,
+        /permits must be a safe integer/,
+      );
     });
     for (const [value, errorClass] of [
       [0, RangeError],
@@ -50,6 +59,9 @@ describe('core/options', () => {
       [1.5, RangeError],
       [NaN, RangeError],
       [Infinity, RangeError],
+      [2 ** 53, RangeError],
+      [Number.MAX_SAFE_INTEGER + 2, RangeError],
+      [-(2 ** 53), RangeError],
       ['2', TypeError],
       [undefined, TypeError],
     ] as const) {
@@ -57,6 +69,25 @@ describe('core/options', () => {
         expect(() => checkInteger(value, 'permits', 1)).to.throw(errorClass, /^permits must be/);
       });
     }
+  });
+
+  describe('checkPriority', () => {
+    it('accepts any finite number and rejects anything else, naming it', () => {
+      for (const ok of [0, -3, 2.5, 1e300])
+        expect(() => checkPriority(ok, 'options.priority')).to.not.throw();
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        expect(() => checkPriority(bad, 'options.priority')).to.throw(
+          RangeError,
+          /^options\.priority must be a finite/,
+        );
+      }
+      for (const bad of ['1', null, 1n]) {
+        expect(() => checkPriority(bad, 'options.priority')).to.throw(
+          TypeError,
+          /^options\.priority must be a finite/,
+        );
+      }
+    });
   });
 
   describe('checkFunction', () => {
