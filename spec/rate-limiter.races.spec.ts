@@ -6,7 +6,7 @@
  * if it now fits.
  */
 import { expect } from 'chai';
-import { AsyncRateLimiter, TimeoutError } from '../lib/index.js';
+import { AsyncRateLimiter, AsyncSemaphore, TimeoutError } from '../lib/index.js';
 import { explore, type Scenario, type Simulation } from '../lib/testing/index.js';
 import { checkWindowLaw } from './suites/window-law.js';
 
@@ -113,6 +113,38 @@ describe('AsyncRateLimiter races over every schedule', () => {
       );
     });
   }
+
+  it('with AsyncSemaphore: at most N running and at most R started per window, in every schedule', async () => {
+    const runs = await expectProven(async (sim) => {
+      const connections = new AsyncSemaphore(2, { name: 'connections' });
+      const api = new AsyncRateLimiter({ limit: 2, interval: 10, strict: true, name: 'api' });
+      const starts: { time: number; permits: number }[] = [];
+      let running = 0;
+      for (const [name, arrives, works] of [
+        ['a', 0, 12],
+        ['b', 1, 3],
+        ['c', 2, 5],
+        ['d', 3, 1],
+      ] as const) {
+        sim.spawn(name, async () => {
+          await sim.sleep(arrives);
+          await connections.run(async () => {
+            await api.acquire();
+            running++;
+            if (running > 2) throw new Error(`${running} running at ${sim.now}`);
+            starts.push({ time: sim.now, permits: 1 });
+            await sim.sleep(works);
+            running--;
+          });
+        });
+      }
+      await sim.run();
+      const violation = checkWindowLaw(starts, { limit: 2, interval: 10, burst: 2, strict: true });
+      if (violation !== undefined) throw new Error(`starts: ${violation}`);
+      if (starts.length !== 4) throw new Error(`${starts.length} of 4 started`);
+    });
+    expect(runs).to.be.greaterThan(1);
+  });
 
   it('a timeout racing the grant: the waiter is granted or times out, never both, and loses no permit', async () => {
     const outcomes = new Set<string>();
