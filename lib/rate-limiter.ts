@@ -47,7 +47,10 @@ export interface RateLimiterAcquireOptions extends WaitOptions {
  * waits).
  *
  * **Timers:** at most one per limiter, whatever the number of waiters, started through the core's timers only while
- * someone waits, so `sinon.useFakeTimers()` and the harness control it. An idle limiter holds no timer.
+ * someone waits, so `sinon.useFakeTimers()` and the harness control it. An idle limiter holds no timer. Time is read
+ * from the core's clock when needed (`Date.now()`, or the harness's virtual time while a simulation runs): a limiter
+ * built before a simulation runs works in it, but one that granted permits in real time keeps those times, so do
+ * not carry a busy limiter into a simulation.
  *
  * @example
  * ```ts
