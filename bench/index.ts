@@ -529,13 +529,13 @@ const harness: Workload = {
 };
 
 const rateLimiter: Workload = {
-  id: '10',
-  words: ['10', 'rate', 'limiter', 'throttle'],
+  id: '11',
+  words: ['11', 'rate', 'limiter', 'throttle'],
   async run({ plan, summary, record }) {
     const n = plan.rateCalls;
     const results = await benchRateLimiter(n, 3);
     table(
-      `10. Rate limiter: ${n} calls at ${RATE_LIMIT} per ${RATE_INTERVAL} ms in fake time, seeded bursts (median of 3 rounds)`,
+      `11. Rate limiter: ${n} calls at ${RATE_LIMIT} per ${RATE_INTERVAL} ms in fake time, seeded bursts (median of 3 rounds)`,
       [
         ['impl', 'per call', 'timers created', `worst ${RATE_INTERVAL} ms window`, 'its own law', 'kept'],
         ...results.map((r) => [
@@ -554,7 +554,7 @@ const rateLimiter: Workload = {
       '   per call: wall time from the first arrival to the last call run, including the fake clock driver (a real',
     );
     console.log('   setImmediate after every timer fired and every burst), alike for all.');
-    record('10', results);
+    record('11', results);
     const peers = results.filter((r) => !r.name.startsWith('coop-sync'));
     const row = (label: string, name: string): void => {
       const ours = results.find((r) => r.name === name)!;
@@ -567,8 +567,8 @@ const rateLimiter: Workload = {
         ahead: faster.length === 0 ? 'yes' : `no: ${faster.join(', ')}`,
       });
     };
-    row(`10a. rate limiter strict, ${exp(n)} calls`, 'coop-sync strict');
-    row(`10b. rate limiter bucket, ${exp(n)} calls`, 'coop-sync bucket');
+    row(`11a. rate limiter strict, ${exp(n)} calls`, 'coop-sync strict');
+    row(`11b. rate limiter bucket, ${exp(n)} calls`, 'coop-sync bucket');
     const over = peers.filter((r) => !r.withinLaw);
     summary({
       row: '    peers over their own limit',

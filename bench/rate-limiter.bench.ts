@@ -1,5 +1,5 @@
 /**
- * Workload 10 (issue 15): `n` calls through a rate limiter of LIMIT per INTERVAL ms, in fake time
+ * Workload 11 (issue 15): `n` calls through a rate limiter of LIMIT per INTERVAL ms, in fake time
  * (@sinonjs/fake-timers), against p-queue (`intervalCap`/`interval`, and `strict`), p-throttle (default and
  * `strict`) and Bottleneck (a reservoir refreshed every interval, and `minTime`). The calls arrive in seeded random
  * bursts (1..2*LIMIT calls, gaps of 0..2.2 intervals), so each limiter alternates between a backlog and idle spells:

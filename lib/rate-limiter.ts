@@ -274,7 +274,7 @@ export class AsyncRateLimiter {
    * Rejects every queued waiter: each with its own {@link CancelledError}, or all with `reason` when one is given.
    * Permits already granted stay spent; later calls queue as usual.
    *
-   * @param reason - what every waiter rejects with; leave it out (or `undefined`) for a `CancelledError` each.
+   * @param reason - what every waiter rejects with (even `undefined`); leave it out for a `CancelledError` each.
    * @returns how many waiters it rejected.
    *
    * @example
@@ -285,7 +285,9 @@ export class AsyncRateLimiter {
   cancelWaiters(reason?: unknown): number {
     if (this.queue.size === 0) return 0;
     const count = this.queue.rejectAll(
-      reason === undefined ? () => new CancelledError(`${this.label}: the wait was cancelled`) : () => reason,
+      arguments.length === 0
+        ? () => new CancelledError(`${this.label}: the wait was cancelled`)
+        : () => reason,
     );
     this.disarm();
     return count;

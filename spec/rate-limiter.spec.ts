@@ -353,6 +353,14 @@ describe('AsyncRateLimiter', () => {
       await flush();
       expect(waiters.map((w) => w.reason)).to.deep.equal([reason, reason]);
       expect(waiters[0]!.reason).to.equal(reason);
+      // An explicit undefined is a reason too, as for every primitive's cancelWaiters.
+      const more = [observe(limiter.acquire()), observe(limiter.acquire())];
+      expect(limiter.cancelWaiters(undefined)).to.equal(2);
+      await flush();
+      expect(more.map((w) => [w.state, w.reason])).to.deep.equal([
+        ['rejected', undefined],
+        ['rejected', undefined],
+      ]);
     });
   });
 
