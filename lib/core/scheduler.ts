@@ -159,7 +159,7 @@ export function setTimer(callback: () => void, ms: number, waiter?: ParkedWaiter
 
 /**
  * The current time in ms: the hook's virtual time under the harness, else `Date.now()` looked up now (never
- * captured at load), so that fake timers control it too. Not monotonic in production: callers clamp.
+ * captured at load), so that fake timers control it too. It may step back in production (a clock adjustment).
  */
 export function now(): number {
   const hook = slot.hook;
