@@ -6,8 +6,9 @@
  * if it now fits.
  */
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { AsyncRateLimiter, AsyncSemaphore, TimeoutError } from '../lib/index.js';
-import { explore, type Scenario, type Simulation } from '../lib/testing/index.js';
+import { Simulation, explore, type Scenario } from '../lib/testing/index.js';
 import { checkWindowLaw } from './suites/window-law.js';
 
 async function expectProven(scenario: Scenario): Promise<number> {
@@ -49,6 +50,27 @@ function requester(
 }
 
 describe('AsyncRateLimiter races over every schedule', () => {
+  it("measures the simulation's virtual time (the scheduler hook's now), not Date.now", async () => {
+    // Date.now() frozen: only the hook's clock moves. A limiter reading Date.now would never refill.
+    const clock = sinon.useFakeTimers();
+    try {
+      const sim = new Simulation({ maxSteps: 1_000 });
+      const limiter = new AsyncRateLimiter({ limit: 1, interval: 100, name: 'api' });
+      const grants: number[] = [];
+      sim.spawn('caller', async () => {
+        for (let i = 0; i < 3; i++) {
+          await limiter.acquire();
+          grants.push(sim.now);
+        }
+      });
+      await sim.run();
+      expect(grants).to.deep.equal([0, 100, 200]);
+      expect(Date.now()).to.equal(0);
+    } finally {
+      clock.restore();
+    }
+  });
+
   for (const strict of [true, false]) {
     const kind = strict ? 'strict window' : 'token bucket';
 
