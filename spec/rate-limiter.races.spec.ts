@@ -103,7 +103,7 @@ describe('AsyncRateLimiter races over every schedule', () => {
           throw new Error(`outcomes: ${outcomes}`);
         if (limiter.waiting !== 0) throw new Error(`left ${limiter}`);
       });
-      expect(runs).to.be.greaterThan(10);
+      expect(runs).to.be.greaterThan(1); // several schedules (fewer once the harness reduces equivalent ones)
     });
   }
 
