@@ -12,6 +12,8 @@
  * - at every observation the queue is justified (someone waits only if the head cannot be granted now), and the
  *   limiter holds at most one timer of its own;
  * - at the end every live request was granted and no timer is left.
+ * And, for plain acquires with whole-ms intervals, an exact model: each request is granted at the first whole ms at
+ * which the law allows it after the one before (never later: a timer aimed 1 ms late fails it).
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -194,6 +196,82 @@ describe('AsyncRateLimiter (properties)', () => {
         expect(order).to.deep.equal([...order].sort((a, b) => a - b));
       }),
       { seed: 15, numRuns: 150 },
+    );
+  });
+
+  it('grants each request at the earliest whole ms the law allows, in order (an exact model)', async () => {
+    /** The model: head-of-line FIFO, each request at the first whole ms when the budget holds its permits. */
+    function expectedTimes(
+      shape: { limit: number; interval: number; burst: number; strict: boolean },
+      requests: readonly { at: number; permits: number }[],
+    ): number[] {
+      const { limit, interval, burst, strict } = shape;
+      const times: number[] = [];
+      const granted: { time: number; permits: number }[] = [];
+      let scaled = burst * interval; // bucket tokens times interval: exact with whole-ms times
+      let last = 0;
+      for (const { at, permits } of requests) {
+        let t = Math.max(at, times.at(-1) ?? -Infinity);
+        if (strict) {
+          const used = (c: number) =>
+            granted.filter((g) => g.time + interval > c).reduce((sum, g) => sum + g.permits, 0);
+          const candidates = [t, ...granted.map((g) => g.time + interval).filter((c) => c > t)].sort(
+            (x, y) => x - y,
+          );
+          t = candidates.find((c) => used(c) + permits <= limit)!;
+        } else {
+          scaled = Math.min(burst * interval, scaled + (t - last) * limit);
+          const deficit = permits * interval - scaled;
+          if (deficit > 0) {
+            const wait = Math.ceil(deficit / limit);
+            scaled = Math.min(burst * interval, scaled + wait * limit);
+            t += wait;
+          }
+          scaled -= permits * interval;
+          last = t;
+        }
+        times.push(t);
+        granted.push({ time: t, permits });
+      }
+      return times;
+    }
+
+    const scenario = limiterShape.chain((shape) => {
+      const burst = shape.strict ? shape.limit : shape.limit + shape.extra;
+      const interval = Math.max(1, Math.round(shape.interval));
+      const request = fc.record({
+        gap: fc.integer({ min: 0, max: 50 }),
+        permits: fc.integer({ min: 1, max: burst }),
+      });
+      return fc.tuple(
+        fc.constant({ limit: shape.limit, interval, burst, strict: shape.strict }),
+        fc.array(request, { minLength: 1, maxLength: 25 }),
+      );
+    });
+    await fc.assert(
+      fc.asyncProperty(scenario, async ([shape, requests]) => {
+        clock.reset();
+        const { limit, interval, burst, strict } = shape;
+        const limiter = strict
+          ? new AsyncRateLimiter({ limit, interval, strict })
+          : new AsyncRateLimiter({ limit, interval, burst });
+        const arrivals: { at: number; permits: number }[] = [];
+        const times: number[] = [];
+        const all: Promise<void>[] = [];
+        for (const { gap, permits } of requests) {
+          await clock.tickAsync(gap);
+          const index = arrivals.length;
+          arrivals.push({ at: Date.now(), permits });
+          all.push(limiter.acquire({ permits }).then(() => void (times[index] = Date.now())));
+          await flush();
+        }
+        const permits = requests.reduce((sum, r) => sum + r.permits, 0);
+        await clock.tickAsync(Math.ceil(((permits + burst) * interval) / limit) + 1);
+        await Promise.all(all);
+        expect(times).to.deep.equal(expectedTimes(shape, arrivals));
+        expect(clock.countTimers()).to.equal(0);
+      }),
+      { seed: 1515, numRuns: 150 },
     );
   });
 
