@@ -156,7 +156,11 @@ export class AsyncLock {
    * ```
    */
   run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
-    return runHolding(this, fn, options);
+    if (this.holder === undefined || typeof fn !== 'function') return runHolding(this, fn, options);
+    // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
+    const early = rejectEarly(options, this.label, 'acquire');
+    if (early !== undefined) return early;
+    return this.waitQueue.parkRun(options, undefined, 0, fn);
   }
 
   /** Describes the lock's state, such as `AsyncLock(db)[locked, waiting=2]`. */

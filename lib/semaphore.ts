@@ -108,6 +108,17 @@ export class AsyncSemaphore {
    * ```
    */
   acquire(options?: SemaphoreAcquireOptions): Promise<Guard> {
+    const permits = this.requested(options);
+    if (typeof permits !== 'number') return permits;
+    if (this.queue.size === 0 && this.available >= permits) {
+      this.available -= permits;
+      return Promise.resolve(new SemaphoreGuard(this, permits));
+    }
+    return this.queue.park(options, permits);
+  }
+
+  /** The permits `options` ask for, once they and the signal are checked; else the rejection to return. */
+  private requested(options: SemaphoreAcquireOptions | undefined): number | Promise<never> {
     let permits = 1;
     if (
       options !== undefined &&
@@ -122,13 +133,7 @@ export class AsyncSemaphore {
         return Promise.reject(error);
       }
     }
-    const early = rejectEarly(options, this.label, 'acquire');
-    if (early !== undefined) return early;
-    if (this.queue.size === 0 && this.available >= permits) {
-      this.available -= permits;
-      return Promise.resolve(new SemaphoreGuard(this, permits));
-    }
-    return this.queue.park(options, permits);
+    return rejectEarly(options, this.label, 'acquire') ?? permits;
   }
 
   /**
@@ -193,7 +198,12 @@ export class AsyncSemaphore {
    * ```
    */
   run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: SemaphoreAcquireOptions): Promise<T> {
-    return runHolding(this, fn, options);
+    if (typeof fn !== 'function') return runHolding(this, fn, options);
+    const permits = this.requested(options);
+    if (typeof permits !== 'number') return permits;
+    if (this.queue.size === 0 && this.available >= permits) return runHolding(this, fn, options);
+    // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
+    return this.queue.parkRun(options, permits, 0, fn);
   }
 
   /** Describes the state, such as `AsyncSemaphore(pool)[value=0, waiting=3]`. */
