@@ -1,5 +1,5 @@
 import { LockError } from './errors.js';
-import { markNotThenable, runHolding, type Guard } from './core/guard.js';
+import { hasPriority, markNotThenable, runHolding, type Guard } from './core/guard.js';
 import { labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
@@ -156,7 +156,9 @@ export class AsyncLock {
    * ```
    */
   run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
-    if (this.holder === undefined || typeof fn !== 'function') return runHolding(this, fn, options);
+    // Uncontended, a bad fn, or a priority (which acquire checks and ranks): through acquire.
+    if (this.holder === undefined || typeof fn !== 'function' || hasPriority(options))
+      return runHolding(this, fn, options);
     // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
     const early = rejectEarly(options, this.label, 'acquire');
     if (early !== undefined) return early;

@@ -1,4 +1,4 @@
-import { markNotThenable, runHolding, type Guard } from './core/guard.js';
+import { hasPriority, markNotThenable, runHolding, type Guard } from './core/guard.js';
 import { checkInteger, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
@@ -198,7 +198,8 @@ export class AsyncSemaphore {
    * ```
    */
   run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: SemaphoreAcquireOptions): Promise<T> {
-    if (typeof fn !== 'function') return runHolding(this, fn, options);
+    // A bad fn, or a priority (which acquire checks and ranks): through acquire.
+    if (typeof fn !== 'function' || hasPriority(options)) return runHolding(this, fn, options);
     const permits = this.requested(options);
     if (typeof permits !== 'number') return permits;
     if (this.queue.size === 0 && this.available >= permits) return runHolding(this, fn, options);
