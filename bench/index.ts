@@ -20,6 +20,12 @@ import { LIMIT, benchLimiter, TASKS as LIMITER_TASKS } from './limiter.bench.js'
 import { benchContended, benchUncontended, benchUncontendedRun, TASKS } from './lock.bench.js';
 import { benchMemory, WAITERS } from './memory.bench.js';
 import { peerVersions, REFERENCES } from './peers.js';
+import {
+  benchRateLimiter,
+  CALLS as RATE_CALLS,
+  INTERVAL as RATE_INTERVAL,
+  LIMIT as RATE_LIMIT,
+} from './rate-limiter.bench.js';
 import { benchQueue, benchUnboundedQueue, CAPACITY, ITEMS, UNBOUNDED_ITEMS } from './queue.bench.js';
 import { runRLockChild } from './rlock.bench.js';
 import { benchFinds, benchProofs, benchSimulation } from './simulation.bench.js';
@@ -51,6 +57,7 @@ const plan = quick
       memoryWaiters: 20_000,
       memoryRounds: 1,
       listenerCount: 10_000,
+      rateCalls: 10_000,
       sharedSignalWaiters: 1e4,
     }
   : {
@@ -66,6 +73,7 @@ const plan = quick
       memoryWaiters: WAITERS,
       memoryRounds: 3,
       listenerCount: 100_000,
+      rateCalls: RATE_CALLS,
       sharedSignalWaiters: 1e5,
     };
 
@@ -726,6 +734,59 @@ const harness: Workload = {
   },
 };
 
+const rateLimiter: Workload = {
+  id: '12',
+  words: ['12', 'rate', 'limiter', 'throttle'],
+  async run({ plan, summary, record }) {
+    const n = plan.rateCalls;
+    const rounds = plan.rounds >= 7 ? 5 : 3;
+    const results = await benchRateLimiter(n, rounds);
+    table(
+      `12. Rate limiter: ${n} calls at ${RATE_LIMIT} per ${RATE_INTERVAL} ms in fake time, seeded bursts (median of ${rounds} rounds)`,
+      [
+        ['impl', 'per call', 'timers created', `worst ${RATE_INTERVAL} ms window`, 'its own law', 'kept'],
+        ...results.map((r) => [
+          r.calls === n ? r.name : `${r.name} (${r.calls} calls)`,
+          fmtNs(r.nsPerCall),
+          String(r.timersCreated),
+          String(r.worstWindow),
+          r.law.kind === 'bucket'
+            ? `burst + ${RATE_LIMIT}·t/${RATE_INTERVAL} (excess ${r.bucketExcess!.toFixed(2)} <= ${r.law.burst})`
+            : `<= ${RATE_LIMIT} per ${RATE_INTERVAL} ms`,
+          r.withinLaw ? 'yes' : 'NO',
+        ]),
+      ],
+    );
+    console.log(
+      '   per call: wall time from the first arrival to the last call run, including the fake clock driver (a real',
+    );
+    console.log('   setImmediate after every timer fired and every burst), alike for all.');
+    record('12', results);
+    const peers = results.filter((r) => !r.name.startsWith('coop-sync'));
+    const row = (label: string, name: string): void => {
+      const ours = results.find((r) => r.name === name)!;
+      const faster = peers.filter((r) => r.nsPerCall <= ours.nsPerCall).map((r) => r.name);
+      summary({
+        row: label,
+        goal: 'law kept; report',
+        measured: `${fmtNs(ours.nsPerCall)}/call, ${ours.timersCreated} timers, worst window ${ours.worstWindow}`,
+        pass: ours.withinLaw,
+        ahead: faster.length === 0 ? 'yes' : `no: ${faster.join(', ')}`,
+      });
+    };
+    row(`12a. rate limiter strict, ${exp(n)} calls`, 'coop-sync strict');
+    row(`12b. rate limiter bucket, ${exp(n)} calls`, 'coop-sync bucket');
+    const over = peers.filter((r) => !r.withinLaw);
+    summary({
+      row: '    peers over their own limit',
+      goal: 'report',
+      measured:
+        over.length === 0 ? 'none' : over.map((r) => `${r.name} (${r.worstWindow}/${RATE_LIMIT})`).join(', '),
+      ahead: '-',
+    });
+  },
+};
+
 /**
  * Every workload, in order. A new workload is added here (and nowhere else): its `words` select it on the command
  * line, and what it reports through its context lands in the summary table and the JSON file.
@@ -741,6 +802,7 @@ const workloads: Workload[] = [
   rlock,
   redis,
   threads, // before the harness, which turns async hooks on for the rest of the process
+  rateLimiter, // fake time, no hooks
   harness,
 ];
 

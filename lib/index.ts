@@ -5,6 +5,7 @@ export {
   QueueFullError,
   QueueShutDownError,
   BrokenBarrierError,
+  CancelledError,
 } from './errors.js';
 export type { Guard } from './core/guard.js';
 export type { WaitOptions, NameOptions } from './core/options.js';
@@ -25,3 +26,4 @@ export {
   type SleepOptions,
   type WaitUntilOptions,
 } from './tasks.js';
+export { AsyncRateLimiter, type RateLimiterOptions, type RateLimiterAcquireOptions } from './rate-limiter.js';

@@ -12,6 +12,7 @@ import {
   AsyncEvent,
   AsyncLock,
   AsyncQueue,
+  AsyncRateLimiter,
   AsyncRLock,
   AsyncSemaphore,
   TaskGroup,
@@ -98,6 +99,20 @@ const methods: WaitingMethod[] = [
       },
     },
   ]),
+  ...(['acquire', 'run'] as const).map((method) => ({
+    name: `AsyncRateLimiter.${method}`,
+    timeout: true,
+    setup() {
+      const limiter = new AsyncRateLimiter({ limit: 1, interval: 1_000_000, strict: true });
+      limiter.tryAcquire();
+      return {
+        call: (options: WaitOptions) =>
+          method === 'run' ? limiter.run(() => 1, options) : limiter.acquire(options),
+        waiting: () => limiter.waiting,
+        cleanup: () => limiter.cancelWaiters(),
+      };
+    },
+  })),
   ...(['wait', 'waitFor'] as const).map((method) => ({
     name: `AsyncCondition.${method}`,
     timeout: true,
@@ -322,7 +337,8 @@ describe('the { signal, timeout } contract, over every waiting method', () => {
         const forever = observe(blocked.call({ timeout: Infinity, signal: controller.signal }));
         await flush();
         expect(forever.state).to.equal('pending');
-        const extra = method.name === 'waitUntil' ? 1 : 0; // its poll timer
+        // waitUntil's poll timer; a rate limiter's one timer, due when the head's permit frees
+        const extra = method.name === 'waitUntil' || method.name.startsWith('AsyncRateLimiter') ? 1 : 0;
         expect(fake.countTimers()).to.equal(timersBefore + extra);
         controller.abort(new Error('done'));
         await flush();

@@ -53,6 +53,8 @@ export interface SchedulerHook {
    * @param waiter - the waiter whose timeout this is, if it is one.
    */
   setTimer(callback: () => void, ms: number, waiter: ParkedWaiter | undefined): HookTimer;
+  /** The hook's current (virtual) time in ms, read by primitives that measure time (a rate limiter). */
+  now?(): number;
 }
 
 interface HookSlot {
@@ -153,6 +155,15 @@ export function setTimer(callback: () => void, ms: number, waiter?: ParkedWaiter
   const handle = globalThis.setTimeout(callback, ms);
   if (detached) unref(handle);
   return handle;
+}
+
+/**
+ * The current time in ms: the hook's virtual time under the harness, else `Date.now()` looked up now (never
+ * captured at load), so that fake timers control it too. It may step back in production (a clock adjustment).
+ */
+export function now(): number {
+  const hook = slot.hook;
+  return hook?.now === undefined ? Date.now() : hook.now();
 }
 
 /** Clears a timer started by {@link setTimer}, whatever hook is installed now. */

@@ -102,6 +102,7 @@ export class Engine {
       parked: (waiter) => this.parked(waiter),
       wake: (waiter, from) => this.wake(waiter, from),
       setTimer: (callback, ms, waiter) => this.timerFor(callback, ms, waiter),
+      now: () => this.clock.now,
     };
   }
 
