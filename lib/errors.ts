@@ -70,6 +70,24 @@ export class BrokenBarrierError extends Error {
   }
 }
 
+/**
+ * A queued wait was cancelled by the primitive itself: `cancelWaiters()` rejected every waiter (each with its own
+ * `CancelledError` unless a reason was given). The waiter holds nothing; the holders are untouched.
+ *
+ * @example
+ * ```ts
+ * lock.cancelWaiters();
+ * // each queued `acquire()` rejects with a CancelledError
+ * ```
+ */
+export class CancelledError extends Error {
+  override name = 'CancelledError';
+
+  constructor(message = 'the wait was cancelled', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
 /** One task that the harness found blocked, and what it waits on (such as `AsyncLock(db)`). */
 export interface BlockedTask {
   readonly task: string;

@@ -5,6 +5,7 @@ export {
   QueueFullError,
   QueueShutDownError,
   BrokenBarrierError,
+  CancelledError,
 } from './errors.js';
 export type { Guard } from './core/guard.js';
 export type { WaitOptions, NameOptions } from './core/options.js';
@@ -24,3 +25,5 @@ export {
   type SleepOptions,
   type WaitUntilOptions,
 } from './tasks.js';
+export { AsyncRWLock, type RWLockAcquireOptions } from './rwlock.js';
+export { AsyncKeyedLock, type KeyedLockOptions, type KeyedLockAcquireOptions } from './keyed-lock.js';

@@ -1,7 +1,10 @@
-import { LockError } from './errors.js';
+import { CancelledError, LockError } from './errors.js';
 import { markNotThenable, runHolding, type Guard } from './core/guard.js';
-import { labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
-import { WaitQueue } from './core/wait-queue.js';
+import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import { WaitQueue, type Waiter } from './core/wait-queue.js';
+
+/** The `Waiter.value` of a `waitUnlocked` call: it takes its turn but not the lock. */
+const takesNothing = Symbol('waitUnlocked');
 
 /** One hold of an {@link AsyncLock}. Stale once released: it can never release a later holder. */
 class LockGuard implements Guard {
@@ -159,6 +162,83 @@ export class AsyncLock {
     return runHolding(this, fn, options);
   }
 
+  /**
+   * Waits, in the queue like an acquirer, until it is this call's turn and the lock is free, and takes nothing: the
+   * waiter behind it gets the lock in the same step.
+   *
+   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it; see {@link WaitOptions}.
+   * @returns a promise that resolves when the lock was free in this caller's turn.
+   * @throws TimeoutError - (rejection) when `timeout` expires first.
+   * @throws TypeError | RangeError - (rejection) for bad options.
+   *
+   * **Cancellation:** an abort or timeout removes the caller from the queue at once.
+   *
+   * **Fairness:** FIFO with the acquirers: it resolves after everyone queued before it has had the lock. At once
+   * when the lock is free and nobody waits.
+   *
+   * @example
+   * ```ts
+   * await lock.waitUnlocked(); // every write queued before now has finished
+   * ```
+   */
+  waitUnlocked(options?: WaitOptions): Promise<void> {
+    const early = rejectEarly(options, this.label, 'waitUnlocked');
+    if (early !== undefined) return early;
+    if (this.holder === undefined) return Promise.resolve();
+    return this.waitQueue.park(options, 1, takesNothing) as Promise<unknown> as Promise<void>;
+  }
+
+  /**
+   * Rejects every queued acquirer (and `waitUnlocked` caller), and touches the holder not at all. Condition waiters
+   * re-acquiring the lock after a notification are not cancelled: a condition wait always re-acquires. Later calls
+   * queue as usual.
+   *
+   * @param reason - what every waiter rejects with; without it, each gets its own `CancelledError`.
+   * @returns how many waiters it rejected.
+   *
+   * @example
+   * ```ts
+   * const dropped = lock.cancelWaiters(new Error('shutting down'));
+   * ```
+   */
+  cancelWaiters(reason?: unknown): number {
+    const own = arguments.length === 0;
+    const doomed: Waiter<Guard>[] = [];
+    for (const waiter of this.waitQueue) if (!(waiter.value instanceof LockGuard)) doomed.push(waiter);
+    for (const waiter of doomed) {
+      this.waitQueue.cancel(
+        waiter,
+        own ? new CancelledError(`${this.label}: the wait was cancelled`) : reason,
+      );
+    }
+    return doomed.length;
+  }
+
+  /**
+   * Wraps `fn` so that every call of the wrapper runs it holding the lock: `(...args) => lock.run(() => fn(...args),
+   * options)` (p-limit's `limitFunction`).
+   *
+   * @param fn - the function to serialise.
+   * @param options - wait options for every call's acquisition.
+   * @returns the wrapper; it returns a promise of what `fn` returns.
+   * @throws TypeError - at once, when `fn` is not a function.
+   *
+   * **Cancellation / Fairness:** as {@link AsyncLock.run}, for each call.
+   *
+   * @example
+   * ```ts
+   * const save = lock.wrap(async (id: number) => db.save(id));
+   * await Promise.all([save(1), save(2)]); // one at a time
+   * ```
+   */
+  wrap<A extends unknown[], R>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    options?: WaitOptions,
+  ): (...args: A) => Promise<R> {
+    checkFunction(fn, `${this.label}.wrap: fn`);
+    return (...args: A) => this.run(() => fn(...args), options);
+  }
+
   /** Describes the lock's state, such as `AsyncLock(db)[locked, waiting=2]`. */
   toString(): string {
     return `${this.label}[${this.holder === undefined ? 'unlocked' : 'locked'}, waiting=${this.waitQueue.size}]`;
@@ -171,20 +251,26 @@ export class AsyncLock {
     this.handOff();
   }
 
-  /** Gives the lock to the head waiter, or frees it. */
+  /** Gives the lock to the head waiter, or frees it. Iterative: a waiter that takes nothing passes its turn on. */
   private handOff(): void {
-    const next = this.waitQueue.head;
-    if (next === undefined) {
-      this.holder = undefined;
-      return;
+    for (;;) {
+      const next = this.waitQueue.head;
+      if (next === undefined) {
+        this.holder = undefined;
+        return;
+      }
+      if (next.value === takesNothing) {
+        this.waitQueue.grant(next, undefined as unknown as Guard);
+        continue;
+      }
+      // A condition waiter carries the hold it set aside; it gets that same guard back.
+      const granted = (next.value as LockGuard | undefined) ?? new LockGuard(this);
+      granted.suspended = false;
+      this.holder = granted;
+      this.waitQueue.grant(next, granted);
+      // Released while set aside (a wait nobody awaited): the wait has had its turn, and the hold ends now.
+      if (!granted.released) return;
     }
-    // A condition waiter carries the hold it set aside; it gets that same guard back.
-    const granted = (next.value as LockGuard | undefined) ?? new LockGuard(this);
-    granted.suspended = false;
-    this.holder = granted;
-    this.waitQueue.grant(next, granted);
-    // Released while set aside (a wait nobody awaited): the wait has had its turn, and the hold ends now.
-    if (granted.released) this.handOff();
   }
 
   /** @internal */

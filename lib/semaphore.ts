@@ -1,5 +1,13 @@
+import { CancelledError } from './errors.js';
 import { markNotThenable, runHolding, type Guard } from './core/guard.js';
-import { checkInteger, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import {
+  checkFunction,
+  checkInteger,
+  labelFor,
+  rejectEarly,
+  type NameOptions,
+  type WaitOptions,
+} from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
 /** Wait options of a semaphore, plus how many permits to take. */
@@ -52,8 +60,11 @@ export class AsyncSemaphore {
   readonly label: string;
   /** The name given to the constructor, if any. */
   readonly name: string | undefined;
-  /** Free permits. Invariant: when a waiter is queued, `available` is less than the head waiter's weight. */
-  private available: number;
+  /**
+   * Free permits; negative while a bounded semaphore's capacity was lowered below the permits held. Invariant: when
+   * a waiter is queued, `available` is less than the head waiter's weight.
+   */
+  protected available: number;
   private readonly queue: WaitQueue<Guard>;
 
   /**
@@ -75,7 +86,7 @@ export class AsyncSemaphore {
 
   /** Permits free now. */
   get value(): number {
-    return this.available;
+    return this.available > 0 ? this.available : 0;
   }
 
   /** How many callers are queued. */
@@ -190,9 +201,51 @@ export class AsyncSemaphore {
     return runHolding(this, fn, options);
   }
 
+  /**
+   * Rejects every queued caller and touches no holder. Later calls queue as usual.
+   *
+   * @param reason - what every waiter rejects with; without it, each gets its own `CancelledError`.
+   * @returns how many waiters it rejected.
+   *
+   * @example
+   * ```ts
+   * const dropped = pool.cancelWaiters(new Error('shutting down'));
+   * ```
+   */
+  cancelWaiters(reason?: unknown): number {
+    const count = this.queue.size;
+    const own = arguments.length === 0;
+    this.queue.rejectAll(() => (own ? new CancelledError(`${this.label}: the wait was cancelled`) : reason));
+    return count;
+  }
+
+  /**
+   * Wraps `fn` so that every call of the wrapper runs it holding permits: `(...args) => semaphore.run(() =>
+   * fn(...args), options)` (p-limit's `limitFunction`).
+   *
+   * @param fn - the function to limit.
+   * @param options - `permits`, `signal` and `timeout` for every call's acquisition.
+   * @returns the wrapper; it returns a promise of what `fn` returns.
+   * @throws TypeError - at once, when `fn` is not a function.
+   *
+   * **Cancellation / Fairness:** as {@link AsyncSemaphore.run}, for each call.
+   *
+   * @example
+   * ```ts
+   * const fetchLimited = pool.wrap((url: string) => fetch(url));
+   * ```
+   */
+  wrap<A extends unknown[], R>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    options?: SemaphoreAcquireOptions,
+  ): (...args: A) => Promise<R> {
+    checkFunction(fn, `${this.label}.wrap: fn`);
+    return (...args: A) => this.run(() => fn(...args), options);
+  }
+
   /** Describes the state, such as `AsyncSemaphore(pool)[value=0, waiting=3]`. */
   toString(): string {
-    return `${this.label}[value=${this.available}, waiting=${this.queue.size}]`;
+    return `${this.label}[value=${this.value}, waiting=${this.queue.size}]`;
   }
 
   /** Validates a request for `permits`; the bounded semaphore also refuses one it can never satisfy. */
@@ -204,7 +257,7 @@ export class AsyncSemaphore {
   protected checkRelease(_permits: number): void {}
 
   /** Grants waiters from the head while the free permits satisfy them; restores the class invariant. */
-  private grantWaiters(): void {
+  protected grantWaiters(): void {
     for (
       let head = this.queue.head;
       head !== undefined && head.weight <= this.available;
@@ -217,9 +270,10 @@ export class AsyncSemaphore {
 }
 
 /**
- * A semaphore that can never hold more permits than it started with: a `release` above the initial value throws
- * `RangeError` (it is a bug: something released what it never took), and a request for more permits than the
- * initial value rejects with `RangeError` instead of waiting forever.
+ * A semaphore with a capacity: it never holds more permits than `capacity` (initially its value), a `release` above
+ * it throws `RangeError` (it is a bug: something released what it never took), and a request for more permits than
+ * the capacity rejects with `RangeError` instead of waiting forever. The capacity can change at run time (p-limit's
+ * `concurrency`, Trio's `CapacityLimiter.total_tokens`); see {@link AsyncBoundedSemaphore.capacity}.
  *
  * @example
  * ```ts
@@ -230,30 +284,66 @@ export class AsyncSemaphore {
  * ```
  */
 export class AsyncBoundedSemaphore extends AsyncSemaphore {
-  /** The initial value, which `value` may never exceed. */
-  readonly bound: number;
+  /** The most permits that may be held at once. Invariant: `held === limit - available`. */
+  private limit: number;
 
   /**
-   * @param value - the initial and maximum number of permits: an integer `>= 0`, default 1.
+   * @param value - the initial capacity (and value): an integer `>= 0`, default 1.
    * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
    * @throws TypeError | RangeError - when `value` is not an integer `>= 0` or `options.name` is not a string.
    */
   constructor(value = 1, options?: NameOptions) {
     super(value, options);
-    this.bound = value;
+    this.limit = value;
+  }
+
+  /** The capacity, under its older name. */
+  get bound(): number {
+    return this.limit;
+  }
+
+  /**
+   * How many permits may be held at once (p-limit's `concurrency`, Trio's `total_tokens`): an integer `>= 0`.
+   * Raising it grants queued callers at once, in order. Lowering it below `held` revokes nothing: the holders finish,
+   * and nobody new is admitted until `held` drops below the new capacity. Capacity 0 pauses the semaphore. Lowering
+   * it never rejects requests already queued, even those larger than the new capacity (they wait for it to rise, or
+   * are cancelled).
+   *
+   * @throws TypeError | RangeError - (on set) when the value is not an integer `>= 0`.
+   *
+   * @example
+   * ```ts
+   * const limit = new AsyncBoundedSemaphore(4);
+   * limit.capacity = 8; // up to 8 at once from now on
+   * ```
+   */
+  get capacity(): number {
+    return this.limit;
+  }
+
+  set capacity(capacity: number) {
+    checkInteger(capacity, `${this.label}.capacity`, 0);
+    this.available += capacity - this.limit;
+    this.limit = capacity;
+    this.grantWaiters();
+  }
+
+  /** Permits in use now: `capacity - value` while `held <= capacity`; more after the capacity was lowered. */
+  get held(): number {
+    return this.limit - this.available;
   }
 
   protected override checkRequest(permits: number, name: string): void {
     super.checkRequest(permits, name);
-    if (permits > this.bound) {
-      throw new RangeError(`${name} (${permits}) exceeds what ${this.label} can ever hold (${this.bound})`);
+    if (permits > this.limit && this.limit > 0) {
+      throw new RangeError(`${name} (${permits}) exceeds the capacity of ${this.label} (${this.limit})`);
     }
   }
 
   protected override checkRelease(permits: number): void {
-    if (this.value + permits > this.bound) {
+    if (this.available + permits > this.limit) {
       throw new RangeError(
-        `${this.label}: releasing ${permits} permit(s) would raise the value above its bound (${this.bound})`,
+        `${this.label}: releasing ${permits} permit(s) would raise the value above its bound (${this.limit})`,
       );
     }
   }
