@@ -10,6 +10,13 @@ import {
   type WaitOptions,
 } from './core/options.js';
 import { WaitQueue, type QueueOwner } from './core/wait-queue.js';
+import {
+  holdsTraced,
+  traceHoldEnd,
+  traceHoldStart,
+  type HoldTrace,
+  type HolderNameOptions,
+} from './core/diagnostics.js';
 
 /** Constructor options of an {@link AsyncKeyedLock}. */
 export interface KeyedLockOptions<K> extends NameOptions {
@@ -22,7 +29,7 @@ export interface KeyedLockOptions<K> extends NameOptions {
 }
 
 /** Wait options of a keyed lock. */
-export type KeyedLockAcquireOptions = WaitOptions;
+export type KeyedLockAcquireOptions = WaitOptions & HolderNameOptions;
 
 /**
  * The lock of one key, alive only while the key is held or waited on. Invariant: it is in its lock's map exactly
@@ -52,12 +59,28 @@ class KeyedGuard<K> implements Guard {
   released = false;
   /** The keys taken so far, in the lock's order; all of them once the acquisition has resolved. */
   readonly taken: KeyEntry<K>[] = [];
+  /** What diagnostics record of this hold, while holds are traced. */
+  trace: HoldTrace | undefined = undefined;
 
-  constructor(private readonly lock: AsyncKeyedLock<K>) {}
+  constructor(
+    private readonly lock: AsyncKeyedLock<K>,
+    /** Whether it takes several keys (it is then resolved by its own acquisition, not by the last key's grant). */
+    readonly multiple: boolean,
+  ) {}
+
+  /** Starts tracing the hold, once every key is taken. */
+  traced(name: string | undefined): this {
+    if (holdsTraced()) {
+      const keys = this.taken.map((entry) => describe(entry.key)).join(', ');
+      this.trace = traceHoldStart(this.lock, `[${keys}]`, name);
+    }
+    return this;
+  }
 
   release(): void {
     if (this.released) return;
     this.released = true;
+    if (this.trace !== undefined) traceHoldEnd(this.trace);
     const taken = this.taken;
     for (let index = taken.length - 1; index >= 0; index--) this.lock.releaseKey(taken[index] as KeyEntry<K>);
     taken.length = 0;
@@ -176,18 +199,19 @@ export class AsyncKeyedLock<K = string> {
     }
     const early = rejectEarly(options, this.label, 'acquire');
     if (early !== undefined) return early;
-    const guard = new KeyedGuard<K>(this);
-    if (ordered === undefined || ordered.length === 1) {
+    const multiple = ordered !== undefined && ordered.length > 1;
+    const guard = new KeyedGuard<K>(this, multiple);
+    if (!multiple) {
       const key = ordered === undefined ? (keys as K) : (ordered[0] as K);
       const entry = this.entries.get(key);
       if (entry === undefined) {
         guard.taken.push(this.take(key));
-        return Promise.resolve(guard);
+        return Promise.resolve(guard.traced(options?.name));
       }
       guard.taken.push(entry);
       return this.park(entry, options, guard);
     }
-    return this.acquireAll(ordered, guard, options);
+    return this.acquireAll(ordered as readonly K[], guard, options);
   }
 
   /**
@@ -205,9 +229,9 @@ export class AsyncKeyedLock<K = string> {
   tryAcquire(keys: K | readonly K[]): Guard | undefined {
     const ordered = this.order(keys, 'tryAcquire') ?? [keys as K];
     for (const key of ordered) if (this.entries.has(key)) return undefined;
-    const guard = new KeyedGuard<K>(this);
+    const guard = new KeyedGuard<K>(this, ordered.length > 1);
     for (const key of ordered) guard.taken.push(this.take(key));
-    return guard;
+    return guard.traced(undefined);
   }
 
   /**
@@ -281,7 +305,9 @@ export class AsyncKeyedLock<K = string> {
       return;
     }
     this.parked--;
-    (queue as WaitQueue<KeyedGuard<K>>).grant(next, next.value as KeyedGuard<K>);
+    const guard = next.value as KeyedGuard<K>;
+    if (!guard.multiple) guard.traced(next.holderName);
+    (queue as WaitQueue<KeyedGuard<K>>).grant(next, guard);
   }
 
   /** Takes a free key. */
@@ -304,7 +330,7 @@ export class AsyncKeyedLock<K = string> {
   private async acquireAll(
     ordered: readonly K[],
     guard: KeyedGuard<K>,
-    options: WaitOptions | undefined,
+    options: KeyedLockAcquireOptions | undefined,
   ): Promise<Guard> {
     let deadline: Deadline | undefined;
     try {
@@ -318,7 +344,7 @@ export class AsyncKeyedLock<K = string> {
         await this.park(entry, deadline.options, guard);
         guard.taken.push(entry);
       }
-      return guard;
+      return guard.traced(options?.name);
     } catch (error) {
       guard.release();
       throw error;

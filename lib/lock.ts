@@ -2,6 +2,16 @@ import { CancelledError, LockError } from './errors.js';
 import { markNotThenable, runHolding, type Guard } from './core/guard.js';
 import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
+import {
+  holdsTraced,
+  traceHoldEnd,
+  traceHoldStart,
+  type HoldTrace,
+  type HolderNameOptions,
+} from './core/diagnostics.js';
+
+/** Wait options of a lock, plus a name for the hold (diagnostics). */
+export type LockAcquireOptions = WaitOptions & HolderNameOptions;
 
 /** The `Waiter.value` of a `waitUnlocked` call: it takes its turn but not the lock. */
 const takesNothing = Symbol('waitUnlocked');
@@ -16,7 +26,11 @@ class LockGuard implements Guard {
   /** Set aside by a condition `wait`; a release meanwhile ends the hold as soon as the wait gets it back. */
   suspended = false;
 
-  constructor(private readonly lock: AsyncLock) {}
+  constructor(
+    private readonly lock: AsyncLock,
+    /** What diagnostics record of this hold, while holds are traced. */
+    readonly trace: HoldTrace | undefined,
+  ) {}
 
   release(): void {
     if (this.released) return;
@@ -100,10 +114,13 @@ export class AsyncLock {
    * }
    * ```
    */
-  acquire(options?: WaitOptions): Promise<Guard> {
+  acquire(options?: LockAcquireOptions): Promise<Guard> {
     const early = rejectEarly(options, this.label, 'acquire');
     if (early !== undefined) return early;
-    if (this.holder === undefined) return Promise.resolve((this.holder = new LockGuard(this)));
+    if (this.holder === undefined) {
+      const trace = holdsTraced() ? traceHoldStart(this, undefined, options?.name) : undefined;
+      return Promise.resolve((this.holder = new LockGuard(this, trace)));
+    }
     return this.waitQueue.park(options);
   }
 
@@ -120,7 +137,10 @@ export class AsyncLock {
    */
   tryAcquire(): Guard | undefined {
     if (this.holder !== undefined) return undefined;
-    return (this.holder = new LockGuard(this));
+    return (this.holder = new LockGuard(
+      this,
+      holdsTraced() ? traceHoldStart(this, undefined, undefined) : undefined,
+    ));
   }
 
   /**
@@ -158,7 +178,7 @@ export class AsyncLock {
    * const total = await lock.run(async () => (balance += 10));
    * ```
    */
-  run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
+  run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: LockAcquireOptions): Promise<T> {
     return runHolding(this, fn, options);
   }
 
@@ -248,6 +268,7 @@ export class AsyncLock {
   releaseHold(hold: LockGuard): void {
     if (this.holder !== hold) return;
     hold.released = true;
+    if (hold.trace !== undefined) traceHoldEnd(hold.trace);
     this.handOff();
   }
 
@@ -264,7 +285,9 @@ export class AsyncLock {
         continue;
       }
       // A condition waiter carries the hold it set aside; it gets that same guard back.
-      const granted = (next.value as LockGuard | undefined) ?? new LockGuard(this);
+      const granted =
+        (next.value as LockGuard | undefined) ??
+        new LockGuard(this, holdsTraced() ? traceHoldStart(this, undefined, next.holderName) : undefined);
       granted.suspended = false;
       this.holder = granted;
       this.waitQueue.grant(next, granted);

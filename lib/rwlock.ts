@@ -2,9 +2,16 @@ import { CancelledError } from './errors.js';
 import { markNotThenable, type Guard } from './core/guard.js';
 import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
+import {
+  holdsTraced,
+  traceHoldEnd,
+  traceHoldStart,
+  type HoldTrace,
+  type HolderNameOptions,
+} from './core/diagnostics.js';
 
 /** Wait options of a readers-writer lock. */
-export type RWLockAcquireOptions = WaitOptions;
+export type RWLockAcquireOptions = WaitOptions & HolderNameOptions;
 
 /** What a queued waiter asks for: its `Waiter.value`. */
 const read = 'read';
@@ -18,11 +25,15 @@ class ReadGuard implements Guard {
 
   released = false;
 
-  constructor(private readonly lock: AsyncRWLock) {}
+  constructor(
+    private readonly lock: AsyncRWLock,
+    private readonly trace: HoldTrace | undefined,
+  ) {}
 
   release(): void {
     if (this.released) return;
     this.released = true;
+    if (this.trace !== undefined) traceHoldEnd(this.trace);
     this.lock.releaseRead();
   }
 
@@ -39,11 +50,15 @@ class WriteGuard implements Guard {
 
   released = false;
 
-  constructor(private readonly lock: AsyncRWLock) {}
+  constructor(
+    private readonly lock: AsyncRWLock,
+    private readonly trace: HoldTrace | undefined,
+  ) {}
 
   release(): void {
     if (this.released) return;
     this.released = true;
+    if (this.trace !== undefined) traceHoldEnd(this.trace);
     this.lock.releaseWrite();
   }
 
@@ -134,7 +149,9 @@ export class AsyncRWLock {
     if (early !== undefined) return early;
     if (!this.writer && this.queue.size === 0) {
       this.readerCount++;
-      return Promise.resolve(new ReadGuard(this));
+      return Promise.resolve(
+        new ReadGuard(this, holdsTraced() ? traceHoldStart(this, read, options?.name) : undefined),
+      );
     }
     return this.queue.park(options, 1, read);
   }
@@ -168,7 +185,9 @@ export class AsyncRWLock {
     if (early !== undefined) return early;
     if (!this.writer && this.readerCount === 0 && this.queue.size === 0) {
       this.writer = true;
-      return Promise.resolve(new WriteGuard(this));
+      return Promise.resolve(
+        new WriteGuard(this, holdsTraced() ? traceHoldStart(this, write, options?.name) : undefined),
+      );
     }
     return this.queue.park(options, 1, write);
   }
@@ -187,7 +206,7 @@ export class AsyncRWLock {
   tryAcquireRead(): Guard | undefined {
     if (this.writer || this.queue.size > 0) return undefined;
     this.readerCount++;
-    return new ReadGuard(this);
+    return new ReadGuard(this, holdsTraced() ? traceHoldStart(this, read, undefined) : undefined);
   }
 
   /**
@@ -204,7 +223,7 @@ export class AsyncRWLock {
   tryAcquireWrite(): Guard | undefined {
     if (this.writer || this.readerCount > 0 || this.queue.size > 0) return undefined;
     this.writer = true;
-    return new WriteGuard(this);
+    return new WriteGuard(this, holdsTraced() ? traceHoldStart(this, write, undefined) : undefined);
   }
 
   /**
@@ -304,11 +323,17 @@ export class AsyncRWLock {
       if ((head as Waiter<Guard>).value === write) {
         if (this.readerCount > 0) return;
         this.writer = true;
-        queue.grant(head, new WriteGuard(this));
+        queue.grant(
+          head,
+          new WriteGuard(this, holdsTraced() ? traceHoldStart(this, write, head.holderName) : undefined),
+        );
         return;
       }
       this.readerCount++;
-      queue.grant(head, new ReadGuard(this));
+      queue.grant(
+        head,
+        new ReadGuard(this, holdsTraced() ? traceHoldStart(this, read, head.holderName) : undefined),
+      );
     }
   }
 }

@@ -9,9 +9,16 @@ import {
   type WaitOptions,
 } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
+import {
+  holdsTraced,
+  traceHoldEnd,
+  traceHoldStart,
+  type HoldTrace,
+  type HolderNameOptions,
+} from './core/diagnostics.js';
 
 /** Wait options of a semaphore, plus how many permits to take. */
-export interface SemaphoreAcquireOptions extends WaitOptions {
+export interface SemaphoreAcquireOptions extends WaitOptions, HolderNameOptions {
   /** Permits to take at once: an integer `>= 1`, default 1. */
   permits?: number | undefined;
 }
@@ -27,12 +34,15 @@ class SemaphoreGuard implements Guard {
   constructor(
     private readonly semaphore: AsyncSemaphore,
     private readonly permits: number,
+    /** What diagnostics record of this hold, while holds are traced. */
+    private readonly trace: HoldTrace | undefined,
   ) {}
 
   release(): void {
     if (this.released) return;
     this.semaphore.release(this.permits);
     this.released = true;
+    if (this.trace !== undefined) traceHoldEnd(this.trace);
   }
 
   [Symbol.dispose](): void {
@@ -136,7 +146,8 @@ export class AsyncSemaphore {
     if (early !== undefined) return early;
     if (this.queue.size === 0 && this.available >= permits) {
       this.available -= permits;
-      return Promise.resolve(new SemaphoreGuard(this, permits));
+      const trace = holdsTraced() ? traceHoldStart(this, undefined, options?.name) : undefined;
+      return Promise.resolve(new SemaphoreGuard(this, permits, trace));
     }
     return this.queue.park(options, permits);
   }
@@ -158,7 +169,11 @@ export class AsyncSemaphore {
     this.checkRequest(permits, `${this.label}.tryAcquire: permits`);
     if (this.queue.size > 0 || this.available < permits) return undefined;
     this.available -= permits;
-    return new SemaphoreGuard(this, permits);
+    return new SemaphoreGuard(
+      this,
+      permits,
+      holdsTraced() ? traceHoldStart(this, undefined, undefined) : undefined,
+    );
   }
 
   /**
@@ -264,7 +279,8 @@ export class AsyncSemaphore {
       head = this.queue.head
     ) {
       this.available -= head.weight;
-      this.queue.grant(head, new SemaphoreGuard(this, head.weight));
+      const trace = holdsTraced() ? traceHoldStart(this, undefined, head.holderName) : undefined;
+      this.queue.grant(head, new SemaphoreGuard(this, head.weight, trace));
     }
   }
 }
