@@ -57,8 +57,10 @@ class KeyedGuard<K> implements Guard {
   }
 
   released = false;
-  /** The keys taken so far, in the lock's order; all of them once the acquisition has resolved. */
-  readonly taken: KeyEntry<K>[] = [];
+  /** The key of a single-key hold. */
+  single: KeyEntry<K> | undefined = undefined;
+  /** The keys of a multi-key hold taken so far, in the lock's order; all of them once it has resolved. */
+  readonly taken: KeyEntry<K>[] | undefined;
   /** What diagnostics record of this hold, while holds are traced. */
   trace: HoldTrace | undefined = undefined;
 
@@ -66,12 +68,15 @@ class KeyedGuard<K> implements Guard {
     private readonly lock: AsyncKeyedLock<K>,
     /** Whether it takes several keys (it is then resolved by its own acquisition, not by the last key's grant). */
     readonly multiple: boolean,
-  ) {}
+  ) {
+    this.taken = multiple ? [] : undefined;
+  }
 
   /** Starts tracing the hold, once every key is taken. */
   traced(name: string | undefined): this {
     if (holdsTraced()) {
-      const keys = this.taken.map((entry) => describe(entry.key)).join(', ');
+      const entries = this.taken ?? [this.single as KeyEntry<K>];
+      const keys = entries.map((entry) => describe(entry.key)).join(', ');
       this.trace = traceHoldStart(this.lock, `[${keys}]`, name);
     }
     return this;
@@ -82,6 +87,11 @@ class KeyedGuard<K> implements Guard {
     this.released = true;
     if (this.trace !== undefined) traceHoldEnd(this.trace);
     const taken = this.taken;
+    if (taken === undefined) {
+      this.lock.releaseKey(this.single as KeyEntry<K>);
+      this.single = undefined;
+      return;
+    }
     for (let index = taken.length - 1; index >= 0; index--) this.lock.releaseKey(taken[index] as KeyEntry<K>);
     taken.length = 0;
   }
@@ -205,10 +215,10 @@ export class AsyncKeyedLock<K = string> {
       const key = ordered === undefined ? (keys as K) : (ordered[0] as K);
       const entry = this.entries.get(key);
       if (entry === undefined) {
-        guard.taken.push(this.take(key));
-        return Promise.resolve(guard.traced(options?.name));
+        guard.single = this.take(key);
+        return Promise.resolve(holdsTraced() ? guard.traced(options?.name) : guard);
       }
-      guard.taken.push(entry);
+      guard.single = entry;
       return this.park(entry, options, guard);
     }
     return this.acquireAll(ordered as readonly K[], guard, options);
@@ -230,7 +240,8 @@ export class AsyncKeyedLock<K = string> {
     const ordered = this.order(keys, 'tryAcquire') ?? [keys as K];
     for (const key of ordered) if (this.entries.has(key)) return undefined;
     const guard = new KeyedGuard<K>(this, ordered.length > 1);
-    for (const key of ordered) guard.taken.push(this.take(key));
+    if (guard.taken === undefined) guard.single = this.take(ordered[0] as K);
+    else for (const key of ordered) guard.taken.push(this.take(key));
     return guard.traced(undefined);
   }
 
@@ -306,7 +317,7 @@ export class AsyncKeyedLock<K = string> {
     }
     this.parked--;
     const guard = next.value as KeyedGuard<K>;
-    if (!guard.multiple) guard.traced(next.holderName);
+    if (!guard.multiple && holdsTraced()) guard.traced(next.holderName);
     (queue as WaitQueue<KeyedGuard<K>>).grant(next, guard);
   }
 
@@ -337,12 +348,12 @@ export class AsyncKeyedLock<K = string> {
       for (const key of ordered) {
         const entry = this.entries.get(key);
         if (entry === undefined) {
-          guard.taken.push(this.take(key));
+          (guard.taken as KeyEntry<K>[]).push(this.take(key));
           continue;
         }
         deadline ??= new Deadline(options, this.label);
         await this.park(entry, deadline.options, guard);
-        guard.taken.push(entry);
+        (guard.taken as KeyEntry<K>[]).push(entry);
       }
       return guard.traced(options?.name);
     } catch (error) {
