@@ -449,3 +449,51 @@ export async function benchCancel(sizes: readonly number[], scale: number): Prom
   }
   return out;
 }
+
+/**
+ * Row 6d: `size` waiters queued at once on a held lock, all on one shared AbortSignal, then all granted (each leaves
+ * the signal as it is granted) or all aborted at once; against the same with a signal of their own each. ns per
+ * waiter, park + settle. With one listener per signal, shared, the shared case costs what the separate one does.
+ */
+export async function benchSharedSignal(
+  size: number,
+  rounds: number,
+): Promise<{ name: string; nsPerWaiter: number; listenersAtPeak: number }[]> {
+  const out: { name: string; nsPerWaiter: number; listenersAtPeak: number }[] = [];
+  for (const [name, shared, abort] of [
+    ['granted, one shared signal', true, false],
+    ['granted, a signal each', false, false],
+    ['aborted, one shared signal', true, true],
+    ['aborted, a signal each', false, true],
+  ] as const) {
+    let ns = 0;
+    let peak = 0;
+    for (let round = 0; round < rounds; round++) {
+      const lock = new AsyncLock();
+      const held = lock.tryAcquire() as Guard;
+      const controllers = Array.from({ length: shared ? 1 : size }, () => new AbortController());
+      const { onReject, all } = settleCounter(size);
+      const start = now();
+      for (let i = 0; i < size; i++) {
+        const signal = (controllers[shared ? 0 : i] as AbortController).signal;
+        lock.acquire({ signal }).then((guard) => {
+          guard.release();
+          onReject();
+        }, onReject);
+      }
+      peak = Math.max(peak, getEventListeners((controllers[0] as AbortController).signal, 'abort').length);
+      if (abort) for (const controller of controllers) controller.abort(reason);
+      held.release();
+      await all;
+      ns += now() - start;
+      check2(lock);
+    }
+    out.push({ name, nsPerWaiter: ns / rounds / size, listenersAtPeak: peak });
+  }
+  return out;
+}
+
+function check2(lock: AsyncLock): void {
+  if (lock.waiting !== 0 || lock.locked)
+    throw new Error(`shared-signal bench: bad final state ${lock.toString()}`);
+}

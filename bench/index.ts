@@ -12,7 +12,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { benchCancel, listenersLeft } from './cancel.bench.js';
+import { benchCancel, benchSharedSignal, listenersLeft } from './cancel.bench.js';
 import { benchDrain, QUADRATIC, QUADRATIC_MAX } from './drain.bench.js';
 import { benchDiagnostics, benchKeyed, benchReadMostly, idleKeyBytes, KEYS } from './everyday.bench.js';
 import { comparisonTable, fmtNs, fmtRatio, table, type Result } from './harness.js';
@@ -49,6 +49,7 @@ const plan = quick
       memoryWaiters: 20_000,
       memoryRounds: 1,
       listenerCount: 10_000,
+      sharedSignalWaiters: 1e4,
     }
   : {
       scale: 1,
@@ -63,6 +64,7 @@ const plan = quick
       memoryWaiters: WAITERS,
       memoryRounds: 3,
       listenerCount: 100_000,
+      sharedSignalWaiters: 1e5,
     };
 
 // ---- summary -------------------------------------------------------------------------------------------------
@@ -381,6 +383,31 @@ const cancellation: Workload = {
       measured: String(ours),
       pass: ours === 0,
       ahead: worse.length === 0 ? 'yes' : `tie: ${worse.join(', ')}`,
+    });
+    const sharedSize = plan.sharedSignalWaiters;
+    const shared = await benchSharedSignal(sharedSize, plan.scale > 0.5 ? 3 : 1);
+    table(
+      `6d. ${sharedSize} waiters queued on one AbortSignal vs a signal each: ns per waiter (park + settle)`,
+      [
+        ['case', 'ns/waiter', 'listeners at peak'],
+        ...shared.map((r) => [r.name, fmtNs(r.nsPerWaiter), String(r.listenersAtPeak)]),
+      ],
+    );
+    record('6d', { size: sharedSize, results: shared });
+    const perWaiter = (name: string): number =>
+      (shared.find((r) => r.name === name) as { nsPerWaiter: number }).nsPerWaiter;
+    const sharedOver = Math.max(
+      perWaiter('granted, one shared signal') / perWaiter('granted, a signal each'),
+      perWaiter('aborted, one shared signal') / perWaiter('aborted, a signal each'),
+    );
+    const peakListeners = Math.max(
+      ...shared.filter((r) => r.name.includes('shared')).map((r) => r.listenersAtPeak),
+    );
+    summary({
+      row: `6d. ${exp(sharedSize)} waiters on one signal, over a signal each`,
+      goal: '<= 1.5x, 1 listener',
+      measured: `${fmtRatio(sharedOver)}, ${peakListeners} listener(s)`,
+      pass: sharedOver <= 1.5 && peakListeners === 1,
     });
   },
 };

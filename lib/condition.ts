@@ -263,7 +263,7 @@ export class AsyncCondition {
 
   /** Where a notified waiter queues to get its suspended hold back. */
   private readonly restoreQueue = (waiter: Waiter<Guard>): WaitQueue<Guard> =>
-    this.held.queueForRestore(waiter.value);
+    this.held.queueForRestore(waiter.value, waiter);
 
   /** The body of `wait`, once options and the hold have been checked. */
   private async waitHeld(options: WaitOptions | undefined): Promise<void> {

@@ -272,7 +272,12 @@ export class AsyncLock {
     this.handOff();
   }
 
-  /** Gives the lock to the head waiter, or frees it. Iterative: a waiter that takes nothing passes its turn on. */
+  /**
+   * Gives the lock to the head waiter, or frees it. A loop, not a recursion: each condition waiter whose hold was
+   * released while set aside takes its turn and ends it at once, and there may be any number of them in a row; a
+   * `waitUnlocked` waiter takes its turn and nothing else. The holder is set before each grant, so the lock is
+   * consistent at every step.
+   */
   private handOff(): void {
     for (;;) {
       const next = this.waitQueue.head;
@@ -297,7 +302,7 @@ export class AsyncLock {
   }
 
   /** @internal */
-  queueForRestore(_hold: unknown): WaitQueue<Guard> {
+  queueForRestore(_hold: unknown, _waiter?: unknown): WaitQueue<Guard> {
     return this.waitQueue;
   }
 

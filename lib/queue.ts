@@ -3,12 +3,16 @@ import { BinaryHeap } from './core/heap.js';
 import {
   checkFunction,
   checkInteger,
+  describe,
   labelFor,
   rejectEarly,
   type NameOptions,
   type WaitOptions,
 } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
+
+/** The ring never shrinks below this many slots (a small queue keeps its ring). */
+const minimumRing = 64;
 
 /** Shared by every `put` that completes at once: a resolved promise carries no state, so reusing it is safe. */
 const resolved: Promise<void> = Promise.resolve();
@@ -76,7 +80,10 @@ export class AsyncQueue<T> {
   /** Items placed (by a put or a hand-off) and not yet marked done by `taskDone` or dropped by `shutdown(true)`. */
   private unfinished = 0;
   private closed = false;
-  /** The FIFO store: a ring buffer whose length is a power of two (0 until the first item), `mask` = length - 1. */
+  /**
+   * The FIFO store: a ring buffer whose length is a power of two (0 until the first item), `mask` = length - 1. It
+   * doubles when full and halves when at most a quarter full (down to 64 slots), so a burst leaves no memory behind.
+   */
   private ring: (T | undefined)[] = [];
   private mask = -1;
   private first = 0;
@@ -320,7 +327,8 @@ export class AsyncQueue<T> {
    * `shutdown(true)` still drops the items left.
    *
    * @param immediate - also drop the items left, counting each as done for `join` (so `join` resolves once the
-   *   items already taken are marked done).
+   *   items already taken are marked done). A boolean, default `false`.
+   * @throws TypeError - when `immediate` is not a boolean (nothing is shut down).
    *
    * @example
    * ```ts
@@ -329,6 +337,9 @@ export class AsyncQueue<T> {
    * ```
    */
   shutdown(immediate = false): void {
+    if (typeof immediate !== 'boolean') {
+      throw new TypeError(`${this.label}.shutdown: immediate must be a boolean, got ${describe(immediate)}`);
+    }
     this.closed = true;
     if (immediate && this.count > 0) {
       const dropped = this.count;
@@ -407,12 +418,18 @@ export class AsyncQueue<T> {
     this.ring[first] = undefined;
     this.first = (first + 1) & this.mask;
     this.length--;
+    // Mostly empty after a burst: halve the ring (amortised O(1): a shrink follows at least n/4 takes).
+    if (this.length <= this.ring.length >> 2 && this.ring.length > minimumRing)
+      this.resize(this.ring.length >> 1);
     return item;
   }
 
-  /** Drops every item in the store (for `shutdown(true)`). The default takes them one by one. */
+  /** Drops every item in the store (for `shutdown(true)`). */
   protected clearStore(): void {
-    while (this.count > 0) this.takeNext();
+    this.ring = [];
+    this.mask = -1;
+    this.first = 0;
+    this.length = 0;
   }
 
   /**
@@ -435,8 +452,12 @@ export class AsyncQueue<T> {
   }
 
   private grow(): void {
+    this.resize(this.ring.length === 0 ? 8 : this.ring.length * 2);
+  }
+
+  /** Moves the items, in order, to a new ring of `capacity` slots (a power of two, at least `length`). */
+  private resize(capacity: number): void {
     const old = this.ring;
-    const capacity = old.length === 0 ? 8 : old.length * 2;
     const ring = new Array<T | undefined>(capacity).fill(undefined);
     for (let index = 0; index < this.length; index++) ring[index] = old[(this.first + index) & this.mask];
     this.ring = ring;

@@ -1,7 +1,14 @@
 import { CancelledError, LockError, TimeoutError } from './errors.js';
 import { createContextVariable } from './core/context.js';
 import { markNotThenable, type Guard } from './core/guard.js';
-import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import {
+  checkFunction,
+  describe,
+  labelFor,
+  rejectEarly,
+  type NameOptions,
+  type WaitOptions,
+} from './core/options.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
 
 /** Wait options of a reentrant lock, plus the hold to re-enter explicitly. */
@@ -46,6 +53,12 @@ class RLockHold implements Guard {
   claim: RLockHold | undefined = undefined;
   /** Condition waits whose set-aside levels claim this level (they are to be restored on top of it). */
   claimants: SuspendedLevels[] | undefined = undefined;
+  /**
+   * Requests claiming this level that wait among the outsiders while it is set aside, in queue order; those still
+   * there go back to its re-entry queue when it is restored (entries that left meanwhile are skipped). Kept so that
+   * a restore touches only its own requests, never the whole outsider queue.
+   */
+  displaced: Waiter<Guard>[] | undefined = undefined;
 
   constructor(
     private readonly lock: AsyncRLock,
@@ -136,7 +149,9 @@ function runScopeOf(level: RLockHold): RLockHold | undefined {
  * `run`, they hold it one after the other, and neither deadlocks against the parent awaiting them. A bare
  * `acquire()` opens no scope of its own (see {@link AsyncRLock.acquire}): concurrent children that must be kept
  * apart use `run`. A condition `wait` sets aside every level of the hold, those of the scopes around it included,
- * and restores the same depth. Ownership never leaks out: after `run` settles, neither its caller, nor a sibling,
+ * and restores exactly those levels, on top of the levels its scope re-enters: the same depth, unless concurrent
+ * children of one scope moved meanwhile (a child that entered while a sibling's wait had the parent's level set
+ * aside comes back on top of that level). Ownership never leaks out: after `run` settles, neither its caller, nor a sibling,
  * nor a callback that runs later holds the lock.
  *
  * Use it when code that takes a lock calls other code that takes the same lock. Otherwise prefer `AsyncLock`,
@@ -171,6 +186,8 @@ export class AsyncRLock {
   /** Callers with no claim on the current hold, waiting for the lock to be free. */
   private readonly outsiders = new WaitQueue<Guard>(this);
   private readonly context = createContextVariable<RLockHold>();
+  /** Whether the last grant restored set-aside levels (rather than adding a new one); see `continueFrom`. */
+  private restoredLast = false;
 
   /**
    * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
@@ -246,6 +263,7 @@ export class AsyncRLock {
    * @param options - `owner` to re-enter explicitly.
    * @returns the guard, or `undefined` when the caller would have to wait.
    * @throws LockError - when `options.owner` is not a current hold of this lock.
+   * @throws TypeError - when `options` is not an object (a number of permits is not an option here).
    *
    * @example
    * ```ts
@@ -254,6 +272,9 @@ export class AsyncRLock {
    * ```
    */
   tryAcquire(options?: { owner?: Guard | undefined }): Guard | undefined {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new TypeError(`${this.label}.tryAcquire: options must be an object, got ${describe(options)}`);
+    }
     const claim = this.requestClaim(options?.owner, 'tryAcquire');
     if (claim !== undefined && claim.state === 'active' && this.mayEnter(claim))
       return this.push(claim, false);
@@ -383,7 +404,11 @@ export class AsyncRLock {
     let bottom = this.innermost as RLockHold;
     for (let level: RLockHold | undefined = bottom; level !== undefined; level = level.parent) {
       level.state = 'suspended';
-      if (level.reentry !== undefined) level.reentry.moveTo(this.outsiders, level.reentry.size, true);
+      const reentry = level.reentry;
+      if (reentry !== undefined && reentry.size > 0) {
+        for (const waiter of reentry) (level.displaced ??= []).push(waiter);
+        reentry.moveTo(this.outsiders, reentry.size, true);
+      }
       bottom = level;
     }
     this.innermost = undefined;
@@ -398,10 +423,15 @@ export class AsyncRLock {
     (claim.claimants ??= []).push(suspended);
   }
 
-  /** @internal */
-  queueForRestore(hold: unknown): WaitQueue<Guard> {
+  /**
+   * @internal Where the waiter of a suspended hold queues to have it restored: the re-entry queue of the level it
+   * claims, or the outsiders. `waiter` (about to be appended there) is remembered by a set-aside claim.
+   */
+  queueForRestore(hold: unknown, waiter?: Waiter<Guard>): WaitQueue<Guard> {
     const claim = (hold as SuspendedLevels).claim;
-    return claim !== undefined && claim.state === 'active' ? this.reentryQueue(claim) : this.outsiders;
+    if (claim !== undefined && claim.state === 'active') return this.reentryQueue(claim);
+    if (claim !== undefined && waiter !== undefined) (claim.displaced ??= []).push(waiter);
+    return this.outsiders;
   }
 
   /** @internal */
@@ -410,9 +440,14 @@ export class AsyncRLock {
     const queue = this.queueForRestore(suspended);
     const now =
       queue === this.outsiders ? this.innermost === undefined : this.mayEnter(suspended.claim as RLockHold);
-    if (!now || queue.size > 0) return queue.park(undefined, 1, hold);
+    if (!now || queue.size > 0) {
+      const parked = queue.park(undefined, 1, hold);
+      if (queue === this.outsiders) this.displace(suspended.claim, queue.tail as Waiter<Guard>);
+      return parked;
+    }
     const top = this.restore(suspended);
-    this.endIfReleased(top);
+    this.restoredLast = true;
+    this.continueFrom(top);
     return Promise.resolve(top);
   }
 
@@ -434,6 +469,8 @@ export class AsyncRLock {
     if (this.innermost === undefined && this.outsiders.size === 0)
       return Promise.resolve(this.push(undefined, ownScope, claim));
     const parked = this.outsiders.park(options, 1, new Request(ownScope, claim));
+    if (claim !== undefined && this.outsiders.tail?.value instanceof Request)
+      this.displace(claim, this.outsiders.tail);
     if (this.context !== undefined || options?.owner !== undefined) return parked;
     return parked.catch((error: unknown) => {
       throw this.explainTimeout(error, ownScope ? 'run' : 'acquire');
@@ -525,6 +562,7 @@ export class AsyncRLock {
       level = ended.parent;
       // Requests to re-enter a scope that just ended have no claim any more: they queue as outsiders.
       if (ended.reentry !== undefined) ended.reentry.moveTo(this.outsiders, ended.reentry.size, true);
+      ended.displaced = undefined;
       if (ended.claimants !== undefined) {
         for (const claimant of ended.claimants) claimant.claim = undefined;
         ended.claimants = undefined;
@@ -535,26 +573,45 @@ export class AsyncRLock {
 
   /**
    * Grants the next request the current state allows: a re-entry into the innermost level or a scope it belongs
-   * to, or, when the lock is free, the head outsider.
+   * to, or, when the lock is free, the head outsider. A loop, not a recursion: a restored level that was released
+   * while set aside ends at once and the next request is served, however many there are in a row.
    */
   private handOff(): void {
+    this.continueFrom(this.grantNext());
+  }
+
+  /**
+   * Goes on from a grant of `granted` while the state allows more: a restored level released while set aside
+   * ends at once, and set-aside levels just restored let the requests that re-enter them in (they queued as
+   * outsiders meanwhile and are back in the restored levels' re-entry queues: nothing else would grant them).
+   */
+  private continueFrom(granted: RLockHold | undefined): void {
+    while (granted !== undefined) {
+      if (granted.releasePending) {
+        this.pop();
+        granted = this.grantNext();
+      } else if (this.restoredLast) granted = this.grantReentry();
+      else return;
+    }
+  }
+
+  /** Grants one request, as {@link AsyncRLock.handOff} describes; returns the level granted, if any. */
+  private grantNext(): RLockHold | undefined {
     const top = this.innermost;
-    if (top === undefined) {
-      this.grantHead(this.outsiders, undefined);
-      return;
-    }
-    for (let scope: RLockHold | undefined = top; scope !== undefined; scope = scope.scope) {
-      if (this.grantHead(scope.reentry, scope)) return;
-      if (scope.scope === scope) break;
-    }
+    if (top === undefined) return this.grantHead(this.outsiders, undefined);
+    const reentered = this.grantReentry();
+    if (reentered !== undefined) return reentered;
     // Nobody re-enters, and a condition wait of this lineage waits to be restored on top of this level: a wait sets
     // aside every level of the hold, its ancestors' included, so this stack joins that wait's set-aside levels.
     const claimant = top.claimants?.[0];
-    if (claimant !== undefined) this.setAsideBeneath(claimant);
+    return claimant === undefined ? undefined : this.setAsideBeneath(claimant);
   }
 
-  /** Sets the whole stack aside beneath `claimant`'s levels (on top of which it was to be restored), then hands off. */
-  private setAsideBeneath(claimant: SuspendedLevels): void {
+  /**
+   * Sets the whole stack aside beneath `claimant`'s levels (on top of which it was to be restored), then grants the
+   * head outsider; returns the level granted, if any.
+   */
+  private setAsideBeneath(claimant: SuspendedLevels): RLockHold | undefined {
     const levels = this.levels;
     this.unclaim(claimant);
     const joint = this.innermost as RLockHold;
@@ -563,7 +620,7 @@ export class AsyncRLock {
     claimant.bottom = bottom;
     claimant.levels += levels;
     this.claimFor(claimant, bottom.claim);
-    this.grantHead(this.outsiders, undefined);
+    return this.grantHead(this.outsiders, undefined);
   }
 
   /** Forgets that `suspended` claims a level. */
@@ -575,20 +632,32 @@ export class AsyncRLock {
 
   /**
    * Grants the head of `queue`, if any, on behalf of `scope`: a new level, or the levels a condition waiter set
-   * aside.
+   * aside. Returns the innermost level granted; the caller ends it if it was released while set aside.
    */
-  private grantHead(queue: WaitQueue<Guard> | undefined, scope: RLockHold | undefined): boolean {
-    const head = queue?.head;
-    if (queue === undefined || head === undefined) return false;
-    const value = head.value;
-    if (value instanceof Request) {
-      queue.grant(head, this.push(scope, value.ownScope, value.claim));
-      return true;
+  /** Grants the head request to re-enter the innermost level or a scope it belongs to, if any. */
+  private grantReentry(): RLockHold | undefined {
+    for (let scope = this.innermost; scope !== undefined; scope = scope.scope) {
+      const granted = this.grantHead(scope.reentry, scope);
+      if (granted !== undefined) return granted;
+      if (scope.scope === scope) break;
     }
-    const top = this.restore(value as SuspendedLevels);
+    return undefined;
+  }
+
+  private grantHead(
+    queue: WaitQueue<Guard> | undefined,
+    scope: RLockHold | undefined,
+  ): RLockHold | undefined {
+    const head = queue?.head;
+    if (queue === undefined || head === undefined) return undefined;
+    const value = head.value;
+    this.restoredLast = !(value instanceof Request);
+    const top =
+      value instanceof Request
+        ? this.push(scope, value.ownScope, value.claim)
+        : this.restore(value as SuspendedLevels);
     queue.grant(head, top);
-    this.endIfReleased(top);
-    return true;
+    return top;
   }
 
   /**
@@ -605,20 +674,26 @@ export class AsyncRLock {
     suspended.bottom.parent = this.innermost;
     this.innermost = suspended.top;
     this.levels += suspended.levels;
-    for (let waiter = this.outsiders.head; waiter !== undefined;) {
-      const next = waiter.next;
-      const claim = claimOf(waiter.value);
-      if (claim !== undefined && claim.state === 'active')
-        this.outsiders.transfer(waiter, this.reentryQueue(claim));
-      waiter = next;
+    for (let level = suspended.top; ; level = level.parent as RLockHold) {
+      this.reclaim(level);
+      if (level === suspended.bottom) break;
     }
     return suspended.top;
   }
 
-  /** Ends a just-restored innermost level that was released while set aside, and hands the lock on. */
-  private endIfReleased(top: RLockHold): void {
-    if (!top.releasePending) return;
-    this.pop();
-    this.handOff();
+  /** Moves the outsiders that claim the just-restored `level` back to its re-entry queue, in their order. */
+  private reclaim(level: RLockHold): void {
+    const displaced = level.displaced;
+    if (displaced === undefined) return;
+    level.displaced = undefined;
+    for (const waiter of displaced) {
+      if (waiter.queue === this.outsiders && claimOf(waiter.value) === level)
+        this.outsiders.transfer(waiter, this.reentryQueue(level));
+    }
+  }
+
+  /** Remembers that `waiter`, among the outsiders, claims the set-aside level `claim` (if any). */
+  private displace(claim: RLockHold | undefined, waiter: Waiter<Guard>): void {
+    if (claim !== undefined && claim.state === 'suspended') (claim.displaced ??= []).push(waiter);
   }
 }

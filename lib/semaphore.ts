@@ -180,8 +180,8 @@ export class AsyncSemaphore {
    * Gives `permits` permits (default 1) back and grants them to the waiters they satisfy, in order. Any caller may
    * release (as with Python's `Semaphore`); prefer `guard.release()`, which returns exactly what was taken.
    *
-   * @throws TypeError | RangeError - when `permits` is not an integer `>= 1`; (bounded) when the value would rise
-   *   above its initial value.
+   * @throws TypeError | RangeError - when `permits` is not a safe integer `>= 1`, or the value would rise above
+   *   2^53 - 1; (bounded) when it would rise above its initial value.
    *
    * @example
    * ```ts
@@ -192,6 +192,11 @@ export class AsyncSemaphore {
    */
   release(permits = 1): void {
     checkInteger(permits, `${this.label}.release: permits`, 1);
+    if (this.available + permits > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(
+        `${this.label}.release: ${permits} permit(s) would raise the value above 2^53 - 1, where it would lose permits`,
+      );
+    }
     this.checkRelease(permits);
     this.available += permits;
     this.grantWaiters();

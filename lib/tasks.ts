@@ -8,6 +8,7 @@ import {
   type NameOptions,
   type WaitOptions,
 } from './core/options.js';
+import { keepAliveWhile } from './core/keep-alive.js';
 import { clearTimer, setTimer, withDetachedTimers } from './core/scheduler.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
 
@@ -118,7 +119,8 @@ export class Task<T> {
     if (early !== undefined) return early;
     if (this.state === 'fulfilled') return Promise.resolve(this.outcome as T);
     if (this.state === 'rejected') return Promise.reject(this.outcome);
-    return this.joiners.park(options) as Promise<T>;
+    // The task may be a daemon, whose timers do not keep Node alive: the joiner does, while it waits.
+    return keepAliveWhile(this.joiners.park(options) as Promise<T>);
   }
 
   /** Describes the state, such as `Task(fetch)[daemon, running, waiting=1]`. */
@@ -267,7 +269,7 @@ export class TaskGroup implements AsyncDisposable {
     if (name !== undefined && typeof name !== 'string') {
       throw new TypeError(`${method}: options.name must be a string, got ${describe(name)}`);
     }
-    const daemon: unknown = options?.daemon ?? false;
+    const daemon: unknown = options?.daemon === undefined ? false : options.daemon;
     if (typeof daemon !== 'boolean') {
       throw new TypeError(`${method}: options.daemon must be a boolean, got ${describe(daemon)}`);
     }
@@ -314,7 +316,7 @@ export class TaskGroup implements AsyncDisposable {
     this.joinRequested = true;
     if (!this.isSettled && this.nonDaemons === 0) this.settle();
     if (this.isSettled) return this.failures.length > 0 ? Promise.reject(this.failure()) : Promise.resolve();
-    return this.joiners.park(options);
+    return keepAliveWhile(this.joiners.park(options));
   }
 
   /**
@@ -354,7 +356,8 @@ export class TaskGroup implements AsyncDisposable {
     try {
       await this.join();
     } finally {
-      if (this.live.size > 0) await this.drainers.park(undefined);
+      // The daemons left are aborted and their timers do not keep Node alive: the disposal does, while it waits.
+      if (this.live.size > 0) await keepAliveWhile(this.drainers.park(undefined));
     }
   }
 

@@ -87,7 +87,7 @@ describe('AsyncBoundedSemaphore capacity', () => {
   it('a release above the capacity is a RangeError; a bad capacity is refused, naming it', () => {
     const limit = new AsyncBoundedSemaphore(1, { name: 'p' });
     expect(() => limit.release()).to.throw(RangeError);
-    for (const bad of [-1, 1.5, NaN, Infinity]) {
+    for (const bad of [-1, 1.5, NaN, Infinity, 2 ** 53]) {
       expect(() => (limit.capacity = bad)).to.throw(RangeError, /AsyncBoundedSemaphore\(p\)\.capacity/);
     }
     expect(() => (limit.capacity = '2' as unknown as number)).to.throw(TypeError, /capacity/);

@@ -637,6 +637,21 @@ for (const kind of kinds) {
     });
 
     describe('shutdown', function () {
+      it('refuses an immediate that is not a boolean, and shuts nothing down', async function () {
+        const queue = kind.create<number>(0, { name: 'q' });
+        queue.putNowait(1);
+        for (const bad of ['no', 1, null, {}]) {
+          expect(() => queue.shutdown(bad as never)).to.throw(
+            TypeError,
+            `${kind.name}(q).shutdown: immediate must be a boolean`,
+          );
+        }
+        expect(queue.isShutDown).to.equal(false);
+        expect(queue.size).to.equal(1);
+        queue.shutdown(false);
+        expect(queue.getNowait()).to.equal(1);
+      });
+
       it('on an empty queue: put, putNowait, get and getNowait all fail (test_shutdown_empty)', async function () {
         const queue = kind.create<number>(0, { name: 'q' });
         queue.shutdown();
@@ -849,6 +864,20 @@ for (const kind of kinds) {
 }
 
 describe('AsyncQueue', function () {
+  it('its ring shrinks once mostly empty after a burst, keeping the items in order', function () {
+    const queue = new AsyncQueue<number>();
+    const slots = () => (queue as unknown as { ring: unknown[] }).ring.length;
+    for (let index = 0; index < 100_000; index++) queue.putNowait(index);
+    expect(slots()).to.equal(131_072);
+    for (let index = 0; index < 99_990; index++) expect(queue.getNowait()).to.equal(index);
+    expect(slots()).to.equal(64);
+    for (let index = 99_990; index < 100_000; index++) expect(queue.getNowait()).to.equal(index);
+    expect(slots()).to.equal(64);
+    queue.putNowait(1);
+    queue.shutdown(true);
+    expect(slots()).to.equal(0);
+  });
+
   useFakeClock();
 
   it('serves items first in, first out', function () {

@@ -1,6 +1,6 @@
 /**
  * Every ```ts block of README.md is a complete module: this spec type-checks each one with the project's compiler
- * options, runs it, and compares what it logs with the ```text block that follows it, if any. Blocks import from
+ * options, runs it as a standalone program (a Node process of its own), and compares what it logs with the ```text block that follows it, if any. Blocks import from
  * 'coop-sync' and 'coop-sync/testing' like a user would; the spec points those imports at lib/.
  *
  * Conventions for README authors:
@@ -11,10 +11,10 @@
  * - ```ts no-check marks a block that is deliberately partial: it is neither compiled nor run (use rarely).
  */
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { format } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 /** The project root: the nearest directory above this spec with README.md and package.json (spec/ or build/spec/). */
@@ -227,20 +227,71 @@ describe('README.md', () => {
     expect(undocumented).to.deep.equal([]);
   });
 
+  /**
+   * Each block runs as a standalone program, `node --import tsx block.mjs`, as a user would run it: a block that
+   * only finishes because mocha keeps the process alive (an awaited wait that holds no handle) fails here, with
+   * Node's exit code 13. A few run at once; each test awaits its own.
+   */
+  const runs = new Map<Block, Promise<Run>>();
+  const started: (() => void)[] = [];
+  let running = 0;
+  const startNext = () => {
+    while (running < 3 && started.length > 0) {
+      running++;
+      (started.shift() as () => void)();
+    }
+  };
+  const runOf = (block: Block): Promise<Run> => {
+    let run = runs.get(block);
+    if (run === undefined) {
+      run = new Promise<Run>((resolve) => {
+        started.push(() =>
+          runProgram(block.script).then((result) => {
+            running--;
+            startNext();
+            resolve(result);
+          }),
+        );
+      });
+      runs.set(block, run);
+      startNext();
+    }
+    return run;
+  };
+
   for (const block of checked) {
-    const title = `block ${block.number} (README.md line ${block.line}) runs${block.output ? ' and prints its output' : ''}`;
-    it(title, async () => {
-      const printed: string[] = [];
-      const log = console.log;
-      console.log = (...args: unknown[]) => {
-        printed.push(...format(...args).split('\n'));
-      };
-      try {
-        await import(pathToFileURL(block.script).href);
-      } finally {
-        console.log = log;
-      }
-      if (block.output !== undefined) expect(printed).to.deep.equal(block.output);
+    const title = `block ${block.number} (README.md line ${block.line}) runs as a program${block.output ? ' and prints its output' : ''}`;
+    it(title, async function () {
+      this.timeout(120_000);
+      // Queue the next blocks too, so that a few programs run while this test waits.
+      for (const next of checked.slice(checked.indexOf(block), checked.indexOf(block) + 3)) void runOf(next);
+      const { code, stdout, stderr } = await runOf(block);
+      expect(code, `exit code ${String(code)}; stderr:\n${stderr}`).to.equal(0);
+      if (block.output !== undefined) expect(stdout).to.deep.equal(block.output);
     });
   }
 });
+
+/** What a block's program did. */
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string[];
+  readonly stderr: string;
+}
+
+/** Runs `script` in a Node process of its own (tsx maps lib/'s `.js` imports to the sources), bounded in time. */
+function runProgram(script: string): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', script],
+      { cwd: root, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        const lines = stdout.split('\n');
+        if (lines[lines.length - 1] === '') lines.pop();
+        resolve({ code, stdout: lines, stderr });
+      },
+    );
+  });
+}

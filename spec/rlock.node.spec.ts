@@ -591,6 +591,50 @@ describe('AsyncRLock in an async context', () => {
       }
     });
 
+    it('a child that entered while a sibling wait had set the parent level aside comes back on top of that level', async () => {
+      // Issue 12 item 7. `depth` counts every active level of the lock: the child entered at depth 1 (its parent's
+      // level was set aside by the sibling's wait), and its own wait restores exactly the level it set aside, on top
+      // of the parent's level that the sibling's wait restored meanwhile: depth 2. This once deadlocked: the
+      // child's restore was queued to re-enter the restored parent level, and nothing granted it.
+      const rlock = new AsyncRLock();
+      const cond = new AsyncCondition(rlock);
+      const log: string[] = [];
+      let go = false;
+      const parent = observe(
+        rlock.run(() =>
+          Promise.all([
+            (async () => {
+              log.push(`sibling waits(depth=${rlock.depth})`);
+              await cond.waitFor(() => go);
+              log.push(`sibling woken(depth=${rlock.depth})`);
+            })(),
+            rlock.run(async () => {
+              log.push(`child waits(depth=${rlock.depth})`);
+              await cond.waitFor(() => go);
+              log.push(`child woken(depth=${rlock.depth}, owned=${rlock.owned})`);
+            }),
+          ]),
+        ),
+      );
+      await flush();
+      expect([rlock.locked, cond.waiting]).to.deep.equal([false, 2]);
+      await runOutside(() =>
+        rlock.run(() => {
+          go = true;
+          cond.notifyAll();
+        }),
+      );
+      await flush();
+      expect(parent.state).to.equal('fulfilled');
+      expect(log).to.deep.equal([
+        'sibling waits(depth=1)',
+        'child waits(depth=1)',
+        'sibling woken(depth=2)', // the child re-entered on top of the restored parent level
+        'child woken(depth=2, owned=true)',
+      ]);
+      expect([rlock.locked, rlock.depth, rlock.waiting]).to.deep.equal([false, 0, 0]);
+    });
+
     it('lets a sibling notify a child that waits inside the same parent scope', async () => {
       const rlock = new AsyncRLock();
       const cond = new AsyncCondition(rlock);

@@ -114,6 +114,18 @@ describe('AsyncRLock', () => {
       expect(log).to.deep.equal(['a:acquired(depth=1)', 'b:acquired(depth=1)']);
     });
 
+    it('tryAcquire refuses options that are not an object (it takes no permits)', () => {
+      const rlock = new AsyncRLock({ name: 'r' });
+      for (const bad of [-1, 'x', 2, null]) {
+        expect(() => rlock.tryAcquire(bad as never)).to.throw(
+          TypeError,
+          'AsyncRLock(r).tryAcquire: options must be an object',
+        );
+      }
+      expect(rlock.locked).to.equal(false);
+      expect(rlock.tryAcquire({})).not.to.equal(undefined);
+    });
+
     it('rejects an owner that is released or not a hold of this lock', async () => {
       const rlock = new AsyncRLock();
       const stale = await rlock.acquire();

@@ -51,6 +51,7 @@ for (const [Semaphore, kind] of kinds) {
         [NaN, RangeError],
         [1.5, RangeError],
         [Infinity, RangeError],
+        [2 ** 53, RangeError],
         ['2', TypeError],
         [null, TypeError],
       ];
@@ -147,6 +148,7 @@ for (const [Semaphore, kind] of kinds) {
         [-1, RangeError],
         [1.5, RangeError],
         [NaN, RangeError],
+        [2 ** 53, RangeError],
         ['1', TypeError],
         [null, TypeError],
       ];
@@ -366,6 +368,17 @@ for (const [Semaphore, kind] of kinds) {
 }
 
 describe('AsyncSemaphore (unbounded)', () => {
+  it('never counts beyond 2^53 - 1, where permits would be lost silently', () => {
+    const semaphore = new AsyncSemaphore(0);
+    expect(() => semaphore.release(2 ** 53)).to.throw(RangeError, /release: permits must be a safe integer/);
+    semaphore.release(Number.MAX_SAFE_INTEGER);
+    expect(() => semaphore.release(1)).to.throw(RangeError, /above 2\^53 - 1/);
+    expect(semaphore.value).to.equal(Number.MAX_SAFE_INTEGER);
+    expect(() => semaphore.tryAcquire(2 ** 53)).to.throw(RangeError, /safe integer/);
+    expect(semaphore.tryAcquire(Number.MAX_SAFE_INTEGER)).not.to.equal(undefined);
+    expect(semaphore.value).to.equal(0);
+  });
+
   it('release() may raise the value above the initial value', () => {
     const semaphore = new AsyncSemaphore(1);
     semaphore.release();

@@ -36,6 +36,28 @@ describe('TaskGroup in Node', () => {
     groups = [];
   });
 
+  it('a process that awaits a daemon (its join, or a disposal waiting for its cleanup) stays alive until it is done', async function () {
+    this.timeout(30_000);
+    const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+    const fixture = fileURLToPath(new URL(`./fixtures/join-daemon.${extension}`, import.meta.url));
+    const { code, stdout, stderr } = await new Promise<{
+      code: number | null;
+      stdout: string;
+      stderr: string;
+    }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', fixture],
+        { timeout: 20_000, killSignal: 'SIGKILL' },
+        (error, out, err) =>
+          resolve({ code: error ? ((error.code as number | null) ?? null) : 0, stdout: out, stderr: err }),
+      );
+    });
+    expect(stderr).to.equal('');
+    expect(stdout).to.equal('daemon result\ndaemon cleaned up\nafter the block\n');
+    expect(code).to.equal(0);
+  });
+
   it('a process whose daemon tasks sleep and poll for an hour exits on its own once its worker is done', async function () {
     this.timeout(30_000);
     // Run as TypeScript through tsx, or as the compiled .js next to this file (npm run coverage).

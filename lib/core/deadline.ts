@@ -6,6 +6,7 @@
  */
 
 import { TimeoutError } from '../errors.js';
+import { unwatchSignal, watchSignal, type AbortWatcher } from './abort.js';
 import type { WaitOptions } from './options.js';
 import { clearTimer, setTimer } from './scheduler.js';
 
@@ -15,7 +16,7 @@ import { clearTimer, setTimer } from './scheduler.js';
  * signal when the budget runs out, with a `TimeoutError`. Call {@link Deadline.dispose} when the call settles: it
  * clears the timer and the listener on the caller's signal.
  */
-export class Deadline {
+export class Deadline implements AbortWatcher {
   /** The options to pass to each step. */
   readonly options: WaitOptions | undefined;
   private readonly controller: AbortController | undefined;
@@ -36,7 +37,7 @@ export class Deadline {
     this.controller = controller;
     this.options = { signal: controller.signal };
     this.outer = options?.signal;
-    this.outer?.addEventListener('abort', this);
+    if (this.outer !== undefined) watchSignal(this.outer, this);
     this.timer = setTimer(() => {
       this.timer = undefined;
       controller.abort(new TimeoutError(`${label} timed out after ${timeout} ms`));
@@ -44,13 +45,13 @@ export class Deadline {
   }
 
   /** Forwards an abort of the caller's signal. */
-  handleEvent(): void {
-    this.controller?.abort(this.outer?.reason);
+  signalAborted(reason: unknown): void {
+    this.controller?.abort(reason);
   }
 
   /** Clears the timer and the listener; the options must not be used afterwards. */
   dispose(): void {
-    this.outer?.removeEventListener('abort', this);
+    if (this.outer !== undefined) unwatchSignal(this.outer, this);
     if (this.timer !== undefined) {
       clearTimer(this.timer);
       this.timer = undefined;

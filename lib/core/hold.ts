@@ -5,7 +5,7 @@
  */
 
 import type { Guard } from './guard.js';
-import type { WaitQueue } from './wait-queue.js';
+import type { Waiter, WaitQueue } from './wait-queue.js';
 
 /**
  * A lock that conditions can be bound to. A condition parks its waiters with the lock's suspended hold as their
@@ -16,8 +16,8 @@ import type { WaitQueue } from './wait-queue.js';
 export interface LockForCondition {
   /** Label of the lock, for messages. */
   readonly label: string;
-  /** The lock queue on which a notified waiter that suspended `hold` waits to have it restored. */
-  queueForRestore(hold: unknown): WaitQueue<Guard>;
+  /** The lock queue on which a notified waiter that suspended `hold` waits to have it restored (`waiter` is it). */
+  queueForRestore(hold: unknown, waiter?: Waiter<Guard>): WaitQueue<Guard>;
   /** Whether the calling context holds the lock (for AsyncLock: whether it is locked at all, as in Python). */
   heldByCaller(): boolean;
   /** Gives up the caller's whole hold, handing the lock on as `release()` would, and returns it for restoring. */

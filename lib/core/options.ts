@@ -84,13 +84,16 @@ export function checkTimeout(value: unknown, name: string): asserts value is num
 }
 
 /**
- * Throws unless `value` is an integer `>= min`. `NaN`, fractions, `Infinity`, strings and the like are rejected,
- * never coerced.
+ * Throws unless `value` is a safe integer `>= min`. `NaN`, fractions, `Infinity`, integers beyond
+ * `Number.MAX_SAFE_INTEGER` (where arithmetic silently loses units), strings and the like are rejected, never coerced.
  */
 export function checkInteger(value: unknown, name: string, min: number): asserts value is number {
   if (typeof value !== 'number') throw new TypeError(`${name} must be an integer, got ${describe(value)}`);
   if (!Number.isInteger(value)) throw new RangeError(`${name} must be an integer, got ${describe(value)}`);
   if (value < min) throw new RangeError(`${name} must be >= ${min}, got ${describe(value)}`);
+  if (!Number.isSafeInteger(value)) {
+    throw new RangeError(`${name} must be a safe integer (at most 2^53 - 1 in size), got ${describe(value)}`);
+  }
 }
 
 /** Throws unless `value` is a function. */

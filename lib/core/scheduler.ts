@@ -95,6 +95,11 @@ export function withDetachedTimers<R>(detached: boolean, fn: () => R): R {
   return detachedTimers.run(detached, fn);
 }
 
+/** Whether the calling context is a daemon task's (its timers do not keep a Node process alive). */
+export function inDetachedContext(): boolean {
+  return detachedTimers?.get() === true;
+}
+
 /** Lets a Node timer handle stop keeping the process alive; does nothing to handles without `unref`. */
 function unref(handle: unknown): void {
   const method = (handle as { unref?: unknown }).unref;

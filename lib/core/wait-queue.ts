@@ -10,6 +10,7 @@
  */
 
 import { TimeoutError } from '../errors.js';
+import { unwatchSignal, watchSignal, type AbortWatcher } from './abort.js';
 import type { WaitOptions } from './options.js';
 import { clearTimer, currentHook, setTimer, type ParkedWaiter } from './scheduler.js';
 import { holdsTraced, traceWaitEnd, traceWaitStart, waitsTraced } from './diagnostics.js';
@@ -38,9 +39,9 @@ class WaiterExtras {
 
 /**
  * One parked call. Created by {@link WaitQueue.park}, settled exactly once: granted by its primitive, or removed
- * by its signal or timeout. It doubles as the abort listener (`handleEvent`), so parking allocates no closure.
+ * by its signal or timeout. It watches its signal itself ({@link AbortWatcher}), so parking allocates no closure.
  */
-export class Waiter<T = unknown> implements ParkedWaiter {
+export class Waiter<T = unknown> implements ParkedWaiter, AbortWatcher {
   /** Neighbours in the queue; both `undefined` when it is the only waiter or not queued. */
   previous: Waiter<T> | undefined = undefined;
   next: Waiter<T> | undefined = undefined;
@@ -92,16 +93,17 @@ export class Waiter<T = unknown> implements ParkedWaiter {
     const extras = (this.extras ??= new WaiterExtras());
     if (signal !== undefined) {
       extras.signal = signal;
-      signal.addEventListener('abort', this);
+      watchSignal(signal, this);
     }
     if (timeout !== undefined && timeout !== Infinity) {
       extras.timer = setTimer(() => this.expire(timeout), timeout, this);
     }
   }
 
-  /** The abort listener. It cancels from the queue the waiter is on now, which a move may have changed. */
-  handleEvent(): void {
-    this.queue?.cancel(this, (this.signal as AbortSignal).reason);
+  /** Its signal aborted: it cancels from the queue the waiter is on now, which a move may have changed. */
+  signalAborted(reason: unknown): void {
+    (this.extras as WaiterExtras).signal = undefined;
+    this.queue?.cancel(this, reason);
   }
 
   /** The timeout: like an abort, it cancels from the queue the waiter is on now. */
@@ -116,7 +118,7 @@ export class Waiter<T = unknown> implements ParkedWaiter {
     const extras = this.extras;
     if (extras === undefined) return;
     if (extras.signal !== undefined) {
-      extras.signal.removeEventListener('abort', this);
+      unwatchSignal(extras.signal, this);
       extras.signal = undefined;
     }
     if (extras.timer !== undefined) {
@@ -190,6 +192,11 @@ export class WaitQueue<T = void> {
   /** The longest-waiting waiter, or `undefined`. */
   get head(): Waiter<T> | undefined {
     return this.first;
+  }
+
+  /** The most recently queued waiter, or `undefined`. */
+  get tail(): Waiter<T> | undefined {
+    return this.last;
   }
 
   /**

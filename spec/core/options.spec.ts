@@ -43,6 +43,14 @@ describe('core/options', () => {
     it('accepts integers at or above the minimum', () => {
       expect(() => checkInteger(0, 'value', 0)).to.not.throw();
       expect(() => checkInteger(5, 'permits', 1)).to.not.throw();
+      expect(() => checkInteger(Number.MAX_SAFE_INTEGER, 'permits', 1)).to.not.throw();
+      expect(() => checkInteger(Number.MIN_SAFE_INTEGER, 'seed', Number.MIN_SAFE_INTEGER)).to.not.throw();
+    });
+    it('says why an integer beyond 2^53 - 1 is refused', () => {
+      expect(() => checkInteger(2 ** 60, 'permits', 1)).to.throw(
+        RangeError,
+        /permits must be a safe integer/,
+      );
     });
     for (const [value, errorClass] of [
       [0, RangeError],
@@ -50,6 +58,9 @@ describe('core/options', () => {
       [1.5, RangeError],
       [NaN, RangeError],
       [Infinity, RangeError],
+      [2 ** 53, RangeError],
+      [Number.MAX_SAFE_INTEGER + 2, RangeError],
+      [-(2 ** 53), RangeError],
       ['2', TypeError],
       [undefined, TypeError],
     ] as const) {

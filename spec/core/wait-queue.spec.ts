@@ -231,7 +231,7 @@ describe('core/WaitQueue', () => {
       });
       expect(queue.size).to.equal(0);
       expect(clock.countTimers()).to.equal(0);
-      expect(removeEventListener.callCount).to.equal(3);
+      expect(removeEventListener.callCount).to.equal(1); // the one listener the three waiters shared
       expect(new Set(reasons).size).to.equal(3);
       expect(onCancel.called).to.equal(false);
       await flush();
