@@ -11,7 +11,18 @@
 
 import { openChannel } from './diagnostics-channel.js';
 
-/** The names of the channels the package publishes on; subscribe with `diagnostics_channel.subscribe(name, fn)`. */
+/**
+ * The names of the channels the package publishes on; subscribe with `diagnostics_channel.subscribe(name, fn)`.
+ *
+ * @example
+ * ```ts
+ * import { subscribe } from 'node:diagnostics_channel';
+ * subscribe(diagnosticsChannels.holdEnd, (message) => {
+ *   const { label, held } = message as HoldMessage;
+ *   if ((held ?? 0) > 1000) console.warn(`${label} was held for ${held} ms`);
+ * });
+ * ```
+ */
 export const diagnosticsChannels = {
   /** A call started to wait (it was queued): {@link WaitStartMessage}. */
   waitStart: 'coop-sync:wait:start',
@@ -110,6 +121,11 @@ export function now(): number {
  *
  * @param options - `holders`, `stacks`; see {@link DiagnosticsOptions}.
  * @throws TypeError - when an option is not a boolean.
+ *
+ * @example
+ * ```ts
+ * configureDiagnostics({ holders: true, stacks: process.env.DEBUG_LOCKS === '1' });
+ * ```
  */
 export function configureDiagnostics(options: DiagnosticsOptions): void {
   if (typeof options !== 'object' || options === null) {
@@ -229,6 +245,11 @@ export function traceHoldEnd(trace: HoldTrace): void {
  *
  * @param primitive - the primitive to describe.
  * @returns one entry per current hold.
+ *
+ * @example
+ * ```ts
+ * for (const { name, heldFor } of describeHolders(lock)) console.log(`${name ?? 'anonymous'}: ${heldFor} ms`);
+ * ```
  */
 export function describeHolders(primitive: object): HolderDescription[] {
   const holds = holdsByPrimitive.get(primitive);
