@@ -32,9 +32,11 @@ export class AsyncBarrier {
   readonly parties: number;
   /** Arrivals in the current round. Invariant: equals the waiters queued, and is less than `parties`. */
   private arrived = 0;
-  private isBroken = false;
-  /** Waiters of the current round, each parked with its arrival index; one that gives up breaks the barrier. */
-  private readonly queue = new WaitQueue<number>(this, () => this.abort());
+  /**
+   * Waiters of the current round, each parked with its arrival index; one that gives up breaks the barrier.
+   * Closed while the barrier is broken.
+   */
+  private readonly queue = new WaitQueue<number, number>(this, () => this.abort());
 
   /**
    * @param parties - how many callers each round needs: an integer `>= 1`.
@@ -55,7 +57,7 @@ export class AsyncBarrier {
 
   /** Whether the barrier is broken (until `reset()`). */
   get broken(): boolean {
-    return this.isBroken;
+    return this.queue.closed;
   }
 
   /**
@@ -80,12 +82,12 @@ export class AsyncBarrier {
   wait(options?: WaitOptions): Promise<number> {
     const early = rejectEarly(options, this.label, 'wait');
     if (early !== undefined) return early;
-    if (this.isBroken) return Promise.reject(new BrokenBarrierError(`${this.label} is broken`));
+    if (this.queue.closed) return Promise.reject(new BrokenBarrierError(`${this.label} is broken`));
     const index = this.arrived;
     if (index === this.parties - 1) {
       this.arrived = 0;
       for (let waiter = this.queue.head; waiter !== undefined; waiter = this.queue.head) {
-        this.queue.grant(waiter, waiter.value as number);
+        this.queue.grant(waiter, waiter.value);
       }
       return Promise.resolve(index);
     }
@@ -95,7 +97,7 @@ export class AsyncBarrier {
       return Promise.reject(new TimeoutError(`${this.label} timed out after 0 ms`));
     }
     this.arrived++;
-    return this.queue.park(options, 1, index);
+    return this.queue.park(options, index);
   }
 
   /**
@@ -107,8 +109,9 @@ export class AsyncBarrier {
    * ```
    */
   reset(): void {
-    this.breakRound();
-    this.isBroken = false;
+    this.arrived = 0;
+    this.queue.rejectAll(() => this.brokenWhileWaiting());
+    this.queue.reopen();
   }
 
   /**
@@ -121,19 +124,18 @@ export class AsyncBarrier {
    * ```
    */
   abort(): void {
-    this.isBroken = true;
-    this.breakRound();
+    this.arrived = 0;
+    this.queue.close(() => this.brokenWhileWaiting());
   }
 
   /** Describes the state, such as `AsyncBarrier(phase)[waiting=2/3]` or `AsyncBarrier[broken]`. */
   toString(): string {
-    return this.isBroken
+    return this.queue.closed
       ? `${this.label}[broken]`
       : `${this.label}[waiting=${this.queue.size}/${this.parties}]`;
   }
 
-  private breakRound(): void {
-    this.arrived = 0;
-    this.queue.rejectAll(() => new BrokenBarrierError(`${this.label} was broken while waiting`));
+  private brokenWhileWaiting(): BrokenBarrierError {
+    return new BrokenBarrierError(`${this.label} was broken while waiting`);
   }
 }

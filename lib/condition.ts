@@ -67,7 +67,7 @@ export class AsyncCondition {
   /** The lock's side of the condition protocol (internal members, not in the published types). */
   private readonly held: LockForCondition;
   /** Waiters not yet notified; each carries the lock hold it suspended. */
-  private readonly queue: WaitQueue<Guard>;
+  private readonly queue: WaitQueue<Guard, unknown>;
 
   /**
    * @param lock - the lock to bind to; a new `AsyncLock` when left out. With an `AsyncRLock`, "holding" means
@@ -83,7 +83,7 @@ export class AsyncCondition {
     }
     this.lock = lock ?? new AsyncLock(options);
     this.held = this.lock satisfies LockForCondition;
-    this.queue = new WaitQueue<Guard>(this);
+    this.queue = new WaitQueue<Guard, unknown>(this);
   }
 
   /** Whether the lock is held. */
@@ -235,7 +235,7 @@ export class AsyncCondition {
   notify(n = 1): void {
     checkInteger(n, `${this.label}.notify: n`, 0);
     this.checkHeld('notify');
-    this.queue.moveTo(this.restoreQueue, n);
+    this.queue.repark(this.restoreQueue, n);
   }
 
   /**
@@ -253,7 +253,7 @@ export class AsyncCondition {
    */
   notifyAll(): void {
     this.checkHeld('notifyAll');
-    this.queue.moveTo(this.restoreQueue, this.queue.size);
+    this.queue.repark(this.restoreQueue, this.queue.size);
   }
 
   /** Describes the state, such as `AsyncCondition(items)[locked, waiting=2]`. */
@@ -262,7 +262,7 @@ export class AsyncCondition {
   }
 
   /** Where a notified waiter queues to get its suspended hold back. */
-  private readonly restoreQueue = (waiter: Waiter<Guard>): WaitQueue<Guard> =>
+  private readonly restoreQueue = (waiter: Waiter<Guard, unknown>): WaitQueue<Guard, unknown> =>
     this.held.queueForRestore(waiter.value, waiter);
 
   /** The body of `wait`, once options and the hold have been checked. */
@@ -273,7 +273,7 @@ export class AsyncCondition {
     if (signal !== undefined && signal.aborted) throw signal.reason;
     if (options?.timeout === 0) throw new TimeoutError(`${this.label} timed out after 0 ms`);
     const hold = this.held.suspendHold();
-    const notified = this.queue.park(options, 1, hold);
+    const notified = this.queue.park(options, hold);
     try {
       // Resolves once notified *and* handed the lock again (the lock restores `hold` when it grants this waiter).
       await notified;

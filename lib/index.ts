@@ -9,6 +9,7 @@ export {
 } from './errors.js';
 export type { Guard } from './core/guard.js';
 export type { WaitOptions, NameOptions } from './core/options.js';
+export type { PriorityOptions } from './core/priority.js';
 export { AsyncLock, type LockAcquireOptions } from './lock.js';
 export { AsyncSemaphore, AsyncBoundedSemaphore, type SemaphoreAcquireOptions } from './semaphore.js';
 export { AsyncEvent } from './event.js';

@@ -1,15 +1,9 @@
 import { CancelledError } from './errors.js';
 import { Deadline } from './core/deadline.js';
 import { markNotThenable, type Guard } from './core/guard.js';
-import {
-  checkFunction,
-  describe,
-  labelFor,
-  rejectEarly,
-  type NameOptions,
-  type WaitOptions,
-} from './core/options.js';
+import { checkFunction, describe, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue, type QueueOwner } from './core/wait-queue.js';
+import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
 import {
   holdsTraced,
   traceHoldEnd,
@@ -29,7 +23,7 @@ export interface KeyedLockOptions<K> extends NameOptions {
 }
 
 /** Wait options of a keyed lock. */
-export type KeyedLockAcquireOptions = WaitOptions & HolderNameOptions;
+export type KeyedLockAcquireOptions = WaitOptions & PriorityOptions & HolderNameOptions;
 
 /**
  * The lock of one key, alive only while the key is held or waited on. Invariant: it is in its lock's map exactly
@@ -37,7 +31,7 @@ export type KeyedLockAcquireOptions = WaitOptions & HolderNameOptions;
  */
 class KeyEntry<K> implements QueueOwner {
   /** Callers waiting for this key, created on first contention. */
-  queue: WaitQueue<KeyedGuard<K>> | undefined = undefined;
+  queue: WaitQueue<KeyedGuard<K>, KeyedGuard<K>> | undefined = undefined;
 
   constructor(
     private readonly lock: AsyncKeyedLock<K>,
@@ -123,7 +117,8 @@ function defaultOrder(a: unknown, b: unknown): number | undefined {
  *
  * Use it instead of a `Map<key, AsyncLock>` that grows forever, or one global lock that serialises unrelated work.
  *
- * **Fairness:** FIFO per key with direct hand-off, as {@link AsyncLock}.
+ * **Fairness:** per key by `priority` (default 0, larger first), then FIFO, with direct hand-off, as
+ * {@link AsyncLock}.
  *
  * @example
  * ```ts
@@ -207,8 +202,8 @@ export class AsyncKeyedLock<K = string> {
     } catch (error) {
       return Promise.reject(error);
     }
-    const early = rejectEarly(options, this.label, 'acquire');
-    if (early !== undefined) return early;
+    const priority = priorityOrRejection(options, this.label, 'acquire');
+    if (typeof priority !== 'number') return priority;
     const multiple = ordered !== undefined && ordered.length > 1;
     const guard = new KeyedGuard<K>(this, multiple);
     if (!multiple) {
@@ -219,9 +214,9 @@ export class AsyncKeyedLock<K = string> {
         return Promise.resolve(holdsTraced() ? guard.traced(options?.name) : guard);
       }
       guard.single = entry;
-      return this.park(entry, options, guard);
+      return this.park(entry, options, guard, priority);
     }
-    return this.acquireAll(ordered as readonly K[], guard, options);
+    return this.acquireAll(ordered as readonly K[], guard, options, priority);
   }
 
   /**
@@ -316,9 +311,9 @@ export class AsyncKeyedLock<K = string> {
       return;
     }
     this.parked--;
-    const guard = next.value as KeyedGuard<K>;
+    const guard = next.value;
     if (!guard.multiple && holdsTraced()) guard.traced(next.holderName);
-    (queue as WaitQueue<KeyedGuard<K>>).grant(next, guard);
+    (queue as WaitQueue<KeyedGuard<K>, KeyedGuard<K>>).grant(next, guard);
   }
 
   /** Takes a free key. */
@@ -329,10 +324,15 @@ export class AsyncKeyedLock<K = string> {
   }
 
   /** Queues `guard`'s acquisition for the held key `entry`. */
-  private park(entry: KeyEntry<K>, options: WaitOptions | undefined, guard: KeyedGuard<K>): Promise<Guard> {
-    const queue = (entry.queue ??= new WaitQueue<KeyedGuard<K>>(entry, () => this.parked--));
+  private park(
+    entry: KeyEntry<K>,
+    options: WaitOptions | undefined,
+    guard: KeyedGuard<K>,
+    priority: number,
+  ): Promise<Guard> {
+    const queue = (entry.queue ??= new WaitQueue<KeyedGuard<K>, KeyedGuard<K>>(entry, () => this.parked--));
     const before = queue.size;
-    const parked = queue.park(options, 1, guard);
+    const parked = queue.park(options, guard, priority);
     this.parked += queue.size - before; // 0 when it was refused at once (an aborted signal, timeout 0)
     return parked;
   }
@@ -342,6 +342,7 @@ export class AsyncKeyedLock<K = string> {
     ordered: readonly K[],
     guard: KeyedGuard<K>,
     options: KeyedLockAcquireOptions | undefined,
+    priority: number,
   ): Promise<Guard> {
     let deadline: Deadline | undefined;
     try {
@@ -352,7 +353,7 @@ export class AsyncKeyedLock<K = string> {
           continue;
         }
         deadline ??= new Deadline(options, this.label);
-        await this.park(entry, deadline.options, guard);
+        await this.park(entry, deadline.options, guard, priority);
         (guard.taken as KeyEntry<K>[]).push(entry);
       }
       return guard.traced(options?.name);

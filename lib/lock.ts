@@ -2,6 +2,7 @@ import { CancelledError, LockError } from './errors.js';
 import { markNotThenable, runHolding, type Guard } from './core/guard.js';
 import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
+import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
 import {
   holdsTraced,
   traceHoldEnd,
@@ -11,7 +12,7 @@ import {
 } from './core/diagnostics.js';
 
 /** Wait options of a lock, plus a name for the hold (diagnostics). */
-export type LockAcquireOptions = WaitOptions & HolderNameOptions;
+export type LockAcquireOptions = WaitOptions & PriorityOptions & HolderNameOptions;
 
 /** The `Waiter.value` of a `waitUnlocked` call: it takes its turn but not the lock. */
 const takesNothing = Symbol('waitUnlocked');
@@ -70,7 +71,7 @@ export class AsyncLock {
   /** The current hold, or `undefined` when unlocked. Invariant: waiters are queued only while this is set. */
   private holder: LockGuard | undefined = undefined;
   /** @internal */
-  readonly waitQueue: WaitQueue<Guard> = new WaitQueue<Guard>(this);
+  readonly waitQueue = new WaitQueue<Guard, LockGuard | typeof takesNothing | undefined>(this);
 
   /**
    * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
@@ -94,7 +95,8 @@ export class AsyncLock {
   /**
    * Waits for the lock and resolves to the guard of this hold.
    *
-   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it; see {@link WaitOptions}.
+   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it ({@link WaitOptions}); `priority` ranks it
+   *   ({@link PriorityOptions}); `name` names the hold for diagnostics.
    * @returns the guard; release it (or the lock) to let the next waiter in.
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options.
@@ -102,7 +104,8 @@ export class AsyncLock {
    * **Cancellation:** an abort or timeout before the lock is granted removes the caller from the queue at once:
    * it holds nothing and has lost its place. Once granted, a later abort or timeout does nothing.
    *
-   * **Fairness:** FIFO; a free lock with no waiters is taken at once.
+   * **Fairness:** by `priority` (default 0, larger first), then FIFO; a release hands the lock to the best waiter in
+   * the same step. A free lock with no waiters is taken at once.
    *
    * @example
    * ```ts
@@ -115,13 +118,13 @@ export class AsyncLock {
    * ```
    */
   acquire(options?: LockAcquireOptions): Promise<Guard> {
-    const early = rejectEarly(options, this.label, 'acquire');
-    if (early !== undefined) return early;
+    const priority = priorityOrRejection(options, this.label, 'acquire');
+    if (typeof priority !== 'number') return priority;
     if (this.holder === undefined) {
       const trace = holdsTraced() ? traceHoldStart(this, undefined, options?.name) : undefined;
       return Promise.resolve((this.holder = new LockGuard(this, trace)));
     }
-    return this.waitQueue.park(options);
+    return this.waitQueue.park(options, undefined, priority);
   }
 
   /**
@@ -205,7 +208,7 @@ export class AsyncLock {
     const early = rejectEarly(options, this.label, 'waitUnlocked');
     if (early !== undefined) return early;
     if (this.holder === undefined) return Promise.resolve();
-    return this.waitQueue.park(options, 1, takesNothing) as Promise<unknown> as Promise<void>;
+    return this.waitQueue.park(options, takesNothing) as Promise<unknown> as Promise<void>;
   }
 
   /**
@@ -223,7 +226,7 @@ export class AsyncLock {
    */
   cancelWaiters(reason?: unknown): number {
     const own = arguments.length === 0;
-    const doomed: Waiter<Guard>[] = [];
+    const doomed: Waiter<Guard, LockGuard | typeof takesNothing | undefined>[] = [];
     for (const waiter of this.waitQueue) if (!(waiter.value instanceof LockGuard)) doomed.push(waiter);
     for (const waiter of doomed) {
       this.waitQueue.cancel(
@@ -302,8 +305,8 @@ export class AsyncLock {
   }
 
   /** @internal */
-  queueForRestore(_hold: unknown, _waiter?: unknown): WaitQueue<Guard> {
-    return this.waitQueue;
+  queueForRestore(_hold: unknown, _waiter?: unknown): WaitQueue<Guard, unknown> {
+    return this.waitQueue as WaitQueue<Guard, unknown>;
   }
 
   /** @internal */
@@ -321,7 +324,7 @@ export class AsyncLock {
 
   /** @internal */
   restoreHold(hold: unknown): Promise<Guard> {
-    if (this.holder !== undefined) return this.waitQueue.park(undefined, 1, hold);
+    if (this.holder !== undefined) return this.waitQueue.park(undefined, hold as LockGuard);
     const guard = hold as LockGuard;
     guard.suspended = false;
     // The lock is free, so nobody waits: a hold released while set aside ends at once.

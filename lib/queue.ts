@@ -74,12 +74,11 @@ export class AsyncQueue<T> {
    * Callers of `put` waiting for room, each parked with its item as the waiter's `value`, not yet in the store.
    * Invariant: putters wait only while the store is full.
    */
-  private readonly putters: WaitQueue<void>;
+  private readonly putters: WaitQueue<void, T>;
   /** Callers of `join`. Invariant: joiners wait only while `unfinished > 0`. */
   private readonly joiners: WaitQueue<void>;
   /** Items placed (by a put or a hand-off) and not yet marked done by `taskDone` or dropped by `shutdown(true)`. */
   private unfinished = 0;
-  private closed = false;
   /**
    * The FIFO store: a ring buffer whose length is a power of two (0 until the first item), `mask` = length - 1. It
    * doubles when full and halves when at most a quarter full (down to 64 slots), so a burst leaves no memory behind.
@@ -100,7 +99,7 @@ export class AsyncQueue<T> {
     checkInteger(maxsize, `${this.label}: maxsize`, 0);
     this.maxsize = maxsize;
     this.getters = new WaitQueue<T>(this);
-    this.putters = new WaitQueue<void>(this);
+    this.putters = new WaitQueue<void, T>(this);
     this.joiners = new WaitQueue<void>(this);
   }
 
@@ -121,7 +120,7 @@ export class AsyncQueue<T> {
 
   /** Whether {@link AsyncQueue.shutdown} has been called. */
   get isShutDown(): boolean {
-    return this.closed;
+    return this.putters.closed;
   }
 
   /** How many `get` and `put` calls are waiting (joiners are not counted). */
@@ -162,14 +161,14 @@ export class AsyncQueue<T> {
   put(item: T, options?: WaitOptions): Promise<void> {
     const early = rejectEarly(options, this.label, 'put');
     if (early !== undefined) return early;
-    if (this.closed) return Promise.reject(this.shutDownError('put'));
+    if (this.putters.closed) return Promise.reject(this.shutDownError('put'));
     const getter = this.getters.head;
     if (getter !== undefined) {
       this.unfinished++;
       this.getters.grant(getter, item);
       return resolved;
     }
-    if (this.maxsize > 0 && this.count >= this.maxsize) return this.putters.park(options, 1, item);
+    if (this.maxsize > 0 && this.count >= this.maxsize) return this.putters.park(options, item);
     try {
       this.store(item);
     } catch (error) {
@@ -197,7 +196,7 @@ export class AsyncQueue<T> {
    * ```
    */
   putNowait(item: T): void {
-    if (this.closed) throw this.shutDownError('putNowait');
+    if (this.putters.closed) throw this.shutDownError('putNowait');
     const getter = this.getters.head;
     if (getter !== undefined) {
       this.unfinished++;
@@ -244,7 +243,7 @@ export class AsyncQueue<T> {
       this.admitPutter();
       return Promise.resolve(item);
     }
-    if (this.closed) return Promise.reject(this.shutDownError('get'));
+    // Shut down and empty: the closed getter queue rejects the park with QueueShutDownError.
     return this.getters.park(options);
   }
 
@@ -263,7 +262,7 @@ export class AsyncQueue<T> {
    */
   getNowait(): T {
     if (this.count === 0) {
-      if (this.closed) throw this.shutDownError('getNowait');
+      if (this.getters.closed) throw this.shutDownError('getNowait');
       throw new QueueEmptyError(`${this.label} is empty`);
     }
     const item = this.takeNext();
@@ -340,15 +339,16 @@ export class AsyncQueue<T> {
     if (typeof immediate !== 'boolean') {
       throw new TypeError(`${this.label}.shutdown: immediate must be a boolean, got ${describe(immediate)}`);
     }
-    this.closed = true;
     if (immediate && this.count > 0) {
       const dropped = this.count;
       this.clearStore();
       this.unfinished = Math.max(0, this.unfinished - dropped);
       if (this.unfinished === 0) this.joiners.grantAll(undefined);
     }
-    this.getters.rejectAll(() => this.shutDownError('get'));
-    this.putters.rejectAll(() => this.shutDownError('put'));
+    // Getters wait only while the store is empty, and it stays so: they are rejected, and so is every later get
+    // that finds it empty. Putters are rejected, and so is every later put.
+    this.getters.close(() => this.shutDownError('get'));
+    this.putters.close(() => this.shutDownError('put'));
   }
 
   /**
@@ -376,7 +376,7 @@ export class AsyncQueue<T> {
       try {
         item = await this.get();
       } catch (error) {
-        if (error instanceof QueueShutDownError && this.closed) return;
+        if (error instanceof QueueShutDownError && this.putters.closed) return;
         throw error;
       }
       yield item;
@@ -390,7 +390,7 @@ export class AsyncQueue<T> {
   toString(): string {
     const size = this.maxsize > 0 ? `${this.count}/${this.maxsize}` : `${this.count}`;
     const state = `size=${size}, getters=${this.getters.size}, putters=${this.putters.size}`;
-    return `${this.label}[${state}${this.closed ? ', shut down' : ''}]`;
+    return `${this.label}[${state}${this.putters.closed ? ', shut down' : ''}]`;
   }
 
   /** How many items the store holds. Overridden together with {@link AsyncQueue.store} and the others. */
@@ -440,7 +440,7 @@ export class AsyncQueue<T> {
   private admitPutter(): void {
     for (let putter = this.putters.head; putter !== undefined; putter = this.putters.head) {
       try {
-        this.store(putter.value as T);
+        this.store(putter.value);
       } catch (error) {
         this.putters.cancel(putter, error);
         continue;

@@ -45,7 +45,7 @@ class RLockHold implements Guard {
    */
   readonly scope: RLockHold | undefined;
   /** Requests to re-enter from this level's scope while a level above it is held; created on first use. */
-  reentry: WaitQueue<Guard> | undefined = undefined;
+  reentry: WaitQueue<Guard, Parked> | undefined = undefined;
   /**
    * The level this one logically re-enters, when it was granted while a condition wait had that level set aside
    * (so it could not be stacked on it). A condition wait of its own restores it on top of that level again.
@@ -58,7 +58,7 @@ class RLockHold implements Guard {
    * there go back to its re-entry queue when it is restored (entries that left meanwhile are skipped). Kept so that
    * a restore touches only its own requests, never the whole outsider queue.
    */
-  displaced: Waiter<Guard>[] | undefined = undefined;
+  displaced: Waiter<Guard, Parked>[] | undefined = undefined;
 
   constructor(
     private readonly lock: AsyncRLock,
@@ -98,9 +98,12 @@ interface SuspendedLevels {
 }
 
 /** The level a parked request (a new level, or set-aside levels) claims to re-enter, if any. */
-function claimOf(value: unknown): RLockHold | undefined {
+function claimOf(value: Parked): RLockHold | undefined {
   return value instanceof Request ? value.claim : (value as SuspendedLevels).claim;
 }
+
+/** What a waiter of the lock carries: a request for a new level, or the levels a condition wait set aside. */
+type Parked = Request | SuspendedLevels;
 
 /** What a parked `acquire` or `run` asks for. */
 class Request {
@@ -184,7 +187,7 @@ export class AsyncRLock {
   private innermost: RLockHold | undefined = undefined;
   private levels = 0;
   /** Callers with no claim on the current hold, waiting for the lock to be free. */
-  private readonly outsiders = new WaitQueue<Guard>(this);
+  private readonly outsiders = new WaitQueue<Guard, Parked>(this);
   private readonly context = createContextVariable<RLockHold>();
   /** Whether the last grant restored set-aside levels (rather than adding a new one); see `continueFrom`. */
   private restoredLast = false;
@@ -347,8 +350,8 @@ export class AsyncRLock {
    */
   cancelWaiters(reason?: unknown): number {
     const own = arguments.length === 0;
-    const doomed: [WaitQueue<Guard>, Waiter<Guard>][] = [];
-    const collect = (queue: WaitQueue<Guard> | undefined) => {
+    const doomed: [WaitQueue<Guard, Parked>, Waiter<Guard, Parked>][] = [];
+    const collect = (queue: WaitQueue<Guard, Parked> | undefined) => {
       if (queue !== undefined)
         for (const waiter of queue) if (waiter.value instanceof Request) doomed.push([queue, waiter]);
     };
@@ -407,7 +410,7 @@ export class AsyncRLock {
       const reentry = level.reentry;
       if (reentry !== undefined && reentry.size > 0) {
         for (const waiter of reentry) (level.displaced ??= []).push(waiter);
-        reentry.moveTo(this.outsiders, reentry.size, true);
+        reentry.repark(this.outsiders, reentry.size, true);
       }
       bottom = level;
     }
@@ -427,8 +430,18 @@ export class AsyncRLock {
    * @internal Where the waiter of a suspended hold queues to have it restored: the re-entry queue of the level it
    * claims, or the outsiders. `waiter` (about to be appended there) is remembered by a set-aside claim.
    */
-  queueForRestore(hold: unknown, waiter?: Waiter<Guard>): WaitQueue<Guard> {
-    const claim = (hold as SuspendedLevels).claim;
+  queueForRestore(hold: unknown, waiter?: Waiter<Guard, unknown>): WaitQueue<Guard, unknown> {
+    return this.restoreQueueOf(
+      hold as SuspendedLevels,
+      waiter as Waiter<Guard, Parked> | undefined,
+    ) as WaitQueue<Guard, unknown>;
+  }
+
+  private restoreQueueOf(
+    suspended: SuspendedLevels,
+    waiter?: Waiter<Guard, Parked>,
+  ): WaitQueue<Guard, Parked> {
+    const claim = suspended.claim;
     if (claim !== undefined && claim.state === 'active') return this.reentryQueue(claim);
     if (claim !== undefined && waiter !== undefined) (claim.displaced ??= []).push(waiter);
     return this.outsiders;
@@ -437,12 +450,12 @@ export class AsyncRLock {
   /** @internal */
   restoreHold(hold: unknown): Promise<Guard> {
     const suspended = hold as SuspendedLevels;
-    const queue = this.queueForRestore(suspended);
+    const queue = this.restoreQueueOf(suspended);
     const now =
       queue === this.outsiders ? this.innermost === undefined : this.mayEnter(suspended.claim as RLockHold);
     if (!now || queue.size > 0) {
-      const parked = queue.park(undefined, 1, hold);
-      if (queue === this.outsiders) this.displace(suspended.claim, queue.tail as Waiter<Guard>);
+      const parked = queue.park(undefined, suspended);
+      if (queue === this.outsiders) this.displace(suspended.claim, queue.tail as Waiter<Guard, Parked>);
       return parked;
     }
     const top = this.restore(suspended);
@@ -463,12 +476,12 @@ export class AsyncRLock {
     }
     if (claim !== undefined && claim.state === 'active') {
       if (this.mayEnter(claim)) return Promise.resolve(this.push(claim, ownScope));
-      return this.reentryQueue(claim).park(options, 1, new Request(ownScope, claim));
+      return this.reentryQueue(claim).park(options, new Request(ownScope, claim));
     }
     // No claim, or one a condition wait has set aside: wait as an outsider until that wait restores it.
     if (this.innermost === undefined && this.outsiders.size === 0)
       return Promise.resolve(this.push(undefined, ownScope, claim));
-    const parked = this.outsiders.park(options, 1, new Request(ownScope, claim));
+    const parked = this.outsiders.park(options, new Request(ownScope, claim));
     if (claim !== undefined && this.outsiders.tail?.value instanceof Request)
       this.displace(claim, this.outsiders.tail);
     if (this.context !== undefined || options?.owner !== undefined) return parked;
@@ -537,8 +550,8 @@ export class AsyncRLock {
     return false;
   }
 
-  private reentryQueue(scope: RLockHold): WaitQueue<Guard> {
-    return (scope.reentry ??= new WaitQueue<Guard>(this));
+  private reentryQueue(scope: RLockHold): WaitQueue<Guard, Parked> {
+    return (scope.reentry ??= new WaitQueue<Guard, Parked>(this));
   }
 
   /** Adds a level on top, for a `run` (a scope of its own) or a bare `acquire` from `scope`. */
@@ -561,7 +574,7 @@ export class AsyncRLock {
       this.levels--;
       level = ended.parent;
       // Requests to re-enter a scope that just ended have no claim any more: they queue as outsiders.
-      if (ended.reentry !== undefined) ended.reentry.moveTo(this.outsiders, ended.reentry.size, true);
+      if (ended.reentry !== undefined) ended.reentry.repark(this.outsiders, ended.reentry.size, true);
       ended.displaced = undefined;
       if (ended.claimants !== undefined) {
         for (const claimant of ended.claimants) claimant.claim = undefined;
@@ -645,7 +658,7 @@ export class AsyncRLock {
   }
 
   private grantHead(
-    queue: WaitQueue<Guard> | undefined,
+    queue: WaitQueue<Guard, Parked> | undefined,
     scope: RLockHold | undefined,
   ): RLockHold | undefined {
     const head = queue?.head;
@@ -653,9 +666,7 @@ export class AsyncRLock {
     const value = head.value;
     this.restoredLast = !(value instanceof Request);
     const top =
-      value instanceof Request
-        ? this.push(scope, value.ownScope, value.claim)
-        : this.restore(value as SuspendedLevels);
+      value instanceof Request ? this.push(scope, value.ownScope, value.claim) : this.restore(value);
     queue.grant(head, top);
     return top;
   }
@@ -688,12 +699,12 @@ export class AsyncRLock {
     level.displaced = undefined;
     for (const waiter of displaced) {
       if (waiter.queue === this.outsiders && claimOf(waiter.value) === level)
-        this.outsiders.transfer(waiter, this.reentryQueue(level));
+        this.outsiders.reparkWaiter(waiter, this.reentryQueue(level));
     }
   }
 
   /** Remembers that `waiter`, among the outsiders, claims the set-aside level `claim` (if any). */
-  private displace(claim: RLockHold | undefined, waiter: Waiter<Guard>): void {
+  private displace(claim: RLockHold | undefined, waiter: Waiter<Guard, Parked>): void {
     if (claim !== undefined && claim.state === 'suspended') (claim.displaced ??= []).push(waiter);
   }
 }

@@ -1,7 +1,8 @@
 import { CancelledError } from './errors.js';
 import { markNotThenable, type Guard } from './core/guard.js';
-import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
-import { WaitQueue, type Waiter } from './core/wait-queue.js';
+import { checkFunction, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
+import { WaitQueue } from './core/wait-queue.js';
+import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
 import {
   holdsTraced,
   traceHoldEnd,
@@ -11,11 +12,12 @@ import {
 } from './core/diagnostics.js';
 
 /** Wait options of a readers-writer lock. */
-export type RWLockAcquireOptions = WaitOptions & HolderNameOptions;
+export type RWLockAcquireOptions = WaitOptions & PriorityOptions & HolderNameOptions;
 
 /** What a queued waiter asks for: its `Waiter.value`. */
 const read = 'read';
 const write = 'write';
+type Mode = typeof read | typeof write;
 
 /** One read hold of an {@link AsyncRWLock}. */
 class ReadGuard implements Guard {
@@ -75,7 +77,8 @@ class WriteGuard implements Guard {
  * **Fairness:** one queue in arrival order (tokio's `RwLock`, not a reader-preferring lock). A run of readers at the
  * head of the queue is granted together; a queued writer blocks every reader that arrives after it, so writers never
  * starve, and the readers queued behind a writer are granted as soon as it releases, so readers never starve
- * either. A release hands the lock directly to the waiters it admits, in the same synchronous step.
+ * either. With priorities (`{ priority }`, default 0, larger first) the queue is ordered by priority, then arrival,
+ * and the same rules apply to that order. A release hands the lock directly to the waiters it admits, in the same synchronous step.
  *
  * @example
  * ```ts
@@ -97,7 +100,7 @@ export class AsyncRWLock {
    * Readers and writers in arrival order. Invariant: when a waiter is queued, the head waiter cannot be granted now
    * (a writer at the head waits for holders to leave; a reader at the head waits for the writer).
    */
-  private readonly queue: WaitQueue<Guard>;
+  private readonly queue: WaitQueue<Guard, Mode>;
 
   /**
    * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
@@ -107,7 +110,7 @@ export class AsyncRWLock {
     this.label = labelFor('AsyncRWLock', options);
     this.name = options?.name;
     // A writer that gives up at the head may have been the one blocking the readers behind it.
-    this.queue = new WaitQueue<Guard>(this, () => this.grantWaiters());
+    this.queue = new WaitQueue<Guard, Mode>(this, () => this.grantWaiters());
   }
 
   /** Read holds now. */
@@ -128,7 +131,8 @@ export class AsyncRWLock {
   /**
    * Waits for a read hold: shared with other readers, never with a writer.
    *
-   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it; see {@link WaitOptions}.
+   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it ({@link WaitOptions}); `priority` ranks it
+   *   ({@link PriorityOptions}); `name` names the hold for diagnostics.
    * @returns the guard of this read hold.
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options.
@@ -145,21 +149,22 @@ export class AsyncRWLock {
    * ```
    */
   acquireRead(options?: RWLockAcquireOptions): Promise<Guard> {
-    const early = rejectEarly(options, this.label, 'acquireRead');
-    if (early !== undefined) return early;
+    const priority = priorityOrRejection(options, this.label, 'acquireRead');
+    if (typeof priority !== 'number') return priority;
     if (!this.writer && this.queue.size === 0) {
       this.readerCount++;
       return Promise.resolve(
         new ReadGuard(this, holdsTraced() ? traceHoldStart(this, read, options?.name) : undefined),
       );
     }
-    return this.queue.park(options, 1, read);
+    return this.park(options, read, priority);
   }
 
   /**
    * Waits for the write hold: exclusive of every reader and writer.
    *
-   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it; see {@link WaitOptions}.
+   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it ({@link WaitOptions}); `priority` ranks it
+   *   ({@link PriorityOptions}); `name` names the hold for diagnostics.
    * @returns the guard of the write hold.
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options.
@@ -181,15 +186,15 @@ export class AsyncRWLock {
    * ```
    */
   acquireWrite(options?: RWLockAcquireOptions): Promise<Guard> {
-    const early = rejectEarly(options, this.label, 'acquireWrite');
-    if (early !== undefined) return early;
+    const priority = priorityOrRejection(options, this.label, 'acquireWrite');
+    if (typeof priority !== 'number') return priority;
     if (!this.writer && this.readerCount === 0 && this.queue.size === 0) {
       this.writer = true;
       return Promise.resolve(
         new WriteGuard(this, holdsTraced() ? traceHoldStart(this, write, options?.name) : undefined),
       );
     }
-    return this.queue.park(options, 1, write);
+    return this.park(options, write, priority);
   }
 
   /**
@@ -315,12 +320,19 @@ export class AsyncRWLock {
     this.grantWaiters();
   }
 
+  /** Queues a request; one that outranks every waiter (priorities) is granted at once when it can be. */
+  private park(options: RWLockAcquireOptions | undefined, mode: Mode, priority: number): Promise<Guard> {
+    const parked = this.queue.park(options, mode, priority);
+    if (this.queue.head === this.queue.tail) this.grantWaiters();
+    return parked;
+  }
+
   /** Grants from the head while the head can be granted: one writer, or a run of readers. Restores the invariant. */
   private grantWaiters(): void {
     const queue = this.queue;
     for (let head = queue.head; head !== undefined; head = queue.head) {
       if (this.writer) return;
-      if ((head as Waiter<Guard>).value === write) {
+      if (head.value === write) {
         if (this.readerCount > 0) return;
         this.writer = true;
         queue.grant(

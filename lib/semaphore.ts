@@ -1,14 +1,8 @@
 import { CancelledError } from './errors.js';
 import { markNotThenable, runHolding, type Guard } from './core/guard.js';
-import {
-  checkFunction,
-  checkInteger,
-  labelFor,
-  rejectEarly,
-  type NameOptions,
-  type WaitOptions,
-} from './core/options.js';
+import { checkFunction, checkInteger, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
+import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
 import {
   holdsTraced,
   traceHoldEnd,
@@ -18,7 +12,7 @@ import {
 } from './core/diagnostics.js';
 
 /** Wait options of a semaphore, plus how many permits to take. */
-export interface SemaphoreAcquireOptions extends WaitOptions, HolderNameOptions {
+export interface SemaphoreAcquireOptions extends WaitOptions, PriorityOptions, HolderNameOptions {
   /** Permits to take at once: an integer `>= 1`, default 1. */
   permits?: number | undefined;
 }
@@ -75,7 +69,8 @@ export class AsyncSemaphore {
    * a waiter is queued, `available` is less than the head waiter's weight.
    */
   protected available: number;
-  private readonly queue: WaitQueue<Guard>;
+  /** Callers waiting, each parked with the permits it asks for. */
+  private readonly queue: WaitQueue<Guard, number>;
 
   /**
    * @param value - the permits available at first: an integer `>= 0`, default 1.
@@ -91,7 +86,7 @@ export class AsyncSemaphore {
     this.name = options?.name;
     this.available = value;
     // A waiter that gives up may have been the one blocking smaller requests behind it.
-    this.queue = new WaitQueue<Guard>(this, () => this.grantWaiters());
+    this.queue = new WaitQueue<Guard, number>(this, () => this.grantWaiters());
   }
 
   /** Permits free now. */
@@ -107,7 +102,8 @@ export class AsyncSemaphore {
   /**
    * Waits until `permits` permits (default 1) can be taken, and takes them.
    *
-   * @param options - `permits` to take (integer `>= 1`), plus `signal` and `timeout`; see {@link WaitOptions}.
+   * @param options - `permits` to take (integer `>= 1`), plus `signal` and `timeout` ({@link WaitOptions}),
+   *   `priority` ({@link PriorityOptions}) and `name` (names the hold for diagnostics).
    * @returns a guard whose `release()` gives every permit back.
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options, or (bounded) more permits than it can ever hold.
@@ -115,7 +111,8 @@ export class AsyncSemaphore {
    * **Cancellation:** an abort or timeout before the grant removes the caller at once; it holds no permits and
    * has lost its place, and the waiters it was blocking are served.
    *
-   * **Fairness:** head-of-line FIFO (see the class).
+   * **Fairness:** head-of-line on the best waiter: by `priority` (default 0, larger first), then FIFO; the best
+   * waiter blocks the others until its permits are free (see the class).
    *
    * @example
    * ```ts
@@ -142,14 +139,17 @@ export class AsyncSemaphore {
         return Promise.reject(error);
       }
     }
-    const early = rejectEarly(options, this.label, 'acquire');
-    if (early !== undefined) return early;
+    const priority = priorityOrRejection(options, this.label, 'acquire');
+    if (typeof priority !== 'number') return priority;
     if (this.queue.size === 0 && this.available >= permits) {
       this.available -= permits;
       const trace = holdsTraced() ? traceHoldStart(this, undefined, options?.name) : undefined;
       return Promise.resolve(new SemaphoreGuard(this, permits, trace));
     }
-    return this.queue.park(options, permits);
+    const parked = this.queue.park(options, permits, priority);
+    // A newcomer that outranks every waiter (priorities) is the head now: grant it at once if it fits.
+    if (this.queue.head === this.queue.tail) this.grantWaiters();
+    return parked;
   }
 
   /**
@@ -280,12 +280,12 @@ export class AsyncSemaphore {
   protected grantWaiters(): void {
     for (
       let head = this.queue.head;
-      head !== undefined && head.weight <= this.available;
+      head !== undefined && head.value <= this.available;
       head = this.queue.head
     ) {
-      this.available -= head.weight;
+      this.available -= head.value;
       const trace = holdsTraced() ? traceHoldStart(this, undefined, head.holderName) : undefined;
-      this.queue.grant(head, new SemaphoreGuard(this, head.weight, trace));
+      this.queue.grant(head, new SemaphoreGuard(this, head.value, trace));
     }
   }
 }

@@ -17,7 +17,7 @@ export interface LockForCondition {
   /** Label of the lock, for messages. */
   readonly label: string;
   /** The lock queue on which a notified waiter that suspended `hold` waits to have it restored (`waiter` is it). */
-  queueForRestore(hold: unknown, waiter?: Waiter<Guard>): WaitQueue<Guard>;
+  queueForRestore(hold: unknown, waiter?: Waiter<Guard, unknown>): WaitQueue<Guard, unknown>;
   /** Whether the calling context holds the lock (for AsyncLock: whether it is locked at all, as in Python). */
   heldByCaller(): boolean;
   /** Gives up the caller's whole hold, handing the lock on as `release()` would, and returns it for restoring. */

@@ -96,6 +96,17 @@ export function checkInteger(value: unknown, name: string, min: number): asserts
   }
 }
 
+/**
+ * Throws unless `value` is a waiter priority: a finite number (larger is served first; 0 is the default). What a
+ * primitive passes to `WaitQueue.park` once checked.
+ */
+export function checkPriority(value: unknown, name: string): asserts value is number {
+  if (typeof value !== 'number')
+    throw new TypeError(`${name} must be a finite number, got ${describe(value)}`);
+  if (!Number.isFinite(value))
+    throw new RangeError(`${name} must be a finite number, got ${describe(value)}`);
+}
+
 /** Throws unless `value` is a function. */
 export function checkFunction(value: unknown, name: string): asserts value is (...args: never[]) => unknown {
   if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${describe(value)}`);

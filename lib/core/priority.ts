@@ -4,7 +4,7 @@
  * @module
  */
 
-import { describe } from './options.js';
+import { describe, rejectEarly, type WaitOptions } from './options.js';
 
 /**
  * Options of the calls whose waiters can be ranked: `acquire`/`run` of `AsyncLock`, `AsyncSemaphore` (and
@@ -21,15 +21,30 @@ export interface PriorityOptions {
  * @throws TypeError - when it is not a number.
  * @throws RangeError - when it is `NaN` or infinite.
  */
-export function priorityOf(options: PriorityOptions | undefined, method: string): number {
+export function priorityOf(options: PriorityOptions | undefined, label: string, method: string): number {
   if (typeof options !== 'object' || options === null) return 0;
   const priority: unknown = options.priority;
   if (priority === undefined) return 0;
-  if (typeof priority !== 'number') {
-    throw new TypeError(`${method}: options.priority must be a finite number, got ${describe(priority)}`);
+  if (typeof priority === 'number' && Number.isFinite(priority)) return priority;
+  const message = `${label}.${method}: options.priority must be a finite number, got ${describe(priority)}`;
+  throw typeof priority === 'number' ? new RangeError(message) : new TypeError(message);
+}
+
+/**
+ * Checks `options` as {@link rejectEarly} does, the priority first: returns the priority, or a rejected promise for
+ * bad input or an already-aborted signal.
+ */
+export function priorityOrRejection(
+  options: (WaitOptions & PriorityOptions) | undefined,
+  label: string,
+  method: string,
+): number | Promise<never> {
+  if (options === undefined) return 0;
+  let priority: number;
+  try {
+    priority = priorityOf(options, label, method);
+  } catch (error) {
+    return Promise.reject(error);
   }
-  if (!Number.isFinite(priority)) {
-    throw new RangeError(`${method}: options.priority must be a finite number, got ${describe(priority)}`);
-  }
-  return priority;
+  return rejectEarly(options, label, method) ?? priority;
 }

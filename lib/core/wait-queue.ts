@@ -1,10 +1,22 @@
 /**
- * The fair wait queue that every primitive is built on: a doubly-linked list of waiters, so that enqueue, grant of
- * the head, removal of a cancelled waiter and moving waiters to another queue are all O(1) each.
+ * The fair wait queue that every primitive is built on, after Trio's `ParkingLot`: a primitive is state + policy,
+ * and its contended path is "just park". The verbs are few:
  *
- * Only this module creates the promises that callers wait on, listens to abort signals and starts timeout timers.
- * A primitive decides *when* to grant (its policy); the queue does the rest in one synchronous step: unlink, drop
- * the listener and timer, resolve.
+ * - {@link WaitQueue.park}: queue the caller with a typed value (what it asks for) and a priority; returns its
+ *   promise. Signal and timeout are wired here, and nowhere else.
+ * - {@link WaitQueue.head} + {@link WaitQueue.grant}: the best waiter (highest priority, longest waiting among
+ *   equals), and its grant: unlink, drop listener and timer, resolve, in one synchronous step. Grant wins.
+ * - {@link WaitQueue.cancel}, {@link WaitQueue.rejectAll}: reject one waiter, or every waiter (returns the count).
+ * - {@link WaitQueue.repark}, {@link WaitQueue.reparkWaiter}: move waiters to another queue (a condition's
+ *   notify moves them onto its lock's queue), as if they had parked there.
+ * - {@link WaitQueue.close} / {@link WaitQueue.reopen}: Trio's `break_lot`: reject everyone now and every later
+ *   park until reopened (a queue shut down, a barrier broken).
+ * - {@link WaitQueue.statistics}.
+ *
+ * Storage: one doubly-linked FIFO list per priority level. Waiters of the default priority 0 (all of them, unless a
+ * primitive passes another) live in the level the queue always has: enqueue, removal and grant are O(1). Other
+ * priorities get a level each, found through a map, with a max-heap of their priorities: entering a new level is
+ * O(log n), joining an existing one O(1), removal O(1), and finding the best level amortised O(log n).
  *
  * @module
  */
@@ -37,29 +49,44 @@ class WaiterExtras {
   holderName: string | undefined = undefined;
 }
 
+/** One priority level: a FIFO list of waiters. */
+class Level<T, V> {
+  first: Waiter<T, V> | undefined = undefined;
+  last: Waiter<T, V> | undefined = undefined;
+
+  constructor(readonly priority: number) {}
+}
+
 /**
  * One parked call. Created by {@link WaitQueue.park}, settled exactly once: granted by its primitive, or removed
- * by its signal or timeout. It watches its signal itself ({@link AbortWatcher}), so parking allocates no closure.
+ * by its signal, its timeout or its primitive. It watches its signal itself ({@link AbortWatcher}), so parking
+ * allocates no closure. Its links are the queue's business: primitives read `value`, `priority` and `queue` only.
+ *
+ * @typeParam T - what its call resolves to.
+ * @typeParam V - what its primitive parks along with it (permits asked for, an item to put, a held lock level).
  */
-export class Waiter<T = unknown> implements ParkedWaiter, AbortWatcher {
-  /** Neighbours in the queue; both `undefined` when it is the only waiter or not queued. */
-  previous: Waiter<T> | undefined = undefined;
-  next: Waiter<T> | undefined = undefined;
-  /** The queue it is parked on; `undefined` once settled. */
-  queue: WaitQueue<T> | undefined;
-  /** How much of the resource it asks for (semaphore permits); 1 elsewhere. */
-  readonly weight: number;
-  /** Whatever its primitive parks along with it (the item of a blocked `put`, a barrier's arrival index). */
-  value: unknown;
+export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWatcher {
+  /** @internal Neighbours in its level's list. */
+  previous: Waiter<T, V> | undefined = undefined;
+  /** @internal */
+  next: Waiter<T, V> | undefined = undefined;
+  /** The queue it is parked on now (a repark changes it); `undefined` once settled. */
+  queue: WaitQueue<T, V> | undefined;
+  /** What its primitive parked along with it. */
+  readonly value: V;
+  /** Larger is served first; 0 by default. */
+  readonly priority: number;
+  /** @internal */
   resolve!: (value: T) => void;
+  /** @internal */
   reject!: (reason: unknown) => void;
   /** Signal, timer and the outcome held for the hook, when any of them is used; see {@link WaiterExtras}. */
   private extras: WaiterExtras | undefined = undefined;
 
-  constructor(queue: WaitQueue<T>, weight: number, value: unknown) {
+  constructor(queue: WaitQueue<T, V>, value: V, priority: number) {
     this.queue = queue;
-    this.weight = weight;
     this.value = value;
+    this.priority = priority;
   }
 
   get waitingOn(): object | undefined {
@@ -79,7 +106,7 @@ export class Waiter<T = unknown> implements ParkedWaiter, AbortWatcher {
   /** Records what diagnostics need: the start time of the wait, and the name given at acquire. */
   trace(options: WaitOptions | undefined): void {
     const extras = (this.extras ??= new WaiterExtras());
-    if (waitsTraced()) extras.startedAt = traceWaitStart((this.queue as WaitQueue<T>).owner, this);
+    if (waitsTraced()) extras.startedAt = traceWaitStart((this.queue as WaitQueue<T, V>).owner, this);
     if (holdsTraced()) extras.holderName = (options as { name?: string } | undefined)?.name;
   }
 
@@ -88,7 +115,7 @@ export class Waiter<T = unknown> implements ParkedWaiter, AbortWatcher {
     return this.extras?.timer;
   }
 
-  /** Listens to `signal` and starts the timer of `timeout` (if any), so that either cancels the wait. */
+  /** @internal Watches `signal` and starts the timer of `timeout` (if any), so that either cancels the wait. */
   watch(signal: AbortSignal | undefined, timeout: number | undefined): void {
     const extras = (this.extras ??= new WaiterExtras());
     if (signal !== undefined) {
@@ -100,20 +127,20 @@ export class Waiter<T = unknown> implements ParkedWaiter, AbortWatcher {
     }
   }
 
-  /** Its signal aborted: it cancels from the queue the waiter is on now, which a move may have changed. */
+  /** Its signal aborted: it cancels from the queue the waiter is on now, which a repark may have changed. */
   signalAborted(reason: unknown): void {
     (this.extras as WaiterExtras).signal = undefined;
     this.queue?.cancel(this, reason);
   }
 
   /** The timeout: like an abort, it cancels from the queue the waiter is on now. */
-  expire(timeout: number): void {
+  private expire(timeout: number): void {
     (this.extras as WaiterExtras).timer = undefined;
     const queue = this.queue;
     queue?.cancel(this, new TimeoutError(`${queue.owner.label} timed out after ${timeout} ms`));
   }
 
-  /** Stops listening to the signal and clears the timer; a waiter that is no longer cancellable keeps neither. */
+  /** @internal Stops watching the signal and clears the timer: a waiter no longer cancellable keeps neither. */
   detach(): void {
     const extras = this.extras;
     if (extras === undefined) return;
@@ -128,7 +155,8 @@ export class Waiter<T = unknown> implements ParkedWaiter, AbortWatcher {
   }
 
   /**
-   * Delivers the outcome: resolves or rejects the caller's promise, now or when the scheduler hook chooses.
+   * @internal Delivers the outcome: resolves or rejects the caller's promise, now or when the scheduler hook
+   * chooses.
    *
    * @param from - the primitive whose queue settled it, named by the hook's trace.
    */
@@ -163,25 +191,48 @@ export class Waiter<T = unknown> implements ParkedWaiter, AbortWatcher {
   }
 }
 
+/** What {@link WaitQueue.statistics} reports (Trio's `ParkingLot.statistics()`). */
+export interface WaitQueueStatistics {
+  /** Waiters parked now. */
+  readonly waiting: number;
+  /** Whether the queue is closed ({@link WaitQueue.close}). */
+  readonly closed: boolean;
+  /** The priority of the best waiter, or `undefined` when none waits. */
+  readonly bestPriority: number | undefined;
+}
+
 /**
- * A FIFO queue of waiters with cancellation and requeuing.
+ * A fair queue of waiters with priorities, cancellation and requeuing.
  *
- * Invariant: every waiter in the list is live (not settled); a waiter leaves the list in the same synchronous step
- * that settles it or moves it to another queue.
+ * Invariants: every waiter linked in a level is live (not settled) and has `queue === this`; a waiter leaves its
+ * level in the same synchronous step that settles it or moves it to another queue; `count` is the number linked.
+ * A closed queue holds no waiter.
+ *
+ * @typeParam T - what a grant resolves a waiter's call with.
+ * @typeParam V - what each waiter carries ({@link Waiter.value}).
  */
-export class WaitQueue<T = void> {
-  private first: Waiter<T> | undefined = undefined;
-  private last: Waiter<T> | undefined = undefined;
+export class WaitQueue<T = void, V = undefined> {
+  /** The default level, priority 0: every waiter of a primitive that uses no priorities. */
+  private readonly zero = new Level<T, V>(0);
+  /** Levels of other priorities, created on first use. Invariant: a key is in `others` iff it is in `heap`. */
+  private others: Map<number, Level<T, V>> | undefined = undefined;
+  /** Max-heap of the priorities in `others` (empty levels are dropped lazily, by {@link WaitQueue.head}). */
+  private heap: number[] | undefined = undefined;
   private count = 0;
+  /** The waiter parked last, for a primitive that must keep track of it ({@link WaitQueue.tail}). */
+  private newest: Waiter<T, V> | undefined = undefined;
+  /** Set by {@link WaitQueue.close}: builds the reason a park is rejected with while closed. */
+  private closedWith: ((waiter: Waiter<T, V> | undefined) => unknown) | undefined = undefined;
 
   /**
    * @param owner - the primitive, named in timeout messages and deadlock reports.
-   * @param onCancel - called after a waiter was removed by its signal or timeout, so the primitive can grant what
-   *   that waiter was blocking (a weighted semaphore's next, smaller request) or react (a barrier breaks).
+   * @param onCancel - called after a waiter was removed by its signal or timeout (or {@link WaitQueue.cancel}), so
+   *   the primitive can grant what that waiter was blocking (a weighted semaphore's next, smaller request) or react
+   *   (a barrier breaks). Not called by {@link WaitQueue.rejectAll} or {@link WaitQueue.close}.
    */
   constructor(
     readonly owner: QueueOwner,
-    private readonly onCancel?: (waiter: Waiter<T>) => void,
+    private readonly onCancel?: (waiter: Waiter<T, V>) => void,
   ) {}
 
   /** How many waiters are parked. */
@@ -189,30 +240,49 @@ export class WaitQueue<T = void> {
     return this.count;
   }
 
-  /** The longest-waiting waiter, or `undefined`. */
-  get head(): Waiter<T> | undefined {
-    return this.first;
+  /** Whether the queue is closed: parks reject at once until {@link WaitQueue.reopen}. */
+  get closed(): boolean {
+    return this.closedWith !== undefined;
   }
 
-  /** The most recently queued waiter, or `undefined`. */
-  get tail(): Waiter<T> | undefined {
-    return this.last;
+  /** The waiter to serve next: the highest priority, the longest waiting among equals; `undefined` when empty. */
+  get head(): Waiter<T, V> | undefined {
+    const heap = this.heap;
+    if (heap === undefined || heap.length === 0) return this.zero.first;
+    const others = this.others as Map<number, Level<T, V>>;
+    // Drop emptied levels from the top of the heap (each was entered once: amortised O(log n)).
+    for (;;) {
+      const top = heap[0] as number;
+      const level = others.get(top) as Level<T, V>;
+      if (level.first !== undefined)
+        return top > 0 || this.zero.first === undefined ? level.first : this.zero.first;
+      others.delete(top);
+      popHeap(heap);
+      if (heap.length === 0) return this.zero.first;
+    }
+  }
+
+  /** The waiter parked most recently, if it is still parked here. */
+  get tail(): Waiter<T, V> | undefined {
+    const newest = this.newest;
+    return newest !== undefined && newest.queue === this ? newest : undefined;
   }
 
   /**
-   * Parks the caller at the tail and returns the promise it waits on. The caller has already checked `options`
-   * ({@link rejectEarly}). An aborted signal rejects with its reason, and a `timeout` of 0 with `TimeoutError`,
-   * without queueing: a call made of several waits (a condition's `waitFor`) may reach here after its signal fired.
+   * Parks the caller and returns the promise it waits on. The caller has already checked `options` and
+   * `priority`. An aborted signal rejects with its reason, a `timeout` of 0 with `TimeoutError`, and a closed
+   * queue with its reason, without queueing (a call made of several waits may reach here after its signal fired).
    *
-   * @param weight - what the waiter asks for (semaphore permits).
    * @param value - what the primitive keeps with the waiter ({@link Waiter.value}).
+   * @param priority - a finite number, larger served first; 0 (the default) keeps every operation O(1).
    */
-  park(options: WaitOptions | undefined, weight = 1, value?: unknown): Promise<T> {
+  park(options: WaitOptions | undefined, value: V = undefined as V, priority = 0): Promise<T> {
     const timeout = options?.timeout;
     const signal = options?.signal;
     if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason);
+    if (this.closedWith !== undefined) return Promise.reject(this.closedWith(undefined));
     if (timeout === 0) return Promise.reject(new TimeoutError(`${this.owner.label} timed out after 0 ms`));
-    const waiter = new Waiter<T>(this, weight, value);
+    const waiter = new Waiter<T, V>(this, value, priority);
     const promise = new Promise<T>((resolve, reject) => {
       waiter.resolve = resolve;
       waiter.reject = reject;
@@ -226,103 +296,188 @@ export class WaitQueue<T = void> {
     return promise;
   }
 
-  /** Settles `waiter` with `value` and unlinks it, in one step. Grant wins: a later abort or timeout does nothing. */
-  grant(waiter: Waiter<T>, value: T): void {
+  /** Settles `waiter` with `result` and unlinks it, in one step. Grant wins: a later abort or timeout does nothing. */
+  grant(waiter: Waiter<T, V>, result: T): void {
     this.unlink(waiter);
     waiter.detach();
-    waiter.settle(true, value, this.owner);
+    waiter.settle(true, result, this.owner);
   }
 
-  /** Grants every waiter, in FIFO order, the same `value`. Waiters parked meanwhile (by resumed code) stay. */
-  grantAll(value: T): void {
-    let waiter = this.first;
-    const stop = this.last;
-    while (waiter !== undefined) {
-      const next = waiter === stop ? undefined : waiter.next;
-      this.grant(waiter, value);
-      waiter = next;
-    }
-  }
-
-  /** Rejects every waiter, in FIFO order, with a reason built for each (errors are never shared). */
-  rejectAll(reason: (waiter: Waiter<T>) => unknown): void {
-    let waiter = this.first;
-    const stop = this.last;
-    while (waiter !== undefined) {
-      const next = waiter === stop ? undefined : waiter.next;
-      this.unlink(waiter);
-      waiter.detach();
-      waiter.settle(false, reason(waiter), this.owner);
-      waiter = next;
-    }
+  /** Grants every waiter parked now, best first, the same `result`; returns how many. */
+  grantAll(result: T): number {
+    const waiters = this.snapshot();
+    for (const waiter of waiters) if (waiter.queue === this) this.grant(waiter, result);
+    return waiters.length;
   }
 
   /**
-   * Removes `waiter` because its signal fired or its timeout expired, rejecting it with `reason`. Does nothing if
-   * it was already granted or moved elsewhere.
+   * Rejects every waiter parked now, best first, with a reason built for each (so errors are never shared, unless
+   * `reason` returns one value on purpose); returns how many. The base of `cancelWaiters`. Later parks queue as
+   * usual; `onCancel` is not called.
    */
-  cancel(waiter: Waiter<T>, reason: unknown): void {
-    if (waiter.queue !== this) return;
+  rejectAll(reason: (waiter: Waiter<T, V>) => unknown): number {
+    const waiters = this.snapshot();
+    for (const waiter of waiters) {
+      if (waiter.queue !== this) continue;
+      this.unlink(waiter);
+      waiter.detach();
+      waiter.settle(false, reason(waiter), this.owner);
+    }
+    return waiters.length;
+  }
+
+  /**
+   * Closes the queue, as Trio's `break_lot`: rejects every waiter (as {@link WaitQueue.rejectAll}) and, until
+   * {@link WaitQueue.reopen}, every later park, each with a reason built by `reason` (given the waiter, or
+   * `undefined` for a park refused at once). Closing a closed queue changes its reason only.
+   *
+   * @returns how many waiters were rejected.
+   */
+  close(reason: (waiter: Waiter<T, V> | undefined) => unknown): number {
+    this.closedWith = reason;
+    return this.rejectAll(reason);
+  }
+
+  /** Lets parks queue again after {@link WaitQueue.close}. */
+  reopen(): void {
+    this.closedWith = undefined;
+  }
+
+  /**
+   * Removes `waiter` because its signal fired, its timeout expired or its primitive refused it, rejecting it with
+   * `reason`, then calls `onCancel`. Does nothing if it was already granted or moved elsewhere.
+   *
+   * @returns whether it was removed.
+   */
+  cancel(waiter: Waiter<T, V>, reason: unknown): boolean {
+    if (waiter.queue !== this) return false;
     this.unlink(waiter);
     waiter.detach();
     waiter.settle(false, reason, this.owner);
     this.onCancel?.(waiter);
+    return true;
   }
 
   /**
-   * Moves the first `count` waiters, in order, to the tail of `target` (one queue, or a queue chosen per waiter),
-   * where they wait on as if they had called there. By default being moved is their grant: they are no longer
-   * cancellable (signal listener and timer are dropped). With `stayCancellable`, they keep both and are cancelled
-   * from their new queue.
+   * Moves the best `count` waiters, in order, to `target` (one queue, or a queue chosen per waiter), where they
+   * wait on as if they had parked there (their priority kept). By default being moved is their grant: they are no
+   * longer cancellable (listener and timer are dropped). With `cancellable`, they keep both and are cancelled from
+   * their new queue.
    *
    * @returns how many were moved.
    */
-  moveTo(
-    target: WaitQueue<T> | ((waiter: Waiter<T>) => WaitQueue<T>),
+  repark(
+    target: WaitQueue<T, V> | ((waiter: Waiter<T, V>) => WaitQueue<T, V>),
     count: number,
-    stayCancellable = false,
+    cancellable = false,
   ): number {
     let moved = 0;
-    while (moved < count && this.first !== undefined) {
-      const waiter = this.first;
+    for (let waiter = this.head; moved < count && waiter !== undefined; waiter = this.head) {
       this.unlink(waiter);
-      if (!stayCancellable) waiter.detach();
+      if (!cancellable) waiter.detach();
       (typeof target === 'function' ? target(waiter) : target).append(waiter);
       moved++;
     }
     return moved;
   }
 
-  /** Moves `waiter` from this queue to the tail of `target`, still cancellable, in O(1). */
-  transfer(waiter: Waiter<T>, target: WaitQueue<T>): void {
+  /** Moves `waiter` from this queue to `target`, still cancellable, in O(1) (O(log n) into a new priority level). */
+  reparkWaiter(waiter: Waiter<T, V>, target: WaitQueue<T, V>): void {
     this.unlink(waiter);
     target.append(waiter);
   }
 
-  /** The waiters, head first. */
-  *[Symbol.iterator](): IterableIterator<Waiter<T>> {
-    for (let waiter = this.first; waiter !== undefined; waiter = waiter.next) yield waiter;
+  /** How many wait, whether the queue is closed, and the best waiter's priority. */
+  statistics(): WaitQueueStatistics {
+    return { waiting: this.count, closed: this.closed, bestPriority: this.head?.priority };
   }
 
-  private append(waiter: Waiter<T>): void {
+  /** The waiters, best first. */
+  *[Symbol.iterator](): IterableIterator<Waiter<T, V>> {
+    yield* this.snapshot();
+  }
+
+  /** The waiters parked now, best first: levels by descending priority, FIFO within each. */
+  private snapshot(): Waiter<T, V>[] {
+    const waiters: Waiter<T, V>[] = [];
+    const levels = this.levelsByPriority();
+    for (const level of levels) {
+      for (let waiter = level.first; waiter !== undefined; waiter = waiter.next) waiters.push(waiter);
+    }
+    return waiters;
+  }
+
+  private levelsByPriority(): Level<T, V>[] {
+    const others = this.others;
+    if (others === undefined || others.size === 0) return [this.zero];
+    const levels = [...others.values(), this.zero];
+    return levels.sort((a, b) => b.priority - a.priority);
+  }
+
+  private levelFor(priority: number): Level<T, V> {
+    if (priority === 0) return this.zero;
+    const others = (this.others ??= new Map());
+    let level = others.get(priority);
+    if (level === undefined) {
+      level = new Level<T, V>(priority);
+      others.set(priority, level);
+      pushHeap((this.heap ??= []), priority);
+    }
+    return level;
+  }
+
+  private append(waiter: Waiter<T, V>): void {
+    const level = this.levelFor(waiter.priority);
     waiter.queue = this;
-    waiter.previous = this.last;
+    waiter.previous = level.last;
     waiter.next = undefined;
-    if (this.last === undefined) this.first = waiter;
-    else this.last.next = waiter;
-    this.last = waiter;
+    if (level.last === undefined) level.first = waiter;
+    else level.last.next = waiter;
+    level.last = waiter;
     this.count++;
+    this.newest = waiter;
   }
 
-  private unlink(waiter: Waiter<T>): void {
+  private unlink(waiter: Waiter<T, V>): void {
+    const level = waiter.priority === 0 ? this.zero : (this.others?.get(waiter.priority) as Level<T, V>);
     const { previous, next } = waiter;
-    if (previous === undefined) this.first = next;
+    if (previous === undefined) level.first = next;
     else previous.next = next;
-    if (next === undefined) this.last = previous;
+    if (next === undefined) level.last = previous;
     else next.previous = previous;
     waiter.previous = undefined;
     waiter.next = undefined;
     waiter.queue = undefined;
     this.count--;
+    if (this.newest === waiter) this.newest = undefined;
   }
+}
+
+/** Adds `value` to the max-heap `heap`. */
+function pushHeap(heap: number[], value: number): void {
+  let index = heap.length;
+  heap.push(value);
+  while (index > 0) {
+    const parent = (index - 1) >> 1;
+    if ((heap[parent] as number) >= value) break;
+    heap[index] = heap[parent] as number;
+    index = parent;
+  }
+  heap[index] = value;
+}
+
+/** Removes the largest value of the non-empty max-heap `heap`. */
+function popHeap(heap: number[]): void {
+  const last = heap.pop() as number;
+  if (heap.length === 0) return;
+  let index = 0;
+  for (;;) {
+    let child = 2 * index + 1;
+    if (child >= heap.length) break;
+    if (child + 1 < heap.length && (heap[child + 1] as number) > (heap[child] as number)) child++;
+    if ((heap[child] as number) <= last) break;
+    heap[index] = heap[child] as number;
+    index = child;
+  }
+  heap[index] = last;
 }

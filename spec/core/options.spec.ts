@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   checkFunction,
   checkInteger,
+  checkPriority,
   checkTimeout,
   checkWaitOptions,
   labelFor,
@@ -68,6 +69,25 @@ describe('core/options', () => {
         expect(() => checkInteger(value, 'permits', 1)).to.throw(errorClass, /^permits must be/);
       });
     }
+  });
+
+  describe('checkPriority', () => {
+    it('accepts any finite number and rejects anything else, naming it', () => {
+      for (const ok of [0, -3, 2.5, 1e300])
+        expect(() => checkPriority(ok, 'options.priority')).to.not.throw();
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        expect(() => checkPriority(bad, 'options.priority')).to.throw(
+          RangeError,
+          /^options\.priority must be a finite/,
+        );
+      }
+      for (const bad of ['1', null, 1n]) {
+        expect(() => checkPriority(bad, 'options.priority')).to.throw(
+          TypeError,
+          /^options\.priority must be a finite/,
+        );
+      }
+    });
   });
 
   describe('checkFunction', () => {

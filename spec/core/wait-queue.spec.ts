@@ -7,29 +7,29 @@ import { flush, installFakeClock, observe, type Observed } from '../suites/helpe
 
 /** Parks one waiter per label, each carrying its label as its value, and observes its promise. */
 function parkAll(
-  queue: WaitQueue<string>,
+  queue: WaitQueue<string, string>,
   labels: string[],
-  options?: Parameters<WaitQueue<string>['park']>[0],
+  options?: Parameters<WaitQueue<string, string>['park']>[0],
 ) {
   const observed = new Map<string, Observed<string>>();
-  for (const label of labels) observed.set(label, observe(queue.park(options, 1, label)));
+  for (const label of labels) observed.set(label, observe(queue.park(options, label)));
   return observed;
 }
 
-function labels(queue: WaitQueue<string>): unknown[] {
+function labels(queue: WaitQueue<string, string>): unknown[] {
   return [...queue].map((waiter) => waiter.value);
 }
 
-function waiterOf(queue: WaitQueue<string>, label: string): Waiter<string> {
+function waiterOf(queue: WaitQueue<string, string>, label: string): Waiter<string, string> {
   const found = [...queue].find((waiter) => waiter.value === label);
   if (found === undefined) throw new Error(`no waiter ${label}`);
   return found;
 }
 
 /** Records the order in which promises settle. */
-function recordSettlements(queue: WaitQueue<string>, labelsToPark: string[], events: string[]) {
+function recordSettlements(queue: WaitQueue<string, string>, labelsToPark: string[], events: string[]) {
   for (const label of labelsToPark) {
-    queue.park(undefined, 1, label).then(
+    queue.park(undefined, label).then(
       (value) => events.push(`${label}:granted(${value})`),
       (reason: unknown) => events.push(`${label}:rejected(${String(reason)})`),
     );
@@ -48,7 +48,7 @@ describe('core/WaitQueue', () => {
 
   describe('park', () => {
     it('queues waiters FIFO and reports size, head and iteration order', () => {
-      const queue = new WaitQueue<string>(owner);
+      const queue = new WaitQueue<string, string>(owner);
       expect(queue.size).to.equal(0);
       expect(queue.head).to.equal(undefined);
       parkAll(queue, ['a', 'b', 'c']);
@@ -58,15 +58,15 @@ describe('core/WaitQueue', () => {
       expect(queue.head?.waitingOn).to.equal(owner);
     });
 
-    it('keeps the weight it was given', () => {
-      const queue = new WaitQueue<string>(owner);
+    it('keeps the value it was given, typed', () => {
+      const queue = new WaitQueue<string, number>(owner);
       void queue.park(undefined, 3);
-      void queue.park(undefined);
-      expect([...queue].map((waiter) => waiter.weight)).to.deep.equal([3, 1]);
+      void queue.park(undefined, 1);
+      expect([...queue].map((waiter) => waiter.value)).to.deep.equal([3, 1]);
     });
 
     it('timeout 0 rejects with TimeoutError naming the owner without queueing', async () => {
-      const queue = new WaitQueue<string>(owner);
+      const queue = new WaitQueue<string, string>(owner);
       const parked = observe(queue.park({ timeout: 0 }));
       expect(queue.size).to.equal(0);
       await flush();
@@ -77,16 +77,16 @@ describe('core/WaitQueue', () => {
 
   describe('grant', () => {
     it('grants the head with a value, unlinks it at once and leaves the rest in order', async () => {
-      const queue = new WaitQueue<string>(owner);
+      const queue = new WaitQueue<string, string>(owner);
       const events: string[] = [];
       recordSettlements(queue, ['a', 'b', 'c'], events);
-      const head = queue.head as Waiter<string>;
+      const head = queue.head as Waiter<string, string>;
       queue.grant(head, 'x');
       expect(queue.size).to.equal(2);
       expect(labels(queue)).to.deep.equal(['b', 'c']);
       expect(head.queue).to.equal(undefined);
       expect(head.waitingOn).to.equal(undefined);
-      queue.grant(queue.head as Waiter<string>, 'y');
+      queue.grant(queue.head as Waiter<string, string>, 'y');
       await flush();
       expect(events).to.deep.equal(['a:granted(x)', 'b:granted(y)']);
     });
@@ -94,10 +94,10 @@ describe('core/WaitQueue', () => {
     it('grant wins: a later abort or timeout of a granted waiter does nothing', async () => {
       clock = installFakeClock();
       const onCancel = sinon.spy();
-      const queue = new WaitQueue<string>(owner, onCancel);
+      const queue = new WaitQueue<string, string>(owner, onCancel);
       const controller = new AbortController();
       const parked = observe(queue.park({ signal: controller.signal, timeout: 10 }));
-      queue.grant(queue.head as Waiter<string>, 'mine');
+      queue.grant(queue.head as Waiter<string, string>, 'mine');
       expect(clock.countTimers()).to.equal(0);
       controller.abort();
       await clock.tickAsync(10);
@@ -108,7 +108,7 @@ describe('core/WaitQueue', () => {
     });
 
     it('grantAll grants every waiter in FIFO order with the same value', async () => {
-      const queue = new WaitQueue<string>(owner);
+      const queue = new WaitQueue<string, string>(owner);
       const events: string[] = [];
       recordSettlements(queue, ['a', 'b', 'c'], events);
       queue.grantAll('go');
@@ -118,14 +118,14 @@ describe('core/WaitQueue', () => {
     });
 
     it('grantAll leaves waiters parked during it (by a hook that resumes at once) in the queue', async () => {
-      const queue = new WaitQueue<string>(owner);
+      const queue = new WaitQueue<string, string>(owner);
       const parkedDuring: Promise<string>[] = [];
       installHook({
         parked() {},
         wake(waiter: ParkedWaiter) {
           waiter.resume();
           // Resumed code that parks again at once must not be granted by the same grantAll.
-          parkedDuring.push(queue.park(undefined, 1, 'again'));
+          parkedDuring.push(queue.park(undefined, 'again'));
         },
         setTimer: () => {
           throw new Error('no timers here');
@@ -142,7 +142,7 @@ describe('core/WaitQueue', () => {
   describe('cancel', () => {
     it('removing a middle waiter keeps the others in order', async () => {
       const onCancel = sinon.spy();
-      const queue = new WaitQueue<string>(owner, onCancel);
+      const queue = new WaitQueue<string, string>(owner, onCancel);
       const observed = parkAll(queue, ['a', 'b', 'c', 'd', 'e']);
       const c = waiterOf(queue, 'c');
       queue.cancel(c, 'gone');
@@ -154,10 +154,10 @@ describe('core/WaitQueue', () => {
       queue.cancel(waiterOf(queue, 'e'), 'gone');
       expect(labels(queue)).to.deep.equal(['b', 'd']);
       expect(queue.head?.value).to.equal('b');
-      void queue.park(undefined, 1, 'f');
+      void queue.park(undefined, 'f');
       expect(labels(queue)).to.deep.equal(['b', 'd', 'f']);
       queue.cancel(waiterOf(queue, 'd'), 'gone');
-      queue.grant(queue.head as Waiter<string>, 'B');
+      queue.grant(queue.head as Waiter<string, string>, 'B');
       expect(labels(queue)).to.deep.equal(['f']);
       await flush();
       expect(observed.get('c')?.reason).to.equal('gone');
@@ -166,12 +166,12 @@ describe('core/WaitQueue', () => {
 
     it('does nothing for a waiter that was already granted or cancelled', async () => {
       const onCancel = sinon.spy();
-      const queue = new WaitQueue<string>(owner, onCancel);
+      const queue = new WaitQueue<string, string>(owner, onCancel);
       const observed = parkAll(queue, ['a', 'b']);
-      const a = queue.head as Waiter<string>;
+      const a = queue.head as Waiter<string, string>;
       queue.grant(a, 'A');
       queue.cancel(a, 'late');
-      const b = queue.head as Waiter<string>;
+      const b = queue.head as Waiter<string, string>;
       queue.cancel(b, 'first');
       queue.cancel(b, 'second');
       expect(onCancel.callCount).to.equal(1);
@@ -183,10 +183,12 @@ describe('core/WaitQueue', () => {
 
     it('an abort cancels with signal.reason and calls onCancel after the removal', async () => {
       const seen: number[] = [];
-      const queue: WaitQueue<string> = new WaitQueue<string>(owner, () => seen.push(queue.size));
+      const queue: WaitQueue<string, string> = new WaitQueue<string, string>(owner, () =>
+        seen.push(queue.size),
+      );
       const controller = new AbortController();
-      const kept = observe(queue.park(undefined, 1, 'kept'));
-      const aborted = observe(queue.park({ signal: controller.signal }, 1, 'aborted'));
+      const kept = observe(queue.park(undefined, 'kept'));
+      const aborted = observe(queue.park({ signal: controller.signal }, 'aborted'));
       controller.abort('why');
       expect(seen).to.deep.equal([1]);
       expect(labels(queue)).to.deep.equal(['kept']);
@@ -197,8 +199,8 @@ describe('core/WaitQueue', () => {
 
     it('a timeout cancels with a TimeoutError naming the owner and the delay', async () => {
       clock = installFakeClock();
-      const queue = new WaitQueue<string>(owner);
-      const timed = observe(queue.park({ timeout: 40 }, 1, 'timed'));
+      const queue = new WaitQueue<string, string>(owner);
+      const timed = observe(queue.park({ timeout: 40 }, 'timed'));
       await clock.tickAsync(39);
       expect(queue.size).to.equal(1);
       await clock.tickAsync(1);
@@ -213,12 +215,12 @@ describe('core/WaitQueue', () => {
     it('rejects every waiter in FIFO order, each with its own reason, and drops listeners and timers', async () => {
       clock = installFakeClock();
       const onCancel = sinon.spy();
-      const queue = new WaitQueue<string>(owner, onCancel);
+      const queue = new WaitQueue<string, string>(owner, onCancel);
       const controller = new AbortController();
       const removeEventListener = sinon.spy(controller.signal, 'removeEventListener');
       const events: string[] = [];
       for (const label of ['a', 'b', 'c']) {
-        queue.park({ signal: controller.signal, timeout: 100 }, 1, label).catch((reason: Error) => {
+        queue.park({ signal: controller.signal, timeout: 100 }, label).catch((reason: Error) => {
           events.push(`${label}:${reason.message}`);
           return reason;
         });
@@ -241,12 +243,12 @@ describe('core/WaitQueue', () => {
 
   describe('moveTo', () => {
     it('moves the first n waiters, in order, to the tail of another queue', async () => {
-      const source = new WaitQueue<string>(owner);
+      const source = new WaitQueue<string, string>(owner);
       const targetOwner = { label: 'Target' };
-      const target = new WaitQueue<string>(targetOwner);
+      const target = new WaitQueue<string, string>(targetOwner);
       const observed = parkAll(source, ['a', 'b', 'c']);
       parkAll(target, ['t']);
-      expect(source.moveTo(target, 2)).to.equal(2);
+      expect(source.repark(target, 2)).to.equal(2);
       expect(labels(source)).to.deep.equal(['c']);
       expect(labels(target)).to.deep.equal(['t', 'a', 'b']);
       expect(source.size).to.equal(1);
@@ -260,11 +262,11 @@ describe('core/WaitQueue', () => {
     });
 
     it('returns how many it moved when there were fewer than asked', () => {
-      const source = new WaitQueue<string>(owner);
-      const target = new WaitQueue<string>(owner);
+      const source = new WaitQueue<string, string>(owner);
+      const target = new WaitQueue<string, string>(owner);
       parkAll(source, ['a']);
-      expect(source.moveTo(target, 5)).to.equal(1);
-      expect(source.moveTo(target, 5)).to.equal(0);
+      expect(source.repark(target, 5)).to.equal(1);
+      expect(source.repark(target, 5)).to.equal(0);
       expect(labels(target)).to.deep.equal(['a']);
     });
 
@@ -272,18 +274,18 @@ describe('core/WaitQueue', () => {
       clock = installFakeClock();
       const sourceCancel = sinon.spy();
       const targetCancel = sinon.spy();
-      const source = new WaitQueue<string>(owner, sourceCancel);
-      const target = new WaitQueue<string>(owner, targetCancel);
+      const source = new WaitQueue<string, string>(owner, sourceCancel);
+      const target = new WaitQueue<string, string>(owner, targetCancel);
       const controller = new AbortController();
-      const moved = observe(source.park({ signal: controller.signal, timeout: 10 }, 1, 'moved'));
-      source.moveTo(target, 1);
+      const moved = observe(source.park({ signal: controller.signal, timeout: 10 }, 'moved'));
+      source.repark(target, 1);
       expect(clock.countTimers()).to.equal(0);
       controller.abort();
       await clock.tickAsync(10);
       expect(labels(target)).to.deep.equal(['moved']);
       expect(moved.state).to.equal('pending');
       expect(sourceCancel.called || targetCancel.called).to.equal(false);
-      target.grant(target.head as Waiter<string>, 'ok');
+      target.grant(target.head as Waiter<string, string>, 'ok');
       await flush();
       expect(moved.value).to.equal('ok');
     });
@@ -294,12 +296,12 @@ describe('core/WaitQueue', () => {
       clock = installFakeClock();
       const sourceCancel = sinon.spy();
       const targetCancel = sinon.spy();
-      const source = new WaitQueue<string>(owner, sourceCancel);
-      const target = new WaitQueue<string>(owner, targetCancel);
+      const source = new WaitQueue<string, string>(owner, sourceCancel);
+      const target = new WaitQueue<string, string>(owner, targetCancel);
       const controller = new AbortController();
-      const aborted = observe(source.park({ signal: controller.signal }, 1, 'aborted'));
-      const timed = observe(source.park({ timeout: 10 }, 1, 'timed'));
-      expect(source.moveTo(target, 2, true)).to.equal(2);
+      const aborted = observe(source.park({ signal: controller.signal }, 'aborted'));
+      const timed = observe(source.park({ timeout: 10 }, 'timed'));
+      expect(source.repark(target, 2, true)).to.equal(2);
       expect(labels(target)).to.deep.equal(['aborted', 'timed']);
       controller.abort('why');
       expect(labels(target)).to.deep.equal(['timed']);
@@ -312,12 +314,12 @@ describe('core/WaitQueue', () => {
     });
 
     it('the target may be chosen per waiter', () => {
-      const source = new WaitQueue<string>(owner);
-      const even = new WaitQueue<string>(owner);
-      const odd = new WaitQueue<string>(owner);
+      const source = new WaitQueue<string, string>(owner);
+      const even = new WaitQueue<string, string>(owner);
+      const odd = new WaitQueue<string, string>(owner);
       parkAll(source, ['a', 'b', 'c', 'd']);
-      const pick = (waiter: Waiter<string>) => (['a', 'c'].includes(waiter.value as string) ? even : odd);
-      expect(source.moveTo(pick, 3)).to.equal(3);
+      const pick = (waiter: Waiter<string, string>) => (['a', 'c'].includes(waiter.value) ? even : odd);
+      expect(source.repark(pick, 3)).to.equal(3);
       expect(labels(even)).to.deep.equal(['a', 'c']);
       expect(labels(odd)).to.deep.equal(['b']);
       expect(labels(source)).to.deep.equal(['d']);
@@ -327,9 +329,9 @@ describe('core/WaitQueue', () => {
   describe('timers', () => {
     it('a timeout above 2^31-1 ms still waits the full time', async () => {
       clock = installFakeClock();
-      const queue = new WaitQueue<string>(owner);
+      const queue = new WaitQueue<string, string>(owner);
       const timeout = 2 ** 31 + 5_000;
-      const parked = observe(queue.park({ timeout }, 1, 'long'));
+      const parked = observe(queue.park({ timeout }, 'long'));
       await clock.tickAsync(2 ** 31);
       expect(parked.state).to.equal('pending');
       expect(queue.size).to.equal(1);
@@ -343,11 +345,11 @@ describe('core/WaitQueue', () => {
 
     it('a grant clears a long timer, also after it re-armed', async () => {
       clock = installFakeClock();
-      const queue = new WaitQueue<string>(owner);
-      const parked = observe(queue.park({ timeout: 2 ** 33 }, 1, 'long'));
+      const queue = new WaitQueue<string, string>(owner);
+      const parked = observe(queue.park({ timeout: 2 ** 33 }, 'long'));
       await clock.tickAsync(2 ** 32);
       expect(clock.countTimers()).to.equal(1);
-      queue.grant(queue.head as Waiter<string>, 'done');
+      queue.grant(queue.head as Waiter<string, string>, 'done');
       expect(clock.countTimers()).to.equal(0);
       await clock.tickAsync(2 ** 33);
       expect(parked.value).to.equal('done');
@@ -364,12 +366,12 @@ describe('core/WaitQueue', () => {
         setTimer: () => ({ [cancelTimer]: () => {} }),
       };
       installHook(hook);
-      const queue = new WaitQueue<string>(owner);
-      const a = observe(queue.park(undefined, 1, 'a'));
-      const b = observe(queue.park(undefined, 1, 'b'));
-      expect(parked.map((waiter) => (waiter as Waiter<string>).value)).to.deep.equal(['a', 'b']);
-      queue.grant(queue.head as Waiter<string>, 'A');
-      queue.cancel(queue.head as Waiter<string>, 'B gone');
+      const queue = new WaitQueue<string, string>(owner);
+      const a = observe(queue.park(undefined, 'a'));
+      const b = observe(queue.park(undefined, 'b'));
+      expect(parked.map((waiter) => (waiter as Waiter<string, string>).value)).to.deep.equal(['a', 'b']);
+      queue.grant(queue.head as Waiter<string, string>, 'A');
+      queue.cancel(queue.head as Waiter<string, string>, 'B gone');
       expect(queue.size).to.equal(0);
       expect(woken).to.deep.equal(parked);
       await flush();
@@ -381,6 +383,114 @@ describe('core/WaitQueue', () => {
       woken[0]?.resume();
       await flush();
       expect(a.value).to.equal('A');
+    });
+  });
+
+  describe('priorities', () => {
+    /** Parks `label:priority` entries, each with its label as value. */
+    const parkWith = (queue: WaitQueue<string, string>, entries: [string, number][]) => {
+      for (const [label, priority] of entries)
+        void queue.park(undefined, label, priority).catch(() => undefined);
+    };
+
+    it('serves the larger priority first, FIFO among equals, negative ones after the default', () => {
+      const queue = new WaitQueue<string, string>(owner);
+      parkWith(queue, [
+        ['a', 0],
+        ['b', 5],
+        ['c', -1],
+        ['d', 5],
+        ['e', 0],
+        ['f', 2.5],
+      ]);
+      expect(labels(queue)).to.deep.equal(['b', 'd', 'f', 'a', 'e', 'c']);
+      const served: unknown[] = [];
+      for (let head = queue.head; head !== undefined; head = queue.head) {
+        served.push(head.value);
+        queue.grant(head, 'ok');
+      }
+      expect(served).to.deep.equal(['b', 'd', 'f', 'a', 'e', 'c']);
+      expect(queue.size).to.equal(0);
+      expect(queue.statistics()).to.deep.equal({ waiting: 0, closed: false, bestPriority: undefined });
+    });
+
+    it('a cancelled waiter of a priority level leaves it at once; an emptied level is skipped', async () => {
+      const queue = new WaitQueue<string, string>(owner);
+      const controller = new AbortController();
+      const high = observe(queue.park({ signal: controller.signal }, 'high', 9));
+      parkWith(queue, [
+        ['low', 0],
+        ['mid', 3],
+      ]);
+      expect(queue.head?.value).to.equal('high');
+      controller.abort(new Error('gone'));
+      expect(queue.size).to.equal(2);
+      expect(queue.head?.value).to.equal('mid');
+      expect(queue.statistics().bestPriority).to.equal(3);
+      parkWith(queue, [['again', 9]]);
+      expect(labels(queue)).to.deep.equal(['again', 'mid', 'low']);
+      await flush();
+      expect(high.state).to.equal('rejected');
+    });
+
+    it('repark keeps each waiter its priority in the target queue', () => {
+      const source = new WaitQueue<string, string>(owner);
+      const target = new WaitQueue<string, string>(owner);
+      parkWith(target, [['t0', 0]]);
+      parkWith(source, [
+        ['s0', 0],
+        ['s7', 7],
+      ]);
+      expect(source.repark(target, 2)).to.equal(2);
+      expect(labels(target)).to.deep.equal(['s7', 't0', 's0']);
+      expect(target.head?.priority).to.equal(7);
+    });
+  });
+
+  describe('rejectAll, close and reopen', () => {
+    it('rejectAll returns how many it rejected, and later parks queue as usual', async () => {
+      const queue = new WaitQueue<string, string>(owner);
+      const parked = parkAll(queue, ['a', 'b']);
+      const shared = new Error('cancelled');
+      expect(queue.rejectAll(() => shared)).to.equal(2);
+      expect(queue.rejectAll(() => shared)).to.equal(0);
+      const later = observe(queue.park(undefined, 'c'));
+      expect(queue.size).to.equal(1);
+      await flush();
+      expect([...parked.values()].map((o) => o.reason)).to.deep.equal([shared, shared]);
+      expect(later.state).to.equal('pending');
+    });
+
+    it('close rejects every waiter and every later park until reopen', async () => {
+      const queue = new WaitQueue<string, string>(owner);
+      const parked = parkAll(queue, ['a', 'b']);
+      const closed = queue.close(
+        (waiter) => new Error(`closed ${waiter === undefined ? 'at once' : waiter.value}`),
+      );
+      expect(closed).to.equal(2);
+      expect(queue.closed).to.equal(true);
+      expect(queue.statistics()).to.deep.equal({ waiting: 0, closed: true, bestPriority: undefined });
+      const refused = observe(queue.park(undefined, 'c'));
+      expect(queue.size).to.equal(0);
+      queue.reopen();
+      const accepted = observe(queue.park(undefined, 'd'));
+      expect(queue.size).to.equal(1);
+      await flush();
+      expect([...parked.values()].map((o) => (o.reason as Error).message)).to.deep.equal([
+        'closed a',
+        'closed b',
+      ]);
+      expect((refused.reason as Error).message).to.equal('closed at once');
+      expect(accepted.state).to.equal('pending');
+    });
+
+    it('an aborted signal wins over a closed queue', async () => {
+      const queue = new WaitQueue<string, string>(owner);
+      queue.close(() => new Error('closed'));
+      const reason = new Error('aborted first');
+      const parked = observe(queue.park({ signal: AbortSignal.abort(reason) }, 'a'));
+      await flush();
+      expect(parked.reason).to.equal(reason);
     });
   });
 });
