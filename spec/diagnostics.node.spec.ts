@@ -7,7 +7,6 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import {
-  AsyncBoundedSemaphore,
   AsyncCondition,
   AsyncEvent,
   AsyncKeyedLock,
@@ -18,7 +17,6 @@ import {
   CancelledError,
   TimeoutError,
   configureDiagnostics,
-  describeHolders,
   diagnosticsChannels,
   type Guard,
 } from '../lib/index.js';
@@ -185,56 +183,5 @@ describe('diagnostics (diagnostics_channel)', () => {
       ['holdStart', 'AsyncLock', ''],
       ['holdEnd', 'AsyncLock', 'held=0'],
     ]);
-  });
-
-  describe('holders', () => {
-    it('are described only when switched on: how long, the name given at acquire, and where with stacks on', async () => {
-      const lock = new AsyncLock({ name: 'db' });
-      const untracked = await lock.acquire({ name: 'before' });
-      expect(describeHolders(lock)).to.deep.equal([]);
-      untracked.release();
-      configureDiagnostics({ holders: true, stacks: true });
-      const guard = await lock.acquire({ name: 'migration' });
-      await clock.tickAsync(250);
-      const [holder, ...others] = describeHolders(lock);
-      expect(others).to.deep.equal([]);
-      expect(holder).to.include({ label: 'AsyncLock(db)', name: 'migration', heldFor: 250, mode: undefined });
-      expect(holder?.stack)
-        .to.be.a('string')
-        .and.match(/diagnostics\.node\.spec/);
-      guard.release();
-      expect(describeHolders(lock)).to.deep.equal([]);
-    });
-
-    it('lists every holder of a semaphore and an rwlock, longest first, and forgets them when released', async () => {
-      configureDiagnostics({ holders: true });
-      const pool = new AsyncBoundedSemaphore(2, { name: 'pool' });
-      const a = await pool.acquire({ name: 'a' });
-      await clock.tickAsync(10);
-      const b = pool.tryAcquire() as Guard;
-      const c = pool.acquire({ name: 'c' });
-      a.release();
-      const rw = new AsyncRWLock({ name: 'rw' });
-      const reader = await rw.acquireRead({ name: 'reader' });
-      expect(describeHolders(pool).map(({ name, heldFor }) => [name, heldFor])).to.deep.equal([
-        [undefined, 0],
-        ['c', 0],
-      ]);
-      expect(describeHolders(rw)).to.deep.equal([
-        { label: 'AsyncRWLock(rw)', mode: 'read', name: 'reader', heldFor: 0, stack: undefined },
-      ]);
-      b.release();
-      (await c).release();
-      reader.release();
-      expect([describeHolders(pool), describeHolders(rw)]).to.deep.equal([[], []]);
-    });
-
-    it('rejects bad options, naming them', () => {
-      expect(() => configureDiagnostics({ holders: 'yes' as unknown as boolean })).to.throw(
-        TypeError,
-        /options\.holders/,
-      );
-      expect(() => configureDiagnostics(null as unknown as object)).to.throw(TypeError, /options/);
-    });
   });
 });
