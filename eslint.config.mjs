@@ -1,5 +1,6 @@
 // Flat config: @eslint/js recommended + typescript-eslint recommended (syntax-only, no type information, so
-// `npm run lint` stays fast) + eslint-config-prettier (formatting is prettier's job: `npm run format`).
+// `npm run lint` stays fast) + eslint-config-prettier (formatting is prettier's job: `npm run format`). lib/ also
+// gets the two type-aware promise rules (a floating or misused promise there is a lost rejection or wake-up).
 import { defineConfig, globalIgnores } from 'eslint/config';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -57,6 +58,14 @@ export default defineConfig(
       '@typescript-eslint/no-unused-vars': unusedVars,
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'prefer-const': 'error',
+    },
+  },
+  {
+    files: ['lib/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
     },
   },
   {

@@ -16,7 +16,8 @@ export { AsyncEvent } from './event.js';
 export { AsyncCondition } from './condition.js';
 export { AsyncBarrier } from './barrier.js';
 export { AsyncRLock, type RLockAcquireOptions } from './rlock.js';
-export { AsyncQueue, AsyncPriorityQueue, AsyncLifoQueue, type PriorityQueueOptions } from './queue.js';
+export { AsyncQueue } from './queue.js';
+export { AsyncPriorityQueue, AsyncLifoQueue, type PriorityQueueOptions } from './queue-kinds.js';
 export {
   TaskGroup,
   Task,

@@ -1,7 +1,6 @@
 import { QueueEmptyError, QueueFullError, QueueShutDownError } from './errors.js';
-import { BinaryHeap } from './core/heap.js';
+import { RingStore, type ItemStore } from './core/item-store.js';
 import {
-  checkFunction,
   checkInteger,
   describe,
   labelFor,
@@ -10,9 +9,6 @@ import {
   type WaitOptions,
 } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
-
-/** The ring never shrinks below this many slots (a small queue keeps its ring). */
-const minimumRing = 64;
 
 /** Shared by every `put` that completes at once: a resolved promise carries no state, so reusing it is safe. */
 const resolved: Promise<void> = Promise.resolve();
@@ -34,8 +30,8 @@ const resolved: Promise<void> = Promise.resolve();
  * overtakes a waiter (`putNowait` on a queue with blocked putters throws `QueueFullError`, `getNowait` with
  * blocked getters finds the queue empty).
  *
- * Subclasses change the order by overriding the storage only: {@link AsyncQueue.count}, {@link AsyncQueue.store},
- * {@link AsyncQueue.takeNext} and, optionally, {@link AsyncQueue.clearStore}.
+ * Subclasses change the order by choosing the item store only ({@link AsyncQueue.createStore}): a ring here, a
+ * heap in `AsyncPriorityQueue`, a stack in `AsyncLifoQueue`.
  *
  * @typeParam T - the items.
  *
@@ -79,14 +75,8 @@ export class AsyncQueue<T> {
   private readonly joiners: WaitQueue<void>;
   /** Items placed (by a put or a hand-off) and not yet marked done by `taskDone` or dropped by `shutdown(true)`. */
   private unfinished = 0;
-  /**
-   * The FIFO store: a ring buffer whose length is a power of two (0 until the first item), `mask` = length - 1. It
-   * doubles when full and halves when at most a quarter full (down to 64 slots), so a burst leaves no memory behind.
-   */
-  private ring: (T | undefined)[] = [];
-  private mask = -1;
-  private first = 0;
-  private length = 0;
+  /** The items, in the order this kind of queue serves them. */
+  private readonly items: ItemStore<T>;
 
   /**
    * @param maxsize - the capacity: an integer `>= 0`; 0 (the default) means unbounded.
@@ -101,6 +91,7 @@ export class AsyncQueue<T> {
     this.getters = new WaitQueue<T>(this);
     this.putters = new WaitQueue<void, T>(this);
     this.joiners = new WaitQueue<void>(this);
+    this.items = this.createStore(options);
   }
 
   /** How many items the queue holds (items of blocked `put` calls are not counted). */
@@ -170,7 +161,7 @@ export class AsyncQueue<T> {
     }
     if (this.maxsize > 0 && this.count >= this.maxsize) return this.putters.park(options, item);
     try {
-      this.store(item);
+      this.items.push(item);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -204,7 +195,7 @@ export class AsyncQueue<T> {
       return;
     }
     if (this.maxsize > 0 && this.count >= this.maxsize) throw new QueueFullError(`${this.label} is full`);
-    this.store(item);
+    this.items.push(item);
     this.unfinished++;
   }
 
@@ -236,7 +227,7 @@ export class AsyncQueue<T> {
     if (this.count > 0) {
       let item: T;
       try {
-        item = this.takeNext();
+        item = this.items.take();
       } catch (error) {
         return Promise.reject(error);
       }
@@ -265,7 +256,7 @@ export class AsyncQueue<T> {
       if (this.getters.closed) throw this.shutDownError('getNowait');
       throw new QueueEmptyError(`${this.label} is empty`);
     }
-    const item = this.takeNext();
+    const item = this.items.take();
     this.admitPutter();
     return item;
   }
@@ -341,7 +332,7 @@ export class AsyncQueue<T> {
     }
     if (immediate && this.count > 0) {
       const dropped = this.count;
-      this.clearStore();
+      this.items.clear();
       this.unfinished = Math.max(0, this.unfinished - dropped);
       if (this.unfinished === 0) this.joiners.grantAll(undefined);
     }
@@ -393,43 +384,17 @@ export class AsyncQueue<T> {
     return `${this.label}[${state}${this.putters.closed ? ', shut down' : ''}]`;
   }
 
-  /** How many items the store holds. Overridden together with {@link AsyncQueue.store} and the others. */
-  protected get count(): number {
-    return this.length;
-  }
-
   /**
-   * Adds `item` to the store. Called only when there is room. It may throw (a failing comparator): the item must
-   * then not have been added.
+   * Creates the item store, which decides the order items are served in. Called once, by the constructor, after
+   * `label` is set: a subclass checks its own options here.
    */
-  protected store(item: T): void {
-    if (this.length === this.ring.length) this.grow();
-    this.ring[(this.first + this.length) & this.mask] = item;
-    this.length++;
+  protected createStore(_options: NameOptions | undefined): ItemStore<T> {
+    return new RingStore<T>();
   }
 
-  /**
-   * Removes and returns the item to serve next. Called only when the store is not empty. It may throw: nothing
-   * must then have been removed.
-   */
-  protected takeNext(): T {
-    const first = this.first;
-    const item = this.ring[first] as T;
-    this.ring[first] = undefined;
-    this.first = (first + 1) & this.mask;
-    this.length--;
-    // Mostly empty after a burst: halve the ring (amortised O(1): a shrink follows at least n/4 takes).
-    if (this.length <= this.ring.length >> 2 && this.ring.length > minimumRing)
-      this.resize(this.ring.length >> 1);
-    return item;
-  }
-
-  /** Drops every item in the store (for `shutdown(true)`). */
-  protected clearStore(): void {
-    this.ring = [];
-    this.mask = -1;
-    this.first = 0;
-    this.length = 0;
+  /** How many items the store holds. */
+  private get count(): number {
+    return this.items.size;
   }
 
   /**
@@ -440,7 +405,7 @@ export class AsyncQueue<T> {
   private admitPutter(): void {
     for (let putter = this.putters.head; putter !== undefined; putter = this.putters.head) {
       try {
-        this.store(putter.value);
+        this.items.push(putter.value);
       } catch (error) {
         this.putters.cancel(putter, error);
         continue;
@@ -451,131 +416,7 @@ export class AsyncQueue<T> {
     }
   }
 
-  private grow(): void {
-    this.resize(this.ring.length === 0 ? 8 : this.ring.length * 2);
-  }
-
-  /** Moves the items, in order, to a new ring of `capacity` slots (a power of two, at least `length`). */
-  private resize(capacity: number): void {
-    const old = this.ring;
-    const ring = new Array<T | undefined>(capacity).fill(undefined);
-    for (let index = 0; index < this.length; index++) ring[index] = old[(this.first + index) & this.mask];
-    this.ring = ring;
-    this.mask = capacity - 1;
-    this.first = 0;
-  }
-
   private shutDownError(method: string): QueueShutDownError {
     return new QueueShutDownError(`${this.label}.${method}: the queue is shut down`);
-  }
-}
-
-/** Options of an {@link AsyncPriorityQueue}. */
-export interface PriorityQueueOptions<T> extends NameOptions {
-  /**
-   * Orders the items: negative when `a` comes first, positive when `b` does, 0 for equals (served FIFO). Default:
-   * the natural order of numbers, strings and bigints (`<`); pass one for any other items.
-   */
-  compare?: ((a: T, b: T) => number) | undefined;
-}
-
-/** The default order: `<` on numbers, strings and bigints. */
-function naturalOrder<T>(a: T, b: T): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * A queue that serves the smallest item first, by `compare`, and equal items in the order they were put: the
- * counterpart of Python's `asyncio.PriorityQueue`, stable. `put` and `get` are O(log n) (a binary heap).
- *
- * Everything else (bounds, waiting, `taskDone`/`join`, `shutdown`, iteration) is {@link AsyncQueue}'s. An item
- * of a blocked `put` is ranked only when it enters the queue.
- *
- * **Fairness:** waiting calls are served FIFO, as in {@link AsyncQueue}; the order applies to the items.
- *
- * @typeParam T - the items.
- *
- * @example
- * ```ts
- * const tasks = new AsyncPriorityQueue<{ priority: number; job: string }>(0, {
- *   compare: (a, b) => a.priority - b.priority,
- * });
- * tasks.putNowait({ priority: 2, job: 'later' });
- * tasks.putNowait({ priority: 1, job: 'first' });
- * (await tasks.get()).job; // 'first'
- * ```
- */
-export class AsyncPriorityQueue<T> extends AsyncQueue<T> {
-  protected static override readonly kind: string = 'AsyncPriorityQueue';
-
-  private readonly heap: BinaryHeap<T>;
-
-  /**
-   * @param maxsize - the capacity: an integer `>= 0`; 0 (the default) means unbounded.
-   * @param options - `compare` orders the items (default: natural order); `name` is shown by `toString()`, in
-   *   timeout messages and in deadlock reports.
-   * @throws TypeError | RangeError - when `maxsize` is not an integer `>= 0`, `options.compare` is not a function
-   *   or `options.name` is not a string.
-   */
-  constructor(maxsize = 0, options?: PriorityQueueOptions<T>) {
-    super(maxsize, options);
-    const compare = options?.compare === undefined ? naturalOrder : options.compare;
-    checkFunction(compare, `${this.label}: options.compare`);
-    this.heap = new BinaryHeap<T>(compare);
-  }
-
-  protected override get count(): number {
-    return this.heap.size;
-  }
-
-  protected override store(item: T): void {
-    this.heap.push(item);
-  }
-
-  protected override takeNext(): T {
-    return this.heap.pop();
-  }
-
-  protected override clearStore(): void {
-    this.heap.clear();
-  }
-}
-
-/**
- * A queue that serves the most recently put item first (a stack): the counterpart of Python's
- * `asyncio.LifoQueue`. Everything else is {@link AsyncQueue}'s.
- *
- * **Fairness:** waiting calls are served FIFO, as in {@link AsyncQueue}; only the items are served last-in,
- * first-out.
- *
- * @typeParam T - the items.
- *
- * @example
- * ```ts
- * const stack = new AsyncLifoQueue<number>();
- * stack.putNowait(1);
- * stack.putNowait(2);
- * stack.getNowait(); // 2
- * ```
- */
-export class AsyncLifoQueue<T> extends AsyncQueue<T> {
-  protected static override readonly kind: string = 'AsyncLifoQueue';
-
-  private readonly items: T[] = [];
-
-  protected override get count(): number {
-    return this.items.length;
-  }
-
-  protected override store(item: T): void {
-    this.items.push(item);
-  }
-
-  protected override takeNext(): T {
-    return this.items.pop() as T;
-  }
-
-  protected override clearStore(): void {
-    this.items.length = 0;
   }
 }

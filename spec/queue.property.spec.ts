@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import sinon from 'sinon';
 import { QueueShutDownError } from '../lib/errors.js';
-import { AsyncLifoQueue, AsyncPriorityQueue, AsyncQueue } from '../lib/queue.js';
+import { AsyncQueue } from '../lib/queue.js';
+import { AsyncLifoQueue, AsyncPriorityQueue } from '../lib/queue-kinds.js';
 
 /** How a blocking call may give up: never, through an AbortController aborted by a later step, or a timeout. */
 type Cancel = { via: 'none' } | { via: 'abort' } | { via: 'timeout'; ms: number };

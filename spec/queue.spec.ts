@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { QueueEmptyError, QueueFullError, QueueShutDownError, TimeoutError } from '../lib/errors.js';
-import { AsyncLifoQueue, AsyncPriorityQueue, AsyncQueue } from '../lib/queue.js';
+import { AsyncQueue } from '../lib/queue.js';
+import { AsyncLifoQueue, AsyncPriorityQueue } from '../lib/queue-kinds.js';
 
 /** Lets every pending promise reaction run (microtasks only; timers stay fake). */
 async function flush(): Promise<void> {
@@ -866,7 +867,7 @@ for (const kind of kinds) {
 describe('AsyncQueue', function () {
   it('its ring shrinks once mostly empty after a burst, keeping the items in order', function () {
     const queue = new AsyncQueue<number>();
-    const slots = () => (queue as unknown as { ring: unknown[] }).ring.length;
+    const slots = () => (queue as unknown as { items: { capacity: number } }).items.capacity;
     for (let index = 0; index < 100_000; index++) queue.putNowait(index);
     expect(slots()).to.equal(131_072);
     for (let index = 0; index < 99_990; index++) expect(queue.getNowait()).to.equal(index);

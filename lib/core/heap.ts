@@ -1,8 +1,10 @@
 /**
- * A stable binary min-heap: the storage of `AsyncPriorityQueue`.
+ * A stable binary min-heap: the item store of `AsyncPriorityQueue`.
  *
  * @module
  */
+
+import type { ItemStore } from './item-store.js';
 
 /**
  * A binary min-heap ordered by `compare`, FIFO among equal items: ties are broken by an insertion sequence number,
@@ -16,7 +18,7 @@
  * Invariant: for every index `i > 0`, the entry at `parent(i)` is not after the entry at `i` (by `compare`, then
  * by sequence number).
  */
-export class BinaryHeap<T> {
+export class BinaryHeap<T> implements ItemStore<T> {
   private readonly items: T[] = [];
   private readonly sequences: number[] = [];
   private nextSequence = 0;
@@ -54,7 +56,7 @@ export class BinaryHeap<T> {
   }
 
   /** Removes and returns the first item (the smallest; the oldest among equals). The heap must not be empty. */
-  pop(): T {
+  take(): T {
     const items = this.items;
     const sequences = this.sequences;
     const top = items[0] as T;

@@ -1,0 +1,175 @@
+/**
+ * Waiting on time: `sleep` and `waitUntil` (the polling spin-wait). Each call parks on a queue of its own, so that
+ * the harness sees it like any other wait, and its timers go through the scheduler hook.
+ *
+ * @module
+ */
+
+import {
+  checkFunction,
+  checkTimeout,
+  checkWaitOptions,
+  rejectEarly,
+  type WaitOptions,
+} from './core/options.js';
+import { clearTimer, setTimer } from './core/scheduler.js';
+import { WaitQueue, type Waiter } from './core/wait-queue.js';
+
+/** Options of {@link sleep}. */
+export interface SleepOptions {
+  /** Ends the sleep early: the call rejects with `signal.reason`. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link waitUntil}: the usual wait options, plus how often to poll. */
+export interface WaitUntilOptions extends WaitOptions {
+  /** Milliseconds between two checks of the predicate: a finite number `> 0`; default 10. */
+  interval?: number | undefined;
+}
+
+/** The owner of one `sleep` or `waitUntil` call's queue: names it for the harness and in timeout messages. */
+class TimedWait {
+  readonly queue: WaitQueue<void>;
+  timer: unknown = undefined;
+
+  constructor(readonly label: string) {
+    // A waiter removed by its signal, timeout or a throwing predicate leaves no timer behind.
+    this.queue = new WaitQueue<void>(this, () => this.stop());
+  }
+
+  arm(callback: () => void, ms: number): void {
+    this.timer = setTimer(
+      () => {
+        this.timer = undefined;
+        callback();
+      },
+      ms,
+      this.queue.head,
+    );
+  }
+
+  stop(): void {
+    if (this.timer === undefined) return;
+    clearTimer(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/**
+ * Resolves after `ms` milliseconds (a timer through the scheduler hook, so fake clocks and the harness control it).
+ * `sleep(0)` still waits for a timer turn; `sleep(Infinity)` waits until `signal` aborts.
+ *
+ * In Node, the timer of a sleep called from a daemon task (found through the async context, across awaits) does
+ * not keep the process alive.
+ *
+ * @param ms - milliseconds: a number `>= 0`, or `Infinity`.
+ * @param options - `signal` ends the sleep early.
+ * @throws TypeError - (rejection) when `ms` is not a number, or `options`/`options.signal` is malformed.
+ * @throws RangeError - (rejection) when `ms` is negative or `NaN`.
+ *
+ * **Cancellation:** an abort rejects with `signal.reason` and clears the timer and the listener at once.
+ *
+ * @example
+ * ```ts
+ * await sleep(100, { signal });
+ * ```
+ */
+export function sleep(ms: number, options?: SleepOptions): Promise<void> {
+  try {
+    checkTimeout(ms, 'sleep: ms');
+    checkWaitOptions(options, 'sleep');
+    if ((options as WaitOptions | undefined)?.timeout !== undefined) {
+      throw new TypeError('sleep: options.timeout is not supported (ms is how long to sleep)');
+    }
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const signal = options?.signal;
+  if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason);
+  const wait = new TimedWait(`sleep(${ms} ms)`);
+  const slept = wait.queue.park(signal === undefined ? undefined : { signal });
+  if (ms !== Infinity) {
+    const waiter = wait.queue.head as Waiter<void>;
+    wait.arm(() => wait.queue.grant(waiter, undefined), ms);
+  }
+  return slept;
+}
+
+function isThenable(value: unknown): boolean {
+  return (
+    ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}
+
+/**
+ * Polls `predicate` every `options.interval` ms until it returns a truthy value: the spin-wait, on a timer, so the
+ * event loop keeps running. The predicate is checked once at once (a true condition resolves without a timer),
+ * then after each interval. Prefer an `AsyncCondition` or `AsyncEvent` when the code that changes the state can
+ * notify; poll when it cannot (a value owned by someone else, a file, a flag set by a callback).
+ *
+ * In Node, the timers of a `waitUntil` called from a daemon task do not keep the process alive.
+ *
+ * @param predicate - a synchronous function; a promise it returns is a `TypeError` (it would always be truthy).
+ * @param options - `interval` (ms, finite, `> 0`, default 10), `timeout` (ms) and `signal`; see
+ *   {@link WaitOptions}. `timeout: 0` checks once.
+ * @throws TimeoutError - (rejection) when `timeout` expires before the predicate holds.
+ * @throws unknown - (rejection) whatever `predicate` threw; polling stops.
+ * @throws TypeError | RangeError - (rejection) for a bad `predicate` or bad options.
+ *
+ * **Cancellation:** an abort rejects with `signal.reason`; polling stops, and no timer or listener remains.
+ *
+ * @example
+ * ```ts
+ * await waitUntil(() => cache.size >= 10, { interval: 50, timeout: 5000 });
+ * ```
+ */
+export function waitUntil(predicate: () => unknown, options?: WaitUntilOptions): Promise<void> {
+  let interval = 10;
+  try {
+    checkFunction(predicate, 'waitUntil: predicate');
+    checkWaitOptions(options, 'waitUntil');
+    if (options?.interval !== undefined) {
+      interval = options.interval;
+      checkTimeout(interval, 'waitUntil: options.interval');
+      if (interval === 0 || interval === Infinity) {
+        throw new RangeError(`waitUntil: options.interval must be a finite number > 0, got ${interval}`);
+      }
+    }
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const early = rejectEarly(options, 'waitUntil');
+  if (early !== undefined) return early;
+
+  const check = (): boolean => {
+    const holds = predicate();
+    if (isThenable(holds)) {
+      throw new TypeError('waitUntil: predicate returned a promise; it must return a plain value');
+    }
+    return Boolean(holds);
+  };
+  try {
+    if (check()) return Promise.resolve();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+
+  const wait = new TimedWait(predicate.name === '' ? 'waitUntil' : `waitUntil(${predicate.name})`);
+  const held = wait.queue.park(options);
+  const waiter = wait.queue.head;
+  if (waiter === undefined) return held; // timeout 0: rejected without queueing
+  const poll = () => {
+    let holds: boolean;
+    try {
+      holds = check();
+    } catch (error) {
+      wait.queue.cancel(waiter, error);
+      return;
+    }
+    if (holds) wait.queue.grant(waiter, undefined);
+    else wait.arm(poll, interval);
+  };
+  wait.arm(poll, interval);
+  return held;
+}
