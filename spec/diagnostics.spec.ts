@@ -91,4 +91,25 @@ describe('diagnostics: holders', () => {
     );
     expect(() => configureDiagnostics(null as unknown as object)).to.throw(TypeError, /options/);
   });
+
+  it('a hold name that is not a string is a TypeError naming options.name, before queueing', async () => {
+    const lock = new AsyncLock({ name: 'n' });
+    const held = lock.tryAcquire() as Guard;
+    const bad = { name: 5 } as unknown as { name: string };
+    for (const call of [
+      () => lock.acquire(bad),
+      () => new AsyncRWLock().acquireRead(bad),
+      () => new AsyncBoundedSemaphore(1).acquire(bad),
+      () => new AsyncKeyedLock().acquire('k', bad),
+    ]) {
+      const reason = await call().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(reason).to.be.instanceOf(TypeError);
+      expect((reason as Error).message).to.match(/\.acquire(Read)?: options\.name must be a string/);
+    }
+    expect(lock.waiting).to.equal(0);
+    held.release();
+  });
 });

@@ -31,8 +31,8 @@ export function priorityOf(options: PriorityOptions | undefined, label: string, 
 }
 
 /**
- * Checks `options` as {@link rejectEarly} does, the priority first: returns the priority, or a rejected promise for
- * bad input or an already-aborted signal.
+ * Checks `options` as {@link rejectEarly} does, the priority (and the hold's `name`, for diagnostics) first:
+ * returns the priority, or a rejected promise for bad input or an already-aborted signal.
  */
 export function priorityOrRejection(
   options: (WaitOptions & PriorityOptions) | undefined,
@@ -43,6 +43,10 @@ export function priorityOrRejection(
   let priority: number;
   try {
     priority = priorityOf(options, label, method);
+    const name: unknown = (options as { name?: unknown } | null)?.name;
+    if (name !== undefined && typeof name !== 'string') {
+      throw new TypeError(`${label}.${method}: options.name must be a string, got ${describe(name)}`);
+    }
   } catch (error) {
     return Promise.reject(error);
   }
