@@ -174,7 +174,8 @@ export class AsyncKeyedLock<K = string> {
    *
    * @param keys - one key, or an array of keys (duplicates count once). A key that is itself an array must be
    *   wrapped: `acquire([pair])`.
-   * @param options - `signal` aborts the wait, `timeout` (ms) bounds all of it; see {@link WaitOptions}.
+   * @param options - `signal` aborts the wait, `timeout` (ms) bounds all of it ({@link WaitOptions}); `priority`
+   *   ranks it for every key ({@link PriorityOptions}); `name` names the hold for diagnostics.
    * @returns the guard; its `release()` releases every key.
    * @throws TimeoutError - (rejection) when `timeout` expires before every key is held.
    * @throws TypeError | RangeError - (rejection) for bad options, an empty array, or keys the order cannot compare.
