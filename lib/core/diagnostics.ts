@@ -16,7 +16,7 @@ import { openChannel } from './diagnostics-channel.js';
  *
  * @example
  * ```ts
- * import { subscribe } from 'node:diagnostics_channel';
+ * // `subscribe` is the function of Node's `diagnostics_channel` module.
  * subscribe(diagnosticsChannels.holdEnd, (message) => {
  *   const { label, held } = message as HoldMessage;
  *   if ((held ?? 0) > 1000) console.warn(`${label} was held for ${held} ms`);
