@@ -151,13 +151,13 @@ export class AsyncRWLock {
   acquireRead(options?: RWLockAcquireOptions): Promise<Guard> {
     const priority = priorityOrRejection(options, this.label, 'acquireRead');
     if (typeof priority !== 'number') return priority;
-    if (!this.writer && this.queue.size === 0) {
+    if (!this.writer && this.outranksQueue(priority)) {
       this.readerCount++;
       return Promise.resolve(
         new ReadGuard(this, holdsTraced() ? traceHoldStart(this, read, options?.name) : undefined),
       );
     }
-    return this.park(options, read, priority);
+    return this.queue.park(options, read, priority);
   }
 
   /**
@@ -194,7 +194,7 @@ export class AsyncRWLock {
         new WriteGuard(this, holdsTraced() ? traceHoldStart(this, write, options?.name) : undefined),
       );
     }
-    return this.park(options, write, priority);
+    return this.queue.park(options, write, priority);
   }
 
   /**
@@ -209,7 +209,7 @@ export class AsyncRWLock {
    * ```
    */
   tryAcquireRead(): Guard | undefined {
-    if (this.writer || this.queue.size > 0) return undefined;
+    if (this.writer || !this.outranksQueue(0)) return undefined;
     this.readerCount++;
     return new ReadGuard(this, holdsTraced() ? traceHoldStart(this, read, undefined) : undefined);
   }
@@ -320,11 +320,13 @@ export class AsyncRWLock {
     this.grantWaiters();
   }
 
-  /** Queues a request; one that outranks every waiter (priorities) is granted at once when it can be. */
-  private park(options: RWLockAcquireOptions | undefined, mode: Mode, priority: number): Promise<Guard> {
-    const parked = this.queue.park(options, mode, priority);
-    if (this.queue.head === this.queue.tail) this.grantWaiters();
-    return parked;
+  /**
+   * Whether a newcomer of `priority` would be the head of the queue: nobody waits, or it outranks the best waiter.
+   * A reader that would be the head while no writer holds the lock is granted at once (and with `timeout: 0`).
+   */
+  private outranksQueue(priority: number): boolean {
+    const head = this.queue.head;
+    return head === undefined || priority > head.priority;
   }
 
   /** Grants from the head while the head can be granted: one writer, or a run of readers. Restores the invariant. */

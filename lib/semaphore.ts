@@ -141,15 +141,12 @@ export class AsyncSemaphore {
     }
     const priority = priorityOrRejection(options, this.label, 'acquire');
     if (typeof priority !== 'number') return priority;
-    if (this.queue.size === 0 && this.available >= permits) {
+    if (this.available >= permits && this.outranksQueue(priority)) {
       this.available -= permits;
       const trace = holdsTraced() ? traceHoldStart(this, undefined, options?.name) : undefined;
       return Promise.resolve(new SemaphoreGuard(this, permits, trace));
     }
-    const parked = this.queue.park(options, permits, priority);
-    // A newcomer that outranks every waiter (priorities) is the head now: grant it at once if it fits.
-    if (this.queue.head === this.queue.tail) this.grantWaiters();
-    return parked;
+    return this.queue.park(options, permits, priority);
   }
 
   /**
@@ -167,7 +164,7 @@ export class AsyncSemaphore {
    */
   tryAcquire(permits = 1): Guard | undefined {
     this.checkRequest(permits, `${this.label}.tryAcquire: permits`);
-    if (this.queue.size > 0 || this.available < permits) return undefined;
+    if (this.available < permits || !this.outranksQueue(0)) return undefined;
     this.available -= permits;
     return new SemaphoreGuard(
       this,
@@ -266,6 +263,15 @@ export class AsyncSemaphore {
   /** Describes the state, such as `AsyncSemaphore(pool)[value=0, waiting=3]`. */
   toString(): string {
     return `${this.label}[value=${this.value}, waiting=${this.queue.size}]`;
+  }
+
+  /**
+   * Whether a newcomer of `priority` would be the best waiter: nobody waits, or it outranks the head. Such a
+   * request that fits is granted at once (and with `timeout: 0`), so the head of the queue never fits.
+   */
+  private outranksQueue(priority: number): boolean {
+    const head = this.queue.head;
+    return head === undefined || priority > head.priority;
   }
 
   /** Validates a request for `permits`; the bounded semaphore also refuses one it can never satisfy. */

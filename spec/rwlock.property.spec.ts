@@ -16,7 +16,13 @@ import { flush, installFakeClock } from './suites/helpers.js';
 
 type Mode = 'read' | 'write';
 type Operation =
-  | { kind: 'acquire'; mode: Mode; cancel: 'plain' | 'signal' | 'timeout' | 'both'; timeout: number }
+  | {
+      kind: 'acquire';
+      mode: Mode;
+      cancel: 'plain' | 'signal' | 'timeout' | 'both';
+      timeout: number;
+      priority?: number;
+    }
   | { kind: 'try'; mode: Mode }
   | { kind: 'release'; pick: number }
   | { kind: 'abort'; pick: number }
@@ -27,6 +33,7 @@ type State = 'queued' | 'granted' | 'timed-out' | 'aborted' | 'refused' | 'relea
 interface Request {
   id: number;
   mode: Mode;
+  priority: number;
   controller: AbortController | undefined;
   deadline: number | undefined;
   expected: State;
@@ -43,6 +50,7 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
       mode,
       cancel: fc.constantFrom('plain' as const, 'signal' as const, 'timeout' as const, 'both' as const),
       timeout: fc.integer({ min: 0, max: 40 }),
+      priority: fc.constantFrom(0, 0, 0, -1, 1, 2),
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('try' as const), mode }) },
@@ -76,7 +84,16 @@ async function check(steps: Operation[]): Promise<void> {
         grant(queue.shift() as Request);
       }
     };
-    const canGrantNow = (m: Mode) => queue.length === 0 && !writer && (m === 'read' || readers === 0);
+    /** Whether a newcomer would be the head: nobody queued, or it outranks the best waiter. */
+    const wouldLead = (priority: number) => queue.length === 0 || priority > (queue[0] as Request).priority;
+    const canGrantNow = (m: Mode, priority = 0) =>
+      wouldLead(priority) && !writer && (m === 'read' || readers === 0);
+    /** Queues by priority, then arrival. */
+    const enqueue = (request: Request) => {
+      const at = queue.findIndex((waiting) => waiting.priority < request.priority);
+      if (at < 0) queue.push(request);
+      else queue.splice(at, 0, request);
+    };
     const held = () => requests.filter((request) => request.expected === 'granted');
 
     const verify = async (step: string) => {
@@ -90,10 +107,10 @@ async function check(steps: Operation[]): Promise<void> {
       const writers = holders.filter((request) => request.mode === 'write').length;
       expect(writers === 0 || holders.length === 1, `${step}: a writer with others`).to.equal(true);
       expect([rw.readers, rw.writing, rw.waiting], step).to.deep.equal([readers, writer, queue.length]);
-      // Arrival order: a granted request has nobody queued who arrived before it.
+      // Arrival order among equals: a granted request has nobody of its priority queued who arrived before it.
       for (const request of holders) {
         expect(
-          queue.some((waiting) => waiting.id < request.id),
+          queue.some((waiting) => waiting.priority === request.priority && waiting.id < request.id),
           `${step}: request ${request.id} overtook a queued one`,
         ).to.equal(false);
       }
@@ -105,9 +122,11 @@ async function check(steps: Operation[]): Promise<void> {
         const controller =
           step.cancel === 'signal' || step.cancel === 'both' ? new AbortController() : undefined;
         const timeout = step.cancel === 'timeout' || step.cancel === 'both' ? step.timeout : undefined;
+        const priority = step.priority ?? 0;
         const request: Request = {
           id: requests.length,
           mode: step.mode,
+          priority,
           controller,
           deadline: timeout === undefined ? undefined : now + timeout,
           expected: 'queued',
@@ -115,7 +134,7 @@ async function check(steps: Operation[]): Promise<void> {
           guard: undefined,
         };
         requests.push(request);
-        const options = { signal: controller?.signal, timeout };
+        const options = { signal: controller?.signal, timeout, priority };
         (step.mode === 'read' ? rw.acquireRead(options) : rw.acquireWrite(options)).then(
           (guard) => {
             request.actual = 'granted';
@@ -125,13 +144,14 @@ async function check(steps: Operation[]): Promise<void> {
             request.actual = error instanceof TimeoutError ? 'timed-out' : 'aborted';
           },
         );
-        if (canGrantNow(step.mode)) grant(request);
+        if (canGrantNow(step.mode, priority)) grant(request);
         else if (timeout === 0) request.expected = 'timed-out';
-        else queue.push(request);
+        else enqueue(request);
       } else if (step.kind === 'try') {
         const request: Request = {
           id: requests.length,
           mode: step.mode,
+          priority: 0,
           controller: undefined,
           deadline: undefined,
           expected: 'refused',
@@ -208,7 +228,7 @@ async function check(steps: Operation[]): Promise<void> {
 }
 
 describe('AsyncRWLock (property)', () => {
-  it('agrees with the model: exclusion, arrival order, no starvation, nothing left', async () => {
+  it('agrees with the model: exclusion, priority then arrival order, no starvation, nothing left', async () => {
     await fc.assert(fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 40 }), check), {
       numRuns: 300,
       seed: 20261201,
