@@ -158,7 +158,8 @@ describe('priorities', () => {
       const semaphore = new AsyncSemaphore(2);
       const holder = semaphore.tryAcquire() as Guard;
       const big = observe(semaphore.acquire({ permits: 2 }));
-      const urgent = observe(semaphore.acquire({ priority: 1 }));
+      // "Only if available now" holds with priorities too: it is available to a request that outranks the queue.
+      const urgent = observe(semaphore.acquire({ priority: 1, timeout: 0 }));
       expect([semaphore.value, semaphore.waiting]).to.deep.equal([0, 1]);
       await flush();
       expect([big.state, urgent.state]).to.deep.equal(['pending', 'fulfilled']);
@@ -166,6 +167,19 @@ describe('priorities', () => {
       (urgent.value as Guard).release();
       await flush();
       expect(big.state).to.equal('fulfilled');
+    });
+
+    it('AsyncRWLock: a reader that outranks a queued writer joins the readers at once, also with timeout 0', async () => {
+      const rw = new AsyncRWLock();
+      const reading = rw.tryAcquireRead() as Guard;
+      const writer = observe(rw.acquireWrite());
+      const urgent = await rw.acquireRead({ priority: 1, timeout: 0 });
+      expect([rw.readers, rw.waiting]).to.deep.equal([2, 1]);
+      expect(await rejectionOf(rw.acquireRead({ timeout: 0 }))).to.have.property('name', 'TimeoutError');
+      urgent.release();
+      reading.release();
+      await flush();
+      expect(writer.state).to.equal('fulfilled');
     });
   });
 
