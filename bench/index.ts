@@ -447,6 +447,18 @@ const memory: Workload = {
       goal: 'context: the floor',
       measured: `${hand.toFixed(0)} B`,
     });
+    const run = (results.find((r) => r.name === 'coop-sync run') as { bytesPerWaiter: number })
+      .bytesPerWaiter;
+    const runPeers = results.filter(
+      (r) => r.note?.startsWith('run-only') === true && r.bytesPerWaiter <= run,
+    );
+    summary({
+      row: '7b. heap bytes per queued run(fn)',
+      goal: '<= 300 B',
+      measured: `${run.toFixed(0)} B`,
+      pass: run <= 300,
+      ahead: runPeers.length === 0 ? 'yes' : `no: ${runPeers.map((r) => r.name).join(', ')}`,
+    });
   },
 };
 

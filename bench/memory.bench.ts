@@ -53,6 +53,16 @@ const subjects: MemorySubject[] = [
     },
   },
   {
+    name: 'coop-sync run',
+    note: 'a queued run(fn) on AsyncSemaphore(1)',
+    start(count, keep) {
+      const semaphore = new AsyncSemaphore(1);
+      semaphore.tryAcquire();
+      for (let i = 0; i < count; i++) keep[i] = semaphore.run(task);
+      return semaphore;
+    },
+  },
+  {
     name: 'hand-rolled',
     start(count, keep) {
       const lock = new RingMutex();

@@ -182,7 +182,11 @@ export class AsyncLock {
    * ```
    */
   run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: LockAcquireOptions): Promise<T> {
-    return runHolding(this, fn, options);
+    if (this.holder === undefined || typeof fn !== 'function') return runHolding(this, fn, options);
+    // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
+    const priority = priorityOrRejection(options, this.label, 'acquire');
+    if (typeof priority !== 'number') return priority;
+    return this.waitQueue.parkRun(options, undefined, priority, fn);
   }
 
   /**

@@ -1,6 +1,30 @@
+/**
+ * `AsyncRLock`, and the model it keeps.
+ *
+ * **Levels.** A hold is a stack of levels, innermost on top (`innermost`, linked through `parent`); `depth` is its
+ * height. Each level is a `run` (a scope of its own: the code of its `fn`, across awaits) or a bare `acquire` (it
+ * belongs to the scope it was acquired from). A level's scope chain (`scope`) leads to the `run` it was taken in.
+ *
+ * **States** of a level (`HoldState`): `active` (in the stack), `suspended` (set aside by a condition wait, with
+ * every level below it) and `released`; `releasePending` marks a level released early (below the innermost, or
+ * while set aside): it ends as soon as it is uncovered or restored.
+ *
+ * **Who may enter.** A request claims a level (its context's, or `{ owner }`): it enters at once when the innermost
+ * level belongs to that claim's scope, else it waits in the claim's re-entry queue; a request without a claim (or
+ * whose claim is set aside) waits among the outsiders.
+ *
+ * **Invariants,** after every public call and every grant: outsiders wait only while the lock is held
+ * (`innermost` set); re-entry requests into the innermost level's scopes are served before outsiders; a set-aside
+ * stack is restored whole, on top of the level its bottom claims (or on a free lock), and the requests claiming
+ * its levels that queued as outsiders meanwhile go back to those levels' re-entry queues and are served; a wait
+ * restores exactly the levels it set aside; a hand-off is a loop, never a frame per waiter.
+ *
+ * @module
+ */
+
 import { CancelledError, LockError, TimeoutError } from './errors.js';
 import { createContextVariable } from './core/context.js';
-import { markNotThenable, type Guard } from './core/guard.js';
+import type { Guard } from './core/guard.js';
 import {
   checkFunction,
   describe,
@@ -10,6 +34,15 @@ import {
   type WaitOptions,
 } from './core/options.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
+import {
+  belongsTo,
+  claimOf,
+  Request,
+  RLockHold,
+  runScopeOf,
+  type Parked,
+  type SuspendedLevels,
+} from './rlock-levels.js';
 
 /** Wait options of a reentrant lock, plus the hold to re-enter explicitly. */
 export interface RLockAcquireOptions extends WaitOptions {
@@ -18,123 +51,6 @@ export interface RLockAcquireOptions extends WaitOptions {
    * context: the portable form, for runtimes without async context (browsers today).
    */
   owner?: Guard | undefined;
-}
-
-/** How far along its life a hold is. */
-type HoldState = 'active' | 'suspended' | 'released';
-
-/**
- * One level of an {@link AsyncRLock}'s hold: the stack of levels is a linked list through `parent`, innermost on top.
- */
-class RLockHold implements Guard {
-  static {
-    markNotThenable(this);
-  }
-
-  state: HoldState = 'active';
-  /**
-   * Released by its owner while levels above it were still held (it ends when they do), or while a condition wait
-   * had it set aside (it ends when restored).
-   */
-  releasePending = false;
-  /** The level below this one, or `undefined` for the outermost. */
-  parent: RLockHold | undefined;
-  /**
-   * The scope this level belongs to: itself for a `run` level (its `fn` runs in a context of its own); for a bare
-   * `acquire`, the scope it was acquired from (`undefined` outside any scope).
-   */
-  readonly scope: RLockHold | undefined;
-  /** Requests to re-enter from this level's scope while a level above it is held; created on first use. */
-  reentry: WaitQueue<Guard, Parked> | undefined = undefined;
-  /**
-   * The level this one logically re-enters, when it was granted while a condition wait had that level set aside
-   * (so it could not be stacked on it). A condition wait of its own restores it on top of that level again.
-   */
-  claim: RLockHold | undefined = undefined;
-  /** Condition waits whose set-aside levels claim this level (they are to be restored on top of it). */
-  claimants: SuspendedLevels[] | undefined = undefined;
-  /**
-   * Requests claiming this level that wait among the outsiders while it is set aside, in queue order; those still
-   * there go back to its re-entry queue when it is restored (entries that left meanwhile are skipped). Kept so that
-   * a restore touches only its own requests, never the whole outsider queue.
-   */
-  displaced: Waiter<Guard, Parked>[] | undefined = undefined;
-
-  constructor(
-    private readonly lock: AsyncRLock,
-    parent: RLockHold | undefined,
-    scope: RLockHold | 'self' | undefined,
-  ) {
-    this.parent = parent;
-    this.scope = scope === 'self' ? this : scope;
-  }
-
-  get released(): boolean {
-    return this.state === 'released' || this.releasePending;
-  }
-
-  release(): void {
-    if (this.releasePending) return;
-    if (this.state === 'active') this.lock.releaseHold(this);
-    // Set aside by a condition wait nobody awaited: the level ends as soon as the wait gets it back.
-    else if (this.state === 'suspended') this.releasePending = true;
-  }
-
-  [Symbol.dispose](): void {
-    this.release();
-  }
-}
-
-/**
- * The levels a condition `wait` set aside: the whole stack, `top` down to `bottom` through `parent`, to be put back
- * on top of `claim` when the bottom level re-enters one (else when the lock is free). The levels it claims may
- * later be set aside beneath it, when their lineage has nothing else to do ({@link AsyncRLock.handOff}).
- */
-interface SuspendedLevels {
-  readonly top: RLockHold;
-  bottom: RLockHold;
-  levels: number;
-  claim: RLockHold | undefined;
-}
-
-/** The level a parked request (a new level, or set-aside levels) claims to re-enter, if any. */
-function claimOf(value: Parked): RLockHold | undefined {
-  return value instanceof Request ? value.claim : (value as SuspendedLevels).claim;
-}
-
-/** What a waiter of the lock carries: a request for a new level, or the levels a condition wait set aside. */
-type Parked = Request | SuspendedLevels;
-
-/** What a parked `acquire` or `run` asks for. */
-class Request {
-  constructor(
-    /** A `run`, whose level is a scope of its own, or a bare `acquire`. */
-    readonly ownScope: boolean,
-    /** The level it claims to re-enter, if any; it may be set aside by a condition wait while the request waits. */
-    readonly claim: RLockHold | undefined,
-  ) {}
-}
-
-/**
- * Whether `level` belongs to `scope`: it is that level, or was acquired (bare, or with an explicit owner) under it,
- * directly or through other such levels. A `run` level is a scope of its own and belongs to no other.
- */
-function belongsTo(level: RLockHold, scope: RLockHold): boolean {
-  for (let current: RLockHold | undefined = level; current !== undefined; current = current.scope) {
-    if (current === scope) return true;
-    if (current.scope === current) return false;
-  }
-  return false;
-}
-
-/** The `run` level that `level` belongs to, or `undefined` when it was taken outside any `run`. */
-function runScopeOf(level: RLockHold): RLockHold | undefined {
-  let current = level;
-  while (current.scope !== current) {
-    if (current.scope === undefined) return undefined;
-    current = current.scope;
-  }
-  return current;
 }
 
 /**

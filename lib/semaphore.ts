@@ -125,6 +125,19 @@ export class AsyncSemaphore {
    * ```
    */
   acquire(options?: SemaphoreAcquireOptions): Promise<Guard> {
+    const permits = this.requested(options);
+    if (typeof permits !== 'number') return permits;
+    const priority = options?.priority ?? 0; // checked by requested()
+    if (this.available >= permits && this.outranksQueue(priority)) {
+      this.available -= permits;
+      const trace = holdsTraced() ? traceHoldStart(this, undefined, options?.name) : undefined;
+      return Promise.resolve(new SemaphoreGuard(this, permits, trace));
+    }
+    return this.queue.park(options, permits, priority);
+  }
+
+  /** The permits `options` ask for, once they, the priority and the signal are checked; else the rejection. */
+  private requested(options: SemaphoreAcquireOptions | undefined): number | Promise<never> {
     let permits = 1;
     if (
       options !== undefined &&
@@ -139,14 +152,8 @@ export class AsyncSemaphore {
         return Promise.reject(error);
       }
     }
-    const priority = priorityOrRejection(options, this.label, 'acquire');
-    if (typeof priority !== 'number') return priority;
-    if (this.available >= permits && this.outranksQueue(priority)) {
-      this.available -= permits;
-      const trace = holdsTraced() ? traceHoldStart(this, undefined, options?.name) : undefined;
-      return Promise.resolve(new SemaphoreGuard(this, permits, trace));
-    }
-    return this.queue.park(options, permits, priority);
+    const checked = priorityOrRejection(options, this.label, 'acquire');
+    return typeof checked === 'number' ? permits : checked;
   }
 
   /**
@@ -215,7 +222,13 @@ export class AsyncSemaphore {
    * ```
    */
   run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: SemaphoreAcquireOptions): Promise<T> {
-    return runHolding(this, fn, options);
+    if (typeof fn !== 'function') return runHolding(this, fn, options);
+    const permits = this.requested(options);
+    if (typeof permits !== 'number') return permits;
+    const priority = options?.priority ?? 0; // checked by requested()
+    if (this.available >= permits && this.outranksQueue(priority)) return runHolding(this, fn, options);
+    // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
+    return this.queue.parkRun(options, permits, priority, fn);
   }
 
   /**

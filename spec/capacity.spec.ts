@@ -128,7 +128,7 @@ describe('AsyncBoundedSemaphore capacity', () => {
             epoch++;
             limit.capacity = step.value;
           }
-          await flush(5);
+          await flush();
           const live = guards.filter((entry) => !entry.guard.released);
           const held = live.reduce((sum, entry) => sum + entry.permits, 0);
           expect(limit.held, 'held counts the live guards').to.equal(held);
@@ -141,10 +141,10 @@ describe('AsyncBoundedSemaphore capacity', () => {
           }
         }
         limit.capacity = 5;
-        await flush(5);
+        await flush();
         for (let round = 0; round < 50 && (limit.held > 0 || limit.waiting > 0); round++) {
           for (const entry of guards) entry.guard.release();
-          await flush(5);
+          await flush();
         }
         expect([limit.held, limit.waiting]).to.deep.equal([0, 0]);
       }),

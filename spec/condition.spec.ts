@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { AsyncCondition, AsyncLock, AsyncRLock, LockError, TimeoutError } from '../lib/index.js';
 import { describeLockLike } from './suites/lock-like.js';
-import { flush } from './suites/helpers.js';
+import { flush, yieldTurns } from './suites/helpers.js';
 
 describeLockLike('AsyncCondition', () => {
   const cond = new AsyncCondition();
@@ -259,7 +259,7 @@ describe('AsyncCondition', () => {
       let waiting!: Promise<void>;
       await cond.run(async (guard) => {
         waiting = cond.wait(); // not awaited: run's finally releases the guard while the wait holds it aside
-        await flush(2);
+        await yieldTurns(2);
         expect(guard.released).to.equal(false);
       });
       expect(cond.locked).to.equal(false);
@@ -276,7 +276,7 @@ describe('AsyncCondition', () => {
       const remove = sinon.spy(controller.signal, 'removeEventListener');
       for (let round = 0; round < 100; round++) {
         const task = cond.run(() => cond.wait({ signal: controller.signal }));
-        await flush(5);
+        await yieldTurns(5);
         await cond.run(() => cond.notify());
         await task;
       }

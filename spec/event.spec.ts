@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { AsyncEvent, TimeoutError } from '../lib/index.js';
-import { flush, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
+import { flush, yieldTurns, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
 
 describe('AsyncEvent', () => {
   let clock: sinon.SinonFakeTimers | undefined;
@@ -32,7 +32,7 @@ describe('AsyncEvent', () => {
       const now = observe(event.wait());
       const zero = observe(event.wait({ timeout: 0 }));
       expect(event.waiting).to.equal(0);
-      await flush(2);
+      await yieldTurns(2);
       expect(now.state).to.equal('fulfilled');
       expect(zero.state).to.equal('fulfilled');
     });

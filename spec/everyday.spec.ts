@@ -14,7 +14,7 @@ import {
   TimeoutError,
   type Guard,
 } from '../lib/index.js';
-import { flush, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
+import { flush, yieldTurns, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
 
 describe('CancelledError', () => {
   it('is exported, an Error named CancelledError, with a default message and a cause', () => {
@@ -241,7 +241,7 @@ describe('wrap', () => {
     const events: string[] = [];
     const save = lock.wrap(async (id: number, tag: string) => {
       events.push(`${id}${tag}:in locked=${lock.locked}`);
-      await flush(2);
+      await yieldTurns(2);
       events.push(`${id}${tag}:out`);
       return id * 2;
     });
@@ -258,7 +258,7 @@ describe('wrap', () => {
       async () => {
         inside++;
         most = Math.max(most, inside);
-        await flush(2);
+        await yieldTurns(2);
         inside--;
       },
       { permits: 2 },

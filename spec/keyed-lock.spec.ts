@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { AsyncKeyedLock, CancelledError, TimeoutError, type Guard } from '../lib/index.js';
 import { explore, type Scenario } from '../lib/testing/index.js';
-import { flush, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
+import { flush, yieldTurns, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
 
 async function expectProven(scenario: Scenario): Promise<number> {
   const result = await explore(scenario, { strategy: 'dfs', runs: 50_000 });
@@ -45,7 +45,7 @@ describe('AsyncKeyedLock', () => {
     const worker = (label: string) =>
       locks.run(7, async () => {
         events.push(`${label}:in`);
-        await flush(3);
+        await yieldTurns(3);
         events.push(`${label}:out`);
       });
     await Promise.all([worker('a'), worker('b'), worker('c')]);
@@ -185,7 +185,9 @@ describe('AsyncKeyedLock', () => {
     for (const guard of await Promise.all(guards)) guard.release();
     expect(locks.size).to.equal(0);
     // Contended too: each key handed on once, then dropped.
-    await Promise.all(Array.from({ length: 1000 }, (_, index) => locks.run(index % 100, () => flush(1))));
+    await Promise.all(
+      Array.from({ length: 1000 }, (_, index) => locks.run(index % 100, () => yieldTurns(1))),
+    );
     expect([locks.size, locks.waiting]).to.deep.equal([0, 0]);
   });
 

@@ -15,7 +15,7 @@ import {
   type Guard,
   type PriorityOptions,
 } from '../lib/index.js';
-import { flush, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
+import { flush, yieldTurns, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
 
 /** Queues one waiter per priority on a held lock, releases one at a time, and returns the order served. */
 async function servedOrder(priorities: readonly number[]): Promise<number[]> {
@@ -191,7 +191,7 @@ describe('priorities', () => {
       rw.runRead(
         async () => {
           order.push(`${label}:in`);
-          await flush(2);
+          await yieldTurns(2);
           order.push(`${label}:out`);
         },
         { priority },

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { expect } from 'chai';
 import type sinon from 'sinon';
 import { AsyncCondition, AsyncRLock, LockError, TimeoutError } from '../lib/index.js';
-import { flush, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
+import { flush, yieldTurns, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
 
 // Captured at load, outside every scope: runs a function as "another task" that owns nothing.
 const outsideContext = AsyncLocalStorage.snapshot();
@@ -105,7 +105,7 @@ describe('AsyncRLock in an async context', () => {
       async function child(name: string): Promise<void> {
         await rlock.run(async () => {
           log.push(`${name}:enter(depth=${rlock.depth})`);
-          await flush(3);
+          await yieldTurns(3);
           log.push(`${name}:exit`);
         });
       }
@@ -137,11 +137,11 @@ describe('AsyncRLock in an async context', () => {
         await rlock.run(async () => {
           enter(name);
           log.push(`${name}:${rlock.depth}`);
-          await flush(2);
+          await yieldTurns(2);
           inside.delete(name);
           await Promise.all(Array.from({ length: children }, (_, i) => task(`${name}.${i}`, children - 1)));
           enter(name);
-          await flush(1);
+          await yieldTurns(1);
           inside.delete(name);
         });
       }
@@ -165,7 +165,7 @@ describe('AsyncRLock in an async context', () => {
     it('does not deadlock a parent that awaits children which queue behind each other', async () => {
       const rlock = new AsyncRLock();
       const results = await rlock.run(() =>
-        Promise.all([1, 2, 3].map((n) => rlock.run(async () => (await flush(1), n * rlock.depth)))),
+        Promise.all([1, 2, 3].map((n) => rlock.run(async () => (await yieldTurns(1), n * rlock.depth)))),
       );
       expect(results).to.deep.equal([2, 4, 6]);
       expect(rlock.locked).to.equal(false);
@@ -179,7 +179,7 @@ describe('AsyncRLock in an async context', () => {
       const child = async (name: string) => {
         const guard = await rlock.acquire();
         log.push(`${name}:in`);
-        await flush(2);
+        await yieldTurns(2);
         log.push(`${name}:out`);
         guard.release();
       };
@@ -198,7 +198,7 @@ describe('AsyncRLock in an async context', () => {
             await new Promise((resolve) => setTimeout(resolve, 100));
             log.push('holder:done');
           });
-          await flush(2);
+          await yieldTurns(2);
           const late = rlock.run(() => log.push('late'), { timeout: 50 });
           const patient = rlock.run(() => log.push('patient'));
           clock.tick(50);
@@ -226,7 +226,7 @@ describe('AsyncRLock in an async context', () => {
           ['c1', 'c2'].map((name) =>
             rlock.run(async () => {
               log.push(name);
-              await flush(2);
+              await yieldTurns(2);
             }),
           ),
         );
@@ -246,7 +246,7 @@ describe('AsyncRLock in an async context', () => {
           await gate;
           log.push('child:done');
         });
-        await flush(1);
+        await yieldTurns(1);
       });
       log.push(`after-run:locked=${rlock.locked}`);
       const outsider = rlock.run(() => log.push('outsider'));
@@ -264,7 +264,7 @@ describe('AsyncRLock in an async context', () => {
       await rlock.run(async () => {
         let blocker!: () => void;
         const holding = rlock.run(() => new Promise<void>((resolve) => (blocker = resolve)));
-        await flush(2);
+        await yieldTurns(2);
         const request = rlock.acquire({ signal: controller.signal }).catch((error: unknown) => error);
         expect(rlock.waiting).to.equal(1);
         controller.abort(reason);
@@ -282,12 +282,12 @@ describe('AsyncRLock in an async context', () => {
       const rlock = new AsyncRLock();
       const log: string[] = [];
       const sibling = (async () => {
-        await flush(1);
+        await yieldTurns(1);
         log.push(`sibling:owned=${rlock.owned}`);
         await rlock.run(() => log.push('sibling:acquired'));
       })();
       await rlock.run(async () => {
-        await flush(5);
+        await yieldTurns(5);
         log.push('parent:done');
       });
       log.push(`caller:owned=${rlock.owned}`);
@@ -427,7 +427,7 @@ describe('AsyncRLock in an async context', () => {
       await rlock.run(async () => {
         rlock.release(); // ends this scope's level early
         outsider = runOutside(() => rlock.run(() => gate));
-        await flush(2);
+        await yieldTurns(2);
         expect(rlock.locked, 'the outsider holds it').to.equal(true);
         expect(() => rlock.release()).to.throw(LockError, /does not own/);
         expect(rlock.depth).to.equal(1);
@@ -443,7 +443,7 @@ describe('AsyncRLock in an async context', () => {
       await rlock.run(async () => {
         let sibling!: () => void;
         const holding = rlock.run(() => new Promise<void>((resolve) => (sibling = resolve)));
-        await flush(2);
+        await yieldTurns(2);
         try {
           rlock.release(); // the innermost level is the sibling's run
         } catch (error) {
@@ -475,7 +475,7 @@ describe('AsyncRLock in an async context', () => {
         runOutside(() =>
           rlock.run(async () => {
             log.push(`${name}:in(depth=${rlock.depth})`);
-            await flush(2);
+            await yieldTurns(2);
             log.push(`${name}:out`);
           }),
         );
@@ -694,7 +694,7 @@ describe('AsyncRLock in an async context', () => {
       let child!: Promise<void>;
       await rlock.run(async () => {
         child = rlock.run(() => cond.wait()); // not awaited: the parent's run ends while its level is set aside
-        await flush(2);
+        await yieldTurns(2);
       });
       expect(rlock.locked).to.equal(false);
       await runOutside(() => rlock.run(() => cond.notify()));

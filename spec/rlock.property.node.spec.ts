@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { AsyncCondition, AsyncRLock, TimeoutError } from '../lib/index.js';
-import { flush, installFakeClock } from './suites/helpers.js';
+import { yieldTurns, installFakeClock } from './suites/helpers.js';
 
 /*
  * Random programs against one AsyncRLock (Node only: re-entry follows AsyncLocalStorage).
@@ -227,7 +227,7 @@ async function execute(program: Program): Promise<void> {
       (delay, flag) => void spawn({ delay, steps: [{ op: 'signal', flag }] }, `notify${flag}`, undefined),
     );
     for (let round = 0; round < 100 && !tasks.every((task) => task.done); round++) {
-      await flush(20);
+      await yieldTurns(20);
       clock.tick(1);
     }
   } finally {

@@ -3,7 +3,7 @@ import type sinon from 'sinon';
 import { AsyncRLock, LockError, TimeoutError, type Guard } from '../lib/index.js';
 import { withoutAsyncContext } from '../lib/core/context.js';
 import { describeLockLike } from './suites/lock-like.js';
-import { flush, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
+import { flush, yieldTurns, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
 
 describeLockLike('AsyncRLock', () => {
   const rlock = new AsyncRLock();
@@ -57,7 +57,7 @@ describe('AsyncRLock', () => {
           async (guard) => {
             inside++;
             log.push(`${name}:enter(depth=${rlock.depth}, inside=${inside})`);
-            await flush(3);
+            await yieldTurns(3);
             // A grandchild re-enters the child's own level.
             await rlock.run(() => log.push(`${name}.grandchild(depth=${rlock.depth})`), { owner: guard });
             inside--;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { AsyncRWLock, CancelledError, LockError, TimeoutError, type Guard } from '../lib/index.js';
 import { explore, type Scenario } from '../lib/testing/index.js';
 import { describeLockLike } from './suites/lock-like.js';
-import { flush, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
+import { flush, yieldTurns, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
 
 describeLockLike('AsyncRWLock (runWrite / acquireWrite)', () => {
   const rw = new AsyncRWLock();
@@ -178,7 +178,7 @@ describe('AsyncRWLock', () => {
       rw.runRead(async () => {
         inside++;
         most = Math.max(most, inside);
-        await flush(3);
+        await yieldTurns(3);
         inside--;
       });
     await Promise.all([reading(), reading(), reading()]);

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { TaskGroup, sleep, waitUntil } from '../lib/index.js';
-import { flush } from './suites/helpers.js';
+import { flush, yieldTurns } from './suites/helpers.js';
 
 /** Timers that keep the event loop alive (unref'd ones are not listed). */
 function liveTimers(): number {
@@ -125,7 +125,7 @@ describe('TaskGroup in Node', () => {
     group.spawn(
       async (signal) => {
         await new Promise((resolve) => setImmediate(resolve));
-        await flush(3);
+        await yieldTurns(3);
         group.spawn(async (child) => nap(child), { name: 'worker spawned by a daemon' });
         await nap(signal);
       },

@@ -8,7 +8,7 @@ import {
   type ParkedWaiter,
   type SchedulerHook,
 } from '../lib/core/scheduler.js';
-import { flush, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
+import { flush, yieldTurns, installFakeClock, observe, rejectionOf } from './suites/helpers.js';
 
 /** Counts the abort listeners live on `signal`, by wrapping its own add/removeEventListener. */
 function countListeners(signal: AbortSignal): { readonly live: number } {
@@ -161,7 +161,7 @@ describe('waitUntil', () => {
     const waited = observe(waitUntil(() => ++calls));
     expect(calls).to.equal(1);
     expect(clock.countTimers()).to.equal(0);
-    await flush(2);
+    await yieldTurns(2);
     expect(waited.state).to.equal('fulfilled');
   });
 
@@ -420,9 +420,9 @@ describe('TaskGroup', () => {
       const group = new TaskGroup();
       const events: string[] = [];
       group.spawn(async () => {
-        await flush(2);
+        await yieldTurns(2);
         group.spawn(async () => {
-          await flush(5);
+          await yieldTurns(5);
           events.push('child done');
         });
         events.push('parent done');

@@ -23,6 +23,7 @@
 
 import { TimeoutError } from '../errors.js';
 import { unwatchSignal, watchSignal, type AbortWatcher } from './abort.js';
+import type { Guard } from './guard.js';
 import type { WaitOptions } from './options.js';
 import { clearTimer, currentHook, setTimer, type ParkedWaiter } from './scheduler.js';
 import { holdsTraced, traceWaitEnd, traceWaitStart, waitsTraced } from './diagnostics.js';
@@ -38,6 +39,8 @@ export interface QueueOwner {
  * every field of a waiter costs 8 bytes for each of possibly millions of parked calls.
  */
 class WaiterExtras {
+  /** A priority other than the default 0 (the default costs no field on the waiter). */
+  priority = 0;
   signal: AbortSignal | undefined = undefined;
   timer: unknown = undefined;
   /** The outcome held for the scheduler hook until it resumes the waiter. */
@@ -74,8 +77,6 @@ export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWa
   queue: WaitQueue<T, V> | undefined;
   /** What its primitive parked along with it. */
   readonly value: V;
-  /** Larger is served first; 0 by default. */
-  readonly priority: number;
   /** @internal */
   resolve!: (value: T) => void;
   /** @internal */
@@ -86,7 +87,13 @@ export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWa
   constructor(queue: WaitQueue<T, V>, value: V, priority: number) {
     this.queue = queue;
     this.value = value;
-    this.priority = priority;
+    if (priority !== 0) (this.extras = new WaiterExtras()).priority = priority;
+  }
+
+  /** Larger is served first; 0 by default. */
+  get priority(): number {
+    const extras = this.extras;
+    return extras === undefined ? 0 : extras.priority;
   }
 
   get waitingOn(): object | undefined {
@@ -164,10 +171,8 @@ export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWa
     const startedAt = this.extras?.startedAt;
     if (startedAt !== undefined) traceWaitEnd(from, this, startedAt, succeeded, outcome);
     const hook = currentHook();
-    if (hook === undefined) {
-      if (succeeded) this.resolve(outcome as T);
-      else this.reject(outcome);
-    } else {
+    if (hook === undefined) this.deliver(succeeded, outcome);
+    else {
       const extras = (this.extras ??= new WaiterExtras());
       extras.succeeded = succeeded;
       extras.outcome = outcome;
@@ -185,9 +190,53 @@ export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWa
 
   resume(): void {
     const extras = this.extras as WaiterExtras;
-    if (extras.succeeded) this.resolve(extras.outcome as T);
-    else this.reject(extras.outcome);
+    const outcome = extras.outcome;
     extras.outcome = undefined;
+    this.deliver(extras.succeeded, outcome);
+  }
+
+  /** Hands the outcome to the caller: resolves or rejects its promise. A parked `run` starts its function instead. */
+  protected deliver(succeeded: boolean, outcome: unknown): void {
+    if (succeeded) this.resolve(outcome as T);
+    else this.reject(outcome);
+  }
+}
+
+/**
+ * A parked `run(fn)` ({@link WaitQueue.parkRun}). Its `resolve`/`reject` are those of the run's promise; granted,
+ * it runs `fn` with the guard itself, as the body of `run` would after its acquisition.
+ */
+class RunWaiter<V, R> extends Waiter<Guard, V> {
+  constructor(
+    queue: WaitQueue<Guard, V>,
+    value: V,
+    priority: number,
+    private readonly fn: (guard: Guard) => R | PromiseLike<R>,
+  ) {
+    super(queue, value, priority);
+  }
+
+  protected override deliver(succeeded: boolean, outcome: unknown): void {
+    if (succeeded) void this.start(outcome as Guard);
+    else this.reject(outcome);
+  }
+
+  /** Runs `fn` holding `guard`, releases it when `fn` settles, then settles the run with what `fn` did. */
+  private async start(guard: Guard): Promise<void> {
+    const fulfil = this.resolve as unknown as (value: R) => void;
+    const reject = this.reject;
+    const fn = this.fn;
+    let result: R;
+    try {
+      await undefined; // never inside the release() that granted it
+      result = await fn(guard);
+    } catch (error) {
+      guard.release();
+      reject(error);
+      return;
+    }
+    guard.release();
+    fulfil(result);
   }
 }
 
@@ -277,23 +326,59 @@ export class WaitQueue<T = void, V = undefined> {
    * @param priority - a finite number, larger served first; 0 (the default) keeps every operation O(1).
    */
   park(options: WaitOptions | undefined, value: V = undefined as V, priority = 0): Promise<T> {
-    const timeout = options?.timeout;
-    const signal = options?.signal;
-    if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason);
-    if (this.closedWith !== undefined) return Promise.reject(this.closedWith(undefined));
-    if (timeout === 0) return Promise.reject(new TimeoutError(`${this.owner.label} timed out after 0 ms`));
+    const refused = this.refusal(options);
+    if (refused !== undefined) return refused;
     const waiter = new Waiter<T, V>(this, value, priority);
     const promise = new Promise<T>((resolve, reject) => {
       waiter.resolve = resolve;
       waiter.reject = reject;
     });
+    this.enqueue(waiter, options);
+    return promise;
+  }
+
+  /**
+   * Parks a `run(fn)`: like {@link WaitQueue.park}, but the waiter carries `fn`, and its grant starts it (on a later
+   * microtask, never inside the call that granted) and releases the guard it was granted when `fn` settles. The
+   * promise is the run's own: no async frame waits on an acquisition, so a queued run keeps less alive.
+   */
+  parkRun<R>(
+    this: WaitQueue<Guard, V>,
+    options: WaitOptions | undefined,
+    value: V,
+    priority: number,
+    fn: (guard: Guard) => R | PromiseLike<R>,
+  ): Promise<R> {
+    const refused = this.refusal(options);
+    if (refused !== undefined) return refused;
+    const waiter = new RunWaiter<V, R>(this, value, priority, fn);
+    const promise = new Promise<R>((resolve, reject) => {
+      waiter.resolve = resolve as unknown as (guard: Guard) => void;
+      waiter.reject = reject;
+    });
+    this.enqueue(waiter, options);
+    return promise;
+  }
+
+  /** The rejection of a park that must not queue: an aborted signal, a closed queue, a timeout of 0. */
+  private refusal(options: WaitOptions | undefined): Promise<never> | undefined {
+    const signal = options?.signal;
+    if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason);
+    if (this.closedWith !== undefined) return Promise.reject(this.closedWith(undefined));
+    if (options?.timeout === 0)
+      return Promise.reject(new TimeoutError(`${this.owner.label} timed out after 0 ms`));
+    return undefined;
+  }
+
+  private enqueue(waiter: Waiter<T, V>, options: WaitOptions | undefined): void {
     this.append(waiter);
+    const signal = options?.signal;
+    const timeout = options?.timeout;
     if (signal !== undefined || (timeout !== undefined && timeout !== Infinity))
       waiter.watch(signal, timeout);
     if (waitsTraced() || holdsTraced()) waiter.trace(options);
     const hook = currentHook();
     if (hook !== undefined) hook.parked(waiter);
-    return promise;
   }
 
   /** Settles `waiter` with `result` and unlinks it, in one step. Grant wins: a later abort or timeout does nothing. */
@@ -439,7 +524,8 @@ export class WaitQueue<T = void, V = undefined> {
   }
 
   private unlink(waiter: Waiter<T, V>): void {
-    const level = waiter.priority === 0 ? this.zero : (this.others?.get(waiter.priority) as Level<T, V>);
+    const priority = waiter.priority;
+    const level = priority === 0 ? this.zero : (this.others?.get(priority) as Level<T, V>);
     const { previous, next } = waiter;
     if (previous === undefined) level.first = next;
     else previous.next = next;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { TimeoutError } from '../../lib/errors.js';
+import type { Guard } from '../../lib/core/guard.js';
 import { cancelTimer, installHook, type ParkedWaiter, type SchedulerHook } from '../../lib/core/scheduler.js';
 import { WaitQueue, type Waiter } from '../../lib/core/wait-queue.js';
 import { flush, installFakeClock, observe, type Observed } from '../suites/helpers.js';
@@ -491,6 +492,64 @@ describe('core/WaitQueue', () => {
       const parked = observe(queue.park({ signal: AbortSignal.abort(reason) }, 'a'));
       await flush();
       expect(parked.reason).to.equal(reason);
+    });
+  });
+
+  describe('parkRun', () => {
+    /** A guard that records its release. */
+    const guardOf = (events: string[]): Guard => {
+      const guard = {
+        released: false,
+        release() {
+          if (guard.released) return;
+          guard.released = true;
+          events.push('released');
+        },
+        [Symbol.dispose]() {
+          guard.release();
+        },
+      };
+      return guard;
+    };
+
+    it('starts fn on a later microtask after the grant, releases the guard when fn settles, then settles the run', async () => {
+      const queue = new WaitQueue<Guard, undefined>(owner);
+      const events: string[] = [];
+      const run = observe(
+        queue.parkRun(undefined, undefined, 0, async (guard) => {
+          events.push(`fn(${String(guard.released)})`);
+          await Promise.resolve();
+          return 'result';
+        }),
+      );
+      expect(queue.size).to.equal(1);
+      queue.grant(queue.head as Waiter<Guard, undefined>, guardOf(events));
+      events.push('granted');
+      await flush();
+      expect(events).to.deep.equal(['granted', 'fn(false)', 'released']);
+      expect(run.value).to.equal('result');
+    });
+
+    it('a throwing fn rejects the run after the guard is released; a cancelled run never calls fn', async () => {
+      const queue = new WaitQueue<Guard, undefined>(owner);
+      const events: string[] = [];
+      const failure = new Error('fn failed');
+      const failing = observe(
+        queue.parkRun(undefined, undefined, 0, () => {
+          throw failure;
+        }),
+      );
+      const controller = new AbortController();
+      const cancelled = observe(
+        queue.parkRun({ signal: controller.signal }, undefined, 0, () => events.push('never called')),
+      );
+      queue.grant(queue.head as Waiter<Guard, undefined>, guardOf(events));
+      controller.abort(new Error('stop'));
+      await flush();
+      expect(events).to.deep.equal(['released']);
+      expect(failing.reason).to.equal(failure);
+      expect((cancelled.reason as Error).message).to.equal('stop');
+      expect(queue.size).to.equal(0);
     });
   });
 });

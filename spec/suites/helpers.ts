@@ -3,12 +3,34 @@
  */
 import sinon from 'sinon';
 
+/** A macrotask turn, captured at load so that fake timers (which may fake `setImmediate`) never delay it. */
+const nextTurn: (resolve: () => void) => void = (() => {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  if (typeof immediate === 'function') return (resolve: () => void) => void immediate(resolve);
+  const channel = new MessageChannel();
+  const waiting: (() => void)[] = [];
+  channel.port1.onmessage = () => (waiting.shift() as () => void)();
+  return (resolve: () => void) => {
+    waiting.push(resolve);
+    channel.port2.postMessage(undefined);
+  };
+})();
+
 /**
- * Lets every pending promise reaction run: awaits `rounds` microtask turns. Uses no timer, so it works the same
- * with or without fake timers installed.
+ * Resolves once everything pending has run: every promise reaction, and every reaction those queue, however long
+ * the chain (a macrotask runs only when the microtask queue is empty). Exact, unlike counting microtask turns; uses
+ * no timer, so it works the same with or without fake timers installed.
  */
-export async function flush(rounds = 50): Promise<void> {
-  for (let i = 0; i < rounds; i++) await Promise.resolve();
+export function flush(): Promise<void> {
+  return new Promise<void>((resolve) => nextTurn(resolve));
+}
+
+/**
+ * Yields `turns` microtask turns: lets other tasks interleave with the caller at a chosen point of a scenario.
+ * Not a way to wait until things have settled (that is {@link flush}).
+ */
+export async function yieldTurns(turns: number): Promise<void> {
+  for (let turn = 0; turn < turns; turn++) await Promise.resolve();
 }
 
 /** The observed state of a promise, updated by its reactions (so read it after {@link flush}). */

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import type sinon from 'sinon';
 import { LockError, TimeoutError, type Guard, type WaitOptions } from '../../lib/index.js';
-import { flush, installFakeClock, observe, rejectionOf } from './helpers.js';
+import { flush, installFakeClock, observe, rejectionOf, yieldTurns } from './helpers.js';
 
 /** The members the suite uses: what AsyncLock, AsyncSemaphore, AsyncCondition and AsyncRLock have in common. */
 export interface LockLike {
@@ -86,9 +86,9 @@ export function describeLockLike(name: string, make: () => LockLikeSubject): voi
             inside++;
             mostInside = Math.max(mostInside, inside);
             events.push(`${label}:enter`);
-            await flush(3);
+            await yieldTurns(3);
             events.push(`${label}:middle`);
-            await flush(3);
+            await yieldTurns(3);
             events.push(`${label}:exit`);
             inside--;
           });
@@ -122,7 +122,7 @@ export function describeLockLike(name: string, make: () => LockLikeSubject): voi
         let finishA!: () => void;
         const a = task('a', () => new Promise<void>((resolve) => (finishA = resolve)));
         await flush();
-        const b = task('b', () => flush(2));
+        const b = task('b', () => yieldTurns(2));
         await flush();
         expect(events).to.deep.equal(['a:acquired', 'b:waiting']);
         expect(queued()).to.equal(1);
@@ -166,7 +166,7 @@ export function describeLockLike(name: string, make: () => LockLikeSubject): voi
           events.push(`${label}:waiting`);
           await lock.run(async () => {
             events.push(`${label}:acquired`);
-            await flush(2);
+            await yieldTurns(2);
           });
         };
         const holder = lock.tryAcquire() as Guard;
@@ -465,7 +465,7 @@ export function describeLockLike(name: string, make: () => LockLikeSubject): voi
           heldInside = isHeld();
           guardInside = guard;
           expect(guard.released).to.equal(false);
-          await flush(2);
+          await yieldTurns(2);
           return 42;
         });
         expect(result).to.equal(42);
@@ -490,7 +490,7 @@ export function describeLockLike(name: string, make: () => LockLikeSubject): voi
         const rejected = new Error('async');
         const failing = observe(
           lock.run(async () => {
-            await flush(1);
+            await yieldTurns(1);
             throw rejected;
           }),
         );
@@ -594,7 +594,7 @@ export function describeLockLike(name: string, make: () => LockLikeSubject): voi
         const blockA = async () => {
           using _guard = await lock.acquire();
           events.push('a:acquired');
-          await flush(2);
+          await yieldTurns(2);
           events.push('a:throws');
           throw failure;
         };
