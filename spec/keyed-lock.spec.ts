@@ -250,5 +250,34 @@ describe('AsyncKeyedLock', () => {
         if (locks.size !== 0) throw new Error(`left ${locks}`);
       });
     });
+
+    it('cancelWaiters racing the releases: a multi-key waiter holds all or none, and every key ends free', async () => {
+      await expectProven(async (sim) => {
+        const locks = new AsyncKeyedLock<string>({ name: 'k' });
+        let settled = 0;
+        const task = (name: string, keys: string[]) =>
+          sim.spawn(name, async () => {
+            try {
+              const guard = await locks.acquire(keys);
+              for (const key of keys) if (!locks.isLocked(key)) throw new Error(`${name} lacks ${key}`);
+              await sim.yield();
+              guard.release();
+            } catch (error) {
+              if ((error as Error).name !== 'CancelledError') throw error;
+            }
+            settled++;
+          });
+        task('t1', ['a']);
+        task('t2', ['a', 'b']);
+        task('t3', ['b']);
+        sim.spawn('canceller', async () => {
+          await sim.yield();
+          locks.cancelWaiters();
+        });
+        await sim.run();
+        if (settled !== 3) throw new Error(`${settled} of 3 settled`);
+        if (locks.size !== 0 || locks.waiting !== 0) throw new Error(`left ${locks}`);
+      });
+    });
   });
 });

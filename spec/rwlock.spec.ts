@@ -331,5 +331,37 @@ describe('AsyncRWLock', () => {
         if (rw.readers !== 0 || rw.writing || rw.waiting !== 0) throw new Error(`left ${rw}`);
       });
     });
+
+    it('with priorities and cancelWaiters racing the releases: exclusion holds, nobody is stranded', async () => {
+      await expectProven(async (sim) => {
+        const rw = new AsyncRWLock({ name: 'rw' });
+        let settled = 0;
+        const task = (name: string, mode: 'read' | 'write', priority: number) =>
+          sim.spawn(name, async () => {
+            try {
+              const guard = await (mode === 'read'
+                ? rw.acquireRead({ priority })
+                : rw.acquireWrite({ priority }));
+              checkHold(rw, mode);
+              await sim.yield();
+              checkHold(rw, mode);
+              guard.release();
+            } catch (error) {
+              if ((error as Error).name !== 'CancelledError') throw error;
+            }
+            settled++;
+          });
+        task('r0', 'read', 0);
+        task('w1', 'write', 1);
+        task('r2', 'read', 2);
+        sim.spawn('canceller', async () => {
+          await sim.yield();
+          rw.cancelWaiters();
+        });
+        await sim.run();
+        if (settled !== 3) throw new Error(`${settled} of 3 settled`);
+        if (rw.readers !== 0 || rw.writing || rw.waiting !== 0) throw new Error(`left ${rw}`);
+      });
+    });
   });
 });
