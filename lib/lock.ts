@@ -1,5 +1,5 @@
 import { CancelledError, LockError } from './errors.js';
-import { markNotThenable, runHolding, type Guard } from './core/guard.js';
+import { hasPriority, markNotThenable, runHolding, type Guard } from './core/guard.js';
 import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
 import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
@@ -182,7 +182,9 @@ export class AsyncLock {
    * ```
    */
   run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: LockAcquireOptions): Promise<T> {
-    if (this.holder === undefined || typeof fn !== 'function') return runHolding(this, fn, options);
+    // Uncontended, a bad fn, or a priority (which acquire checks and ranks): through acquire.
+    if (this.holder === undefined || typeof fn !== 'function' || hasPriority(options))
+      return runHolding(this, fn, options);
     // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
     const priority = priorityOrRejection(options, this.label, 'acquire');
     if (typeof priority !== 'number') return priority;

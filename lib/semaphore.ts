@@ -1,5 +1,5 @@
 import { CancelledError } from './errors.js';
-import { markNotThenable, runHolding, type Guard } from './core/guard.js';
+import { hasPriority, markNotThenable, runHolding, type Guard } from './core/guard.js';
 import { checkFunction, checkInteger, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
@@ -222,7 +222,8 @@ export class AsyncSemaphore {
    * ```
    */
   run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: SemaphoreAcquireOptions): Promise<T> {
-    if (typeof fn !== 'function') return runHolding(this, fn, options);
+    // A bad fn, or a priority (which acquire checks and ranks): through acquire.
+    if (typeof fn !== 'function' || hasPriority(options)) return runHolding(this, fn, options);
     const permits = this.requested(options);
     if (typeof permits !== 'number') return permits;
     const priority = options?.priority ?? 0; // checked by requested()

@@ -41,6 +41,18 @@ export function markNotThenable(guardClass: { prototype: object }): void {
   Object.defineProperty(guardClass.prototype, 'then', { value: undefined });
 }
 
+/**
+ * Whether `options` carry a `priority`: a `run` then goes through `acquire`, which checks and ranks it, instead of
+ * parking its own queue entry (`WaitQueue.parkRun`) at the default priority.
+ */
+export function hasPriority(options: unknown): boolean {
+  return (
+    typeof options === 'object' &&
+    options !== null &&
+    (options as { priority?: unknown }).priority !== undefined
+  );
+}
+
 /** What {@link runHolding} needs of a primitive. */
 export interface Acquirable<Options> {
   readonly label: string;

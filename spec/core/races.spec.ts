@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { WaitQueue } from '../../lib/core/wait-queue.js';
+import type { Guard } from '../../lib/core/guard.js';
 import { TimeoutError } from '../../lib/errors.js';
 import { explore, type Scenario } from '../../lib/testing/index.js';
 
@@ -155,6 +156,84 @@ describe('core: WaitQueue verbs over every schedule', () => {
       await sim.run();
       while (grantBest());
       if (served.length !== 4 || queue.size !== 0) throw new Error(`served ${served.join(', ')}`);
+    });
+  });
+  it('parkRun vs abort vs grant: fn runs at most once, the run settles once, and the guard is always released', async () => {
+    await expectProven(async (sim) => {
+      const queue = new WaitQueue<Guard, undefined>({ label: 'Q(q)' });
+      const controller = new AbortController();
+      let calls = 0;
+      let releases = 0;
+      const outcomes: string[] = [];
+      const guard: Guard = {
+        released: false,
+        release() {
+          releases++;
+        },
+        [Symbol.dispose]() {
+          releases++;
+        },
+      };
+      sim.spawn('runner', async () => {
+        try {
+          outcomes.push(
+            await queue.parkRun({ signal: controller.signal }, undefined, 0, async () => {
+              calls++;
+              await sim.yield();
+              return 'ran';
+            }),
+          );
+        } catch (error) {
+          if (!isAbort(error)) throw error;
+          outcomes.push('aborted');
+        }
+      });
+      sim.spawn('granter', async () => {
+        await sim.yield();
+        const head = queue.head;
+        if (head !== undefined) queue.grant(head, guard);
+      });
+      sim.spawn('aborter', async () => {
+        await sim.yield();
+        controller.abort();
+      });
+      await sim.run();
+      if (outcomes.length !== 1) throw new Error(`settled ${outcomes.length} times`);
+      const ran = outcomes[0] === 'ran';
+      if (calls !== (ran ? 1 : 0) || releases !== (ran ? 1 : 0)) {
+        throw new Error(`outcome ${String(outcomes[0])}: fn called ${calls}, guard released ${releases}`);
+      }
+    });
+  });
+
+  it('rejectAll vs grant vs timeout: every waiter gets exactly one outcome and the count is exact', async () => {
+    await expectProven(async (sim) => {
+      const queue = new WaitQueue<string, string>({ label: 'Q(q)' });
+      const outcomes: string[] = [];
+      let cancelled = 0;
+      for (const name of ['a', 'b']) {
+        sim.spawn(name, async () => {
+          try {
+            outcomes.push(await queue.park({ timeout: 5 }, name));
+          } catch (error) {
+            outcomes.push(error instanceof TimeoutError ? 'timed out' : (error as Error).message);
+          }
+        });
+      }
+      sim.spawn('granter', async () => {
+        await sim.yield();
+        const head = queue.head;
+        if (head !== undefined) queue.grant(head, 'granted');
+      });
+      sim.spawn('canceller', async () => {
+        await sim.yield();
+        cancelled = queue.rejectAll(() => new Error('cancelled'));
+      });
+      await sim.run();
+      if (outcomes.length !== 2) throw new Error(`outcomes ${outcomes.join(', ')}`);
+      if (outcomes.filter((outcome) => outcome === 'cancelled').length !== cancelled) {
+        throw new Error(`rejectAll said ${cancelled}; outcomes ${outcomes.join(', ')}`);
+      }
     });
   });
 });
