@@ -146,6 +146,25 @@ describe('cancelWaiters', () => {
     expect(rlock.locked).to.equal(false);
   });
 
+  it('queued run(fn) calls are cancelled too, and their fn never runs (lock and semaphore)', async () => {
+    const lock = new AsyncLock();
+    const semaphore = new AsyncSemaphore(1);
+    const holders = [lock.tryAcquire() as Guard, semaphore.tryAcquire() as Guard];
+    let ran = 0;
+    const runs = [
+      observe(lock.run(() => ran++)),
+      observe(lock.run(() => ran++, { priority: 1 })),
+      observe(semaphore.run(() => ran++)),
+      observe(semaphore.run(() => ran++, { priority: 1 })),
+    ];
+    expect(lock.cancelWaiters() + semaphore.cancelWaiters()).to.equal(4);
+    for (const holder of holders) holder.release();
+    await flush();
+    expect(runs.map((run) => run.state)).to.deep.equal(['rejected', 'rejected', 'rejected', 'rejected']);
+    for (const run of runs) expect(run.reason).to.be.instanceOf(CancelledError);
+    expect([ran, lock.locked, semaphore.value]).to.deep.equal([0, false, 1]);
+  });
+
   it('a weighted semaphore: rejecting the blocking head does not let the waiters behind it slip through', async () => {
     const semaphore = new AsyncSemaphore(2);
     const one = semaphore.tryAcquire() as Guard;
