@@ -8,7 +8,7 @@ import {
 } from './core/options.js';
 import { keepAliveWhile } from './core/keep-alive.js';
 import { withDetachedTimers } from './core/scheduler.js';
-import { WaitQueue, type Waiter } from './core/wait-queue.js';
+import { WaitQueue } from './core/wait-queue.js';
 
 export { sleep, waitUntil, type SleepOptions, type WaitUntilOptions } from './sleep.js';
 
@@ -69,9 +69,7 @@ export class Task<T> {
     this.daemon = init.daemon;
     this.signal = init.signal;
     // The start is a wake-up like any other: the scheduler hook (the harness) chooses when the task begins.
-    const started = this.joiners.park(undefined);
-    this.joiners.grant(this.joiners.head as Waiter<unknown>, undefined);
-    void started.then(() => this.run(init.fn, init.onSettled));
+    void this.joiners.wakeUnasked(undefined).then(() => this.run(init.fn, init.onSettled));
   }
 
   /** Whether the task has finished (fulfilled or rejected). */

@@ -11,6 +11,7 @@
  *   notify moves them onto its lock's queue), as if they had parked there.
  * - {@link WaitQueue.close} / {@link WaitQueue.reopen}: Trio's `break_lot`: reject everyone now and every later
  *   park until reopened (a queue shut down, a barrier broken).
+ * - {@link WaitQueue.wakeUnasked}: a wake-up no wait preceded (a task's start), a choice point under the harness.
  * - {@link WaitQueue.statistics}.
  *
  * Storage: one doubly-linked FIFO list per priority level. Waiters of the default priority 0 (all of them, unless a
@@ -52,8 +53,14 @@ class WaiterExtras {
   holderName: string | undefined = undefined;
 }
 
-/** One priority level: a FIFO list of waiters. */
-class Level<T, V> {
+/** A FIFO list of waiters of one priority, linked through `previous`/`next`. */
+interface List<T, V> {
+  first: Waiter<T, V> | undefined;
+  last: Waiter<T, V> | undefined;
+}
+
+/** One level of a priority other than 0 (the queue itself is the list of priority 0). */
+class Level<T, V> implements List<T, V> {
   first: Waiter<T, V> | undefined = undefined;
   last: Waiter<T, V> | undefined = undefined;
 
@@ -260,9 +267,14 @@ export interface WaitQueueStatistics {
  * @typeParam T - what a grant resolves a waiter's call with.
  * @typeParam V - what each waiter carries ({@link Waiter.value}).
  */
-export class WaitQueue<T = void, V = undefined> {
-  /** The default level, priority 0: every waiter of a primitive that uses no priorities. */
-  private readonly zero = new Level<T, V>(0);
+export class WaitQueue<T = void, V = undefined> implements List<T, V> {
+  /**
+   * @internal The list of the default priority 0 (every waiter of a primitive that uses no priorities), kept on the
+   * queue itself so that the common path touches no other object.
+   */
+  first: Waiter<T, V> | undefined = undefined;
+  /** @internal */
+  last: Waiter<T, V> | undefined = undefined;
   /** Levels of other priorities, created on first use. Invariant: a key is in `others` iff it is in `heap`. */
   private others: Map<number, Level<T, V>> | undefined = undefined;
   /** Max-heap of the priorities in `others` (empty levels are dropped lazily, by {@link WaitQueue.head}). */
@@ -297,17 +309,16 @@ export class WaitQueue<T = void, V = undefined> {
   /** The waiter to serve next: the highest priority, the longest waiting among equals; `undefined` when empty. */
   get head(): Waiter<T, V> | undefined {
     const heap = this.heap;
-    if (heap === undefined || heap.length === 0) return this.zero.first;
+    if (heap === undefined || heap.length === 0) return this.first;
     const others = this.others as Map<number, Level<T, V>>;
     // Drop emptied levels from the top of the heap (each was entered once: amortised O(log n)).
     for (;;) {
       const top = heap[0] as number;
       const level = others.get(top) as Level<T, V>;
-      if (level.first !== undefined)
-        return top > 0 || this.zero.first === undefined ? level.first : this.zero.first;
+      if (level.first !== undefined) return top > 0 || this.first === undefined ? level.first : this.first;
       others.delete(top);
       popHeap(heap);
-      if (heap.length === 0) return this.zero.first;
+      if (heap.length === 0) return this.first;
     }
   }
 
@@ -379,6 +390,17 @@ export class WaitQueue<T = void, V = undefined> {
     if (waitsTraced() || holdsTraced()) waiter.trace(options);
     const hook = currentHook();
     if (hook !== undefined) hook.parked(waiter);
+  }
+
+  /**
+   * A wake-up that no wait preceded, such as a task's start: a waiter parked and granted `result` in one step, so
+   * that under the scheduler hook its resumption is a choice point like any other (in production it resolves at
+   * once). Nothing stays queued.
+   */
+  wakeUnasked(result: T): Promise<T> {
+    const promise = this.park(undefined);
+    this.grant(this.newest as Waiter<T, V>, result);
+    return promise;
   }
 
   /** Settles `waiter` with `result` and unlinks it, in one step. Grant wins: a later abort or timeout does nothing. */
@@ -492,15 +514,16 @@ export class WaitQueue<T = void, V = undefined> {
     return waiters;
   }
 
-  private levelsByPriority(): Level<T, V>[] {
+  private levelsByPriority(): List<T, V>[] {
     const others = this.others;
-    if (others === undefined || others.size === 0) return [this.zero];
-    const levels = [...others.values(), this.zero];
-    return levels.sort((a, b) => b.priority - a.priority);
+    if (others === undefined || others.size === 0) return [this];
+    const levels = [...others.values()].sort((a, b) => b.priority - a.priority);
+    const above = levels.filter((level) => level.priority > 0);
+    return [...above, this, ...levels.slice(above.length)];
   }
 
-  private levelFor(priority: number): Level<T, V> {
-    if (priority === 0) return this.zero;
+  private levelFor(priority: number): List<T, V> {
+    if (priority === 0) return this;
     const others = (this.others ??= new Map());
     let level = others.get(priority);
     if (level === undefined) {
@@ -525,7 +548,7 @@ export class WaitQueue<T = void, V = undefined> {
 
   private unlink(waiter: Waiter<T, V>): void {
     const priority = waiter.priority;
-    const level = priority === 0 ? this.zero : (this.others?.get(priority) as Level<T, V>);
+    const level: List<T, V> = priority === 0 ? this : (this.others?.get(priority) as Level<T, V>);
     const { previous, next } = waiter;
     if (previous === undefined) level.first = next;
     else previous.next = next;
