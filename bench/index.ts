@@ -15,6 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { benchCancel, benchSharedSignal, listenersLeft } from './cancel.bench.js';
 import { benchDrain, QUADRATIC, QUADRATIC_MAX } from './drain.bench.js';
+import { benchDiagnostics, benchKeyed, benchReadMostly, idleKeyBytes, KEYS } from './everyday.bench.js';
 import { comparisonTable, fmtNs, fmtRatio, table, type Result } from './harness.js';
 import { LIMIT, benchLimiter, TASKS as LIMITER_TASKS } from './limiter.bench.js';
 import { benchContended, benchUncontended, benchUncontendedRun, TASKS } from './lock.bench.js';
@@ -649,6 +650,66 @@ const threads: Workload = {
   },
 };
 
+const everyday: Workload = {
+  id: '13',
+  words: ['13', 'everyday', 'rwlock', 'keyed', 'diagnostics'],
+  async run({ plan, summary, record }) {
+    const ops = Math.round(plan.lockOps / 5);
+    const rounds = Math.min(plan.rounds, 5);
+    const rw = await benchReadMostly({ ops, rounds });
+    comparisonTable(
+      `13a. AsyncRWLock, 100 tasks, 90 % reads, an await inside (${ops} holds a batch)`,
+      rw,
+      'hand-rolled',
+    );
+    const keyed = await benchKeyed({ ops, rounds });
+    comparisonTable(
+      `13b. AsyncKeyedLock over ${KEYS} keys, 100 tasks, an await inside (${ops} holds a batch)`,
+      keyed,
+      'hand-rolled',
+    );
+    const keys = plan.memoryWaiters;
+    const idle = await idleKeyBytes(keys);
+    console.log(
+      `\n10c. ${keys} distinct keys locked and released: size ${idle.size}, heap ${idle.total >= 0 ? '+' : ''}${Math.round(idle.total / 1024)} KiB (${idle.perKey.toFixed(1)} B a key)`,
+    );
+    const diagnostics = await benchDiagnostics({ ops: plan.lockOps, rounds });
+    comparisonTable(
+      `13d. Uncontended AsyncLock, a subscriber on every coop-sync:* channel vs none`,
+      diagnostics,
+      'coop-sync',
+    );
+    record('10a', rw);
+    record('10b', keyed);
+    record('10c', idle);
+    record('10d', diagnostics);
+    summary(ratioRow('13a. rwlock read-mostly', rw, 1.5));
+    summary({
+      row: '    same, vs @esfx/async-readerwriterlock',
+      goal: 'report',
+      measured: fmtRatio(ns(rw, 'coop-sync') / ns(rw, '@esfx/async-readerwriterlock')),
+    });
+    summary(ratioRow('13b. keyed lock over 1e4 keys', keyed, 1.5));
+    summary({
+      row: '    same, vs async-lock',
+      goal: 'report',
+      measured: fmtRatio(ns(keyed, 'coop-sync') / ns(keyed, 'async-lock')),
+    });
+    summary({
+      row: `13c. idle keys keep no memory (${exp(keys)} keys)`,
+      goal: 'size 0, < 8 B a key',
+      measured: `size ${idle.size}, ${idle.perKey.toFixed(1)} B a key`,
+      pass: idle.size === 0 && idle.perKey < 8,
+      ahead: '-',
+    });
+    summary({
+      row: '13d. diagnostics subscribed, uncontended lock',
+      goal: 'context: cost when on',
+      measured: fmtRatio(ns(diagnostics, 'subscribed') / ns(diagnostics, 'coop-sync')),
+    });
+  },
+};
+
 const harness: Workload = {
   id: '9',
   words: ['9', 'harness', 'simulation'],
@@ -803,6 +864,7 @@ const workloads: Workload[] = [
   redis,
   threads, // before the harness, which turns async hooks on for the rest of the process
   rateLimiter, // fake time, no hooks
+  everyday,
   harness,
 ];
 

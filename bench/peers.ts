@@ -17,6 +17,7 @@ export { default as PQueue } from 'p-queue';
 export { AsyncMutex as EsfxMutex } from '@esfx/async-mutex';
 export { AsyncSemaphore as EsfxSemaphore } from '@esfx/async-semaphore';
 export { AsyncQueue as EsfxQueue } from '@esfx/async-queue';
+export { AsyncReaderWriterLock as EsfxReaderWriterLock } from '@esfx/async-readerwriterlock';
 
 /** Every peer the benchmarks compare with, by package name. */
 export const PEERS = [
@@ -29,6 +30,7 @@ export const PEERS = [
   '@esfx/async-mutex',
   '@esfx/async-semaphore',
   '@esfx/async-queue',
+  '@esfx/async-readerwriterlock',
 ] as const;
 
 /** Names of the reference implementations in the tables (not peers: the yardstick). */

@@ -1,7 +1,21 @@
-import { LockError } from './errors.js';
+import { CancelledError, LockError } from './errors.js';
 import { hasPriority, markNotThenable, runHolding, type Guard } from './core/guard.js';
-import { labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
-import { WaitQueue } from './core/wait-queue.js';
+import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import { WaitQueue, type Waiter } from './core/wait-queue.js';
+import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
+import {
+  holdsTraced,
+  traceHoldEnd,
+  traceHoldStart,
+  type HoldTrace,
+  type HolderNameOptions,
+} from './core/diagnostics.js';
+
+/** Wait options of a lock, plus a name for the hold (diagnostics). */
+export type LockAcquireOptions = WaitOptions & PriorityOptions & HolderNameOptions;
+
+/** The `Waiter.value` of a `waitUnlocked` call: it takes its turn but not the lock. */
+const takesNothing = Symbol('waitUnlocked');
 
 /** One hold of an {@link AsyncLock}. Stale once released: it can never release a later holder. */
 class LockGuard implements Guard {
@@ -13,7 +27,11 @@ class LockGuard implements Guard {
   /** Set aside by a condition `wait`; a release meanwhile ends the hold as soon as the wait gets it back. */
   suspended = false;
 
-  constructor(private readonly lock: AsyncLock) {}
+  constructor(
+    private readonly lock: AsyncLock,
+    /** What diagnostics record of this hold, while holds are traced. */
+    readonly trace: HoldTrace | undefined,
+  ) {}
 
   release(): void {
     if (this.released) return;
@@ -53,7 +71,7 @@ export class AsyncLock {
   /** The current hold, or `undefined` when unlocked. Invariant: waiters are queued only while this is set. */
   private holder: LockGuard | undefined = undefined;
   /** @internal */
-  readonly waitQueue = new WaitQueue<Guard, LockGuard | undefined>(this);
+  readonly waitQueue = new WaitQueue<Guard, LockGuard | typeof takesNothing | undefined>(this);
 
   /**
    * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
@@ -77,7 +95,8 @@ export class AsyncLock {
   /**
    * Waits for the lock and resolves to the guard of this hold.
    *
-   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it; see {@link WaitOptions}.
+   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it ({@link WaitOptions}); `priority` ranks it
+   *   ({@link PriorityOptions}); `name` names the hold for diagnostics.
    * @returns the guard; release it (or the lock) to let the next waiter in.
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options.
@@ -85,7 +104,8 @@ export class AsyncLock {
    * **Cancellation:** an abort or timeout before the lock is granted removes the caller from the queue at once:
    * it holds nothing and has lost its place. Once granted, a later abort or timeout does nothing.
    *
-   * **Fairness:** FIFO; a free lock with no waiters is taken at once.
+   * **Fairness:** by `priority` (default 0, larger first), then FIFO; a release hands the lock to the best waiter in
+   * the same step. A free lock with no waiters is taken at once.
    *
    * @example
    * ```ts
@@ -97,11 +117,14 @@ export class AsyncLock {
    * }
    * ```
    */
-  acquire(options?: WaitOptions): Promise<Guard> {
-    const early = rejectEarly(options, this.label, 'acquire');
-    if (early !== undefined) return early;
-    if (this.holder === undefined) return Promise.resolve((this.holder = new LockGuard(this)));
-    return this.waitQueue.park(options);
+  acquire(options?: LockAcquireOptions): Promise<Guard> {
+    const priority = priorityOrRejection(options, this.label, 'acquire');
+    if (typeof priority !== 'number') return priority;
+    if (this.holder === undefined) {
+      const trace = holdsTraced() ? traceHoldStart(this, undefined, options?.name) : undefined;
+      return Promise.resolve((this.holder = new LockGuard(this, trace)));
+    }
+    return this.waitQueue.park(options, undefined, priority);
   }
 
   /**
@@ -117,7 +140,10 @@ export class AsyncLock {
    */
   tryAcquire(): Guard | undefined {
     if (this.holder !== undefined) return undefined;
-    return (this.holder = new LockGuard(this));
+    return (this.holder = new LockGuard(
+      this,
+      holdsTraced() ? traceHoldStart(this, undefined, undefined) : undefined,
+    ));
   }
 
   /**
@@ -155,14 +181,91 @@ export class AsyncLock {
    * const total = await lock.run(async () => (balance += 10));
    * ```
    */
-  run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
+  run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: LockAcquireOptions): Promise<T> {
     // Uncontended, a bad fn, or a priority (which acquire checks and ranks): through acquire.
     if (this.holder === undefined || typeof fn !== 'function' || hasPriority(options))
       return runHolding(this, fn, options);
     // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
-    const early = rejectEarly(options, this.label, 'acquire');
+    const priority = priorityOrRejection(options, this.label, 'acquire');
+    if (typeof priority !== 'number') return priority;
+    return this.waitQueue.parkRun(options, undefined, priority, fn);
+  }
+
+  /**
+   * Waits, in the queue like an acquirer, until it is this call's turn and the lock is free, and takes nothing: the
+   * waiter behind it gets the lock in the same step.
+   *
+   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it; see {@link WaitOptions}.
+   * @returns a promise that resolves when the lock was free in this caller's turn.
+   * @throws TimeoutError - (rejection) when `timeout` expires first.
+   * @throws TypeError | RangeError - (rejection) for bad options.
+   *
+   * **Cancellation:** an abort or timeout removes the caller from the queue at once.
+   *
+   * **Fairness:** FIFO with the acquirers: it resolves after everyone queued before it has had the lock. At once
+   * when the lock is free and nobody waits.
+   *
+   * @example
+   * ```ts
+   * await lock.waitUnlocked(); // every write queued before now has finished
+   * ```
+   */
+  waitUnlocked(options?: WaitOptions): Promise<void> {
+    const early = rejectEarly(options, this.label, 'waitUnlocked');
     if (early !== undefined) return early;
-    return this.waitQueue.parkRun(options, undefined, 0, fn);
+    if (this.holder === undefined) return Promise.resolve();
+    return this.waitQueue.park(options, takesNothing) as Promise<unknown> as Promise<void>;
+  }
+
+  /**
+   * Rejects every queued acquirer (and `waitUnlocked` caller), and touches the holder not at all. Condition waiters
+   * re-acquiring the lock after a notification are not cancelled: a condition wait always re-acquires. Later calls
+   * queue as usual.
+   *
+   * @param reason - what every waiter rejects with; without it, each gets its own `CancelledError`.
+   * @returns how many waiters it rejected.
+   *
+   * @example
+   * ```ts
+   * const dropped = lock.cancelWaiters(new Error('shutting down'));
+   * ```
+   */
+  cancelWaiters(reason?: unknown): number {
+    const own = arguments.length === 0;
+    const doomed: Waiter<Guard, LockGuard | typeof takesNothing | undefined>[] = [];
+    for (const waiter of this.waitQueue) if (!(waiter.value instanceof LockGuard)) doomed.push(waiter);
+    for (const waiter of doomed) {
+      this.waitQueue.cancel(
+        waiter,
+        own ? new CancelledError(`${this.label}: the wait was cancelled`) : reason,
+      );
+    }
+    return doomed.length;
+  }
+
+  /**
+   * Wraps `fn` so that every call of the wrapper runs it holding the lock: `(...args) => lock.run(() => fn(...args),
+   * options)` (p-limit's `limitFunction`).
+   *
+   * @param fn - the function to serialise.
+   * @param options - wait options for every call's acquisition.
+   * @returns the wrapper; it returns a promise of what `fn` returns.
+   * @throws TypeError - at once, when `fn` is not a function.
+   *
+   * **Cancellation / Fairness:** as {@link AsyncLock.run}, for each call.
+   *
+   * @example
+   * ```ts
+   * const save = lock.wrap(async (id: number) => db.save(id));
+   * await Promise.all([save(1), save(2)]); // one at a time
+   * ```
+   */
+  wrap<A extends unknown[], R>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    options?: WaitOptions,
+  ): (...args: A) => Promise<R> {
+    checkFunction(fn, `${this.label}.wrap: fn`);
+    return (...args: A) => this.run(() => fn(...args), options);
   }
 
   /** Describes the lock's state, such as `AsyncLock(db)[locked, waiting=2]`. */
@@ -174,13 +277,15 @@ export class AsyncLock {
   releaseHold(hold: LockGuard): void {
     if (this.holder !== hold) return;
     hold.released = true;
+    if (hold.trace !== undefined) traceHoldEnd(hold.trace);
     this.handOff();
   }
 
   /**
    * Gives the lock to the head waiter, or frees it. A loop, not a recursion: each condition waiter whose hold was
-   * released while set aside takes its turn and ends it at once, and there may be any number of them in a row.
-   * The holder is set before each grant, so the lock is consistent at every step.
+   * released while set aside takes its turn and ends it at once, and there may be any number of them in a row; a
+   * `waitUnlocked` waiter takes its turn and nothing else. The holder is set before each grant, so the lock is
+   * consistent at every step.
    */
   private handOff(): void {
     for (;;) {
@@ -189,8 +294,14 @@ export class AsyncLock {
         this.holder = undefined;
         return;
       }
+      if (next.value === takesNothing) {
+        this.waitQueue.grant(next, undefined as unknown as Guard);
+        continue;
+      }
       // A condition waiter carries the hold it set aside; it gets that same guard back.
-      const granted = next.value ?? new LockGuard(this);
+      const granted =
+        (next.value as LockGuard | undefined) ??
+        new LockGuard(this, holdsTraced() ? traceHoldStart(this, undefined, next.holderName) : undefined);
       granted.suspended = false;
       this.holder = granted;
       this.waitQueue.grant(next, granted);

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { LockError, TimeoutError } from './errors.js';
+import { CancelledError, LockError, TimeoutError } from './errors.js';
 import { createContextVariable } from './core/context.js';
 import type { Guard } from './core/guard.js';
 import {
@@ -249,6 +249,34 @@ export class AsyncRLock {
     } finally {
       guard.release();
     }
+  }
+
+  /**
+   * Rejects every queued acquirer (outsiders and re-entry requests), and touches no holder. Condition waiters
+   * re-acquiring the lock after a notification are not cancelled: a condition wait always re-acquires. Later calls
+   * queue as usual.
+   *
+   * @param reason - what every waiter rejects with; without it, each gets its own `CancelledError`.
+   * @returns how many waiters it rejected.
+   *
+   * @example
+   * ```ts
+   * const dropped = rlock.cancelWaiters();
+   * ```
+   */
+  cancelWaiters(reason?: unknown): number {
+    const own = arguments.length === 0;
+    const doomed: [WaitQueue<Guard, Parked>, Waiter<Guard, Parked>][] = [];
+    const collect = (queue: WaitQueue<Guard, Parked> | undefined) => {
+      if (queue !== undefined)
+        for (const waiter of queue) if (waiter.value instanceof Request) doomed.push([queue, waiter]);
+    };
+    collect(this.outsiders);
+    for (let level = this.innermost; level !== undefined; level = level.parent) collect(level.reentry);
+    for (const [queue, waiter] of doomed) {
+      queue.cancel(waiter, own ? new CancelledError(`${this.label}: the wait was cancelled`) : reason);
+    }
+    return doomed.length;
   }
 
   /** Describes the state, such as `AsyncRLock(account)[locked, depth=2, waiting=1]`. */

@@ -1,9 +1,18 @@
+import { CancelledError } from './errors.js';
 import { hasPriority, markNotThenable, runHolding, type Guard } from './core/guard.js';
-import { checkInteger, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import { checkFunction, checkInteger, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
+import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
+import {
+  holdsTraced,
+  traceHoldEnd,
+  traceHoldStart,
+  type HoldTrace,
+  type HolderNameOptions,
+} from './core/diagnostics.js';
 
 /** Wait options of a semaphore, plus how many permits to take. */
-export interface SemaphoreAcquireOptions extends WaitOptions {
+export interface SemaphoreAcquireOptions extends WaitOptions, PriorityOptions, HolderNameOptions {
   /** Permits to take at once: an integer `>= 1`, default 1. */
   permits?: number | undefined;
 }
@@ -19,12 +28,15 @@ class SemaphoreGuard implements Guard {
   constructor(
     private readonly semaphore: AsyncSemaphore,
     private readonly permits: number,
+    /** What diagnostics record of this hold, while holds are traced. */
+    private readonly trace: HoldTrace | undefined,
   ) {}
 
   release(): void {
     if (this.released) return;
     this.semaphore.release(this.permits);
     this.released = true;
+    if (this.trace !== undefined) traceHoldEnd(this.trace);
   }
 
   [Symbol.dispose](): void {
@@ -52,8 +64,11 @@ export class AsyncSemaphore {
   readonly label: string;
   /** The name given to the constructor, if any. */
   readonly name: string | undefined;
-  /** Free permits. Invariant: when a waiter is queued, `available` is less than the head waiter's weight. */
-  private available: number;
+  /**
+   * Free permits; negative while a bounded semaphore's capacity was lowered below the permits held. Invariant: when
+   * a waiter is queued, `available` is less than the head waiter's weight.
+   */
+  protected available: number;
   /** Callers waiting, each parked with the permits it asks for. */
   private readonly queue: WaitQueue<Guard, number>;
 
@@ -76,7 +91,7 @@ export class AsyncSemaphore {
 
   /** Permits free now. */
   get value(): number {
-    return this.available;
+    return this.available > 0 ? this.available : 0;
   }
 
   /** How many callers are queued. */
@@ -87,7 +102,8 @@ export class AsyncSemaphore {
   /**
    * Waits until `permits` permits (default 1) can be taken, and takes them.
    *
-   * @param options - `permits` to take (integer `>= 1`), plus `signal` and `timeout`; see {@link WaitOptions}.
+   * @param options - `permits` to take (integer `>= 1`), plus `signal` and `timeout` ({@link WaitOptions}),
+   *   `priority` ({@link PriorityOptions}) and `name` (names the hold for diagnostics).
    * @returns a guard whose `release()` gives every permit back.
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options, or (bounded) more permits than it can ever hold.
@@ -95,7 +111,8 @@ export class AsyncSemaphore {
    * **Cancellation:** an abort or timeout before the grant removes the caller at once; it holds no permits and
    * has lost its place, and the waiters it was blocking are served.
    *
-   * **Fairness:** head-of-line FIFO (see the class).
+   * **Fairness:** head-of-line on the best waiter: by `priority` (default 0, larger first), then FIFO; the best
+   * waiter blocks the others until its permits are free (see the class).
    *
    * @example
    * ```ts
@@ -110,14 +127,16 @@ export class AsyncSemaphore {
   acquire(options?: SemaphoreAcquireOptions): Promise<Guard> {
     const permits = this.requested(options);
     if (typeof permits !== 'number') return permits;
-    if (this.queue.size === 0 && this.available >= permits) {
+    const priority = options?.priority ?? 0; // checked by requested()
+    if (this.available >= permits && this.outranksQueue(priority)) {
       this.available -= permits;
-      return Promise.resolve(new SemaphoreGuard(this, permits));
+      const trace = holdsTraced() ? traceHoldStart(this, undefined, options?.name) : undefined;
+      return Promise.resolve(new SemaphoreGuard(this, permits, trace));
     }
-    return this.queue.park(options, permits);
+    return this.queue.park(options, permits, priority);
   }
 
-  /** The permits `options` ask for, once they and the signal are checked; else the rejection to return. */
+  /** The permits `options` ask for, once they, the priority and the signal are checked; else the rejection. */
   private requested(options: SemaphoreAcquireOptions | undefined): number | Promise<never> {
     let permits = 1;
     if (
@@ -133,7 +152,8 @@ export class AsyncSemaphore {
         return Promise.reject(error);
       }
     }
-    return rejectEarly(options, this.label, 'acquire') ?? permits;
+    const checked = priorityOrRejection(options, this.label, 'acquire');
+    return typeof checked === 'number' ? permits : checked;
   }
 
   /**
@@ -151,9 +171,13 @@ export class AsyncSemaphore {
    */
   tryAcquire(permits = 1): Guard | undefined {
     this.checkRequest(permits, `${this.label}.tryAcquire: permits`);
-    if (this.queue.size > 0 || this.available < permits) return undefined;
+    if (this.available < permits || !this.outranksQueue(0)) return undefined;
     this.available -= permits;
-    return new SemaphoreGuard(this, permits);
+    return new SemaphoreGuard(
+      this,
+      permits,
+      holdsTraced() ? traceHoldStart(this, undefined, undefined) : undefined,
+    );
   }
 
   /**
@@ -202,14 +226,66 @@ export class AsyncSemaphore {
     if (typeof fn !== 'function' || hasPriority(options)) return runHolding(this, fn, options);
     const permits = this.requested(options);
     if (typeof permits !== 'number') return permits;
-    if (this.queue.size === 0 && this.available >= permits) return runHolding(this, fn, options);
+    const priority = options?.priority ?? 0; // checked by requested()
+    if (this.available >= permits && this.outranksQueue(priority)) return runHolding(this, fn, options);
     // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
-    return this.queue.parkRun(options, permits, 0, fn);
+    return this.queue.parkRun(options, permits, priority, fn);
+  }
+
+  /**
+   * Rejects every queued caller and touches no holder. Later calls queue as usual.
+   *
+   * @param reason - what every waiter rejects with; without it, each gets its own `CancelledError`.
+   * @returns how many waiters it rejected.
+   *
+   * @example
+   * ```ts
+   * const dropped = pool.cancelWaiters(new Error('shutting down'));
+   * ```
+   */
+  cancelWaiters(reason?: unknown): number {
+    const count = this.queue.size;
+    const own = arguments.length === 0;
+    this.queue.rejectAll(() => (own ? new CancelledError(`${this.label}: the wait was cancelled`) : reason));
+    return count;
+  }
+
+  /**
+   * Wraps `fn` so that every call of the wrapper runs it holding permits: `(...args) => semaphore.run(() =>
+   * fn(...args), options)` (p-limit's `limitFunction`).
+   *
+   * @param fn - the function to limit.
+   * @param options - `permits`, `signal` and `timeout` for every call's acquisition.
+   * @returns the wrapper; it returns a promise of what `fn` returns.
+   * @throws TypeError - at once, when `fn` is not a function.
+   *
+   * **Cancellation / Fairness:** as {@link AsyncSemaphore.run}, for each call.
+   *
+   * @example
+   * ```ts
+   * const fetchLimited = pool.wrap((url: string) => fetch(url));
+   * ```
+   */
+  wrap<A extends unknown[], R>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    options?: SemaphoreAcquireOptions,
+  ): (...args: A) => Promise<R> {
+    checkFunction(fn, `${this.label}.wrap: fn`);
+    return (...args: A) => this.run(() => fn(...args), options);
   }
 
   /** Describes the state, such as `AsyncSemaphore(pool)[value=0, waiting=3]`. */
   toString(): string {
-    return `${this.label}[value=${this.available}, waiting=${this.queue.size}]`;
+    return `${this.label}[value=${this.value}, waiting=${this.queue.size}]`;
+  }
+
+  /**
+   * Whether a newcomer of `priority` would be the best waiter: nobody waits, or it outranks the head. Such a
+   * request that fits is granted at once (and with `timeout: 0`), so the head of the queue never fits.
+   */
+  private outranksQueue(priority: number): boolean {
+    const head = this.queue.head;
+    return head === undefined || priority > head.priority;
   }
 
   /** Validates a request for `permits`; the bounded semaphore also refuses one it can never satisfy. */
@@ -221,22 +297,24 @@ export class AsyncSemaphore {
   protected checkRelease(_permits: number): void {}
 
   /** Grants waiters from the head while the free permits satisfy them; restores the class invariant. */
-  private grantWaiters(): void {
+  protected grantWaiters(): void {
     for (
       let head = this.queue.head;
       head !== undefined && head.value <= this.available;
       head = this.queue.head
     ) {
       this.available -= head.value;
-      this.queue.grant(head, new SemaphoreGuard(this, head.value));
+      const trace = holdsTraced() ? traceHoldStart(this, undefined, head.holderName) : undefined;
+      this.queue.grant(head, new SemaphoreGuard(this, head.value, trace));
     }
   }
 }
 
 /**
- * A semaphore that can never hold more permits than it started with: a `release` above the initial value throws
- * `RangeError` (it is a bug: something released what it never took), and a request for more permits than the
- * initial value rejects with `RangeError` instead of waiting forever.
+ * A semaphore with a capacity: it never holds more permits than `capacity` (initially its value), a `release` above
+ * it throws `RangeError` (it is a bug: something released what it never took), and a request for more permits than
+ * the capacity rejects with `RangeError` instead of waiting forever. The capacity can change at run time (p-limit's
+ * `concurrency`, Trio's `CapacityLimiter.total_tokens`); see {@link AsyncBoundedSemaphore.capacity}.
  *
  * @example
  * ```ts
@@ -247,30 +325,66 @@ export class AsyncSemaphore {
  * ```
  */
 export class AsyncBoundedSemaphore extends AsyncSemaphore {
-  /** The initial value, which `value` may never exceed. */
-  readonly bound: number;
+  /** The most permits that may be held at once. Invariant: `held === limit - available`. */
+  private limit: number;
 
   /**
-   * @param value - the initial and maximum number of permits: an integer `>= 0`, default 1.
+   * @param value - the initial capacity (and value): an integer `>= 0`, default 1.
    * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
    * @throws TypeError | RangeError - when `value` is not an integer `>= 0` or `options.name` is not a string.
    */
   constructor(value = 1, options?: NameOptions) {
     super(value, options);
-    this.bound = value;
+    this.limit = value;
+  }
+
+  /** The capacity, under its older name. */
+  get bound(): number {
+    return this.limit;
+  }
+
+  /**
+   * How many permits may be held at once (p-limit's `concurrency`, Trio's `total_tokens`): an integer `>= 0`.
+   * Raising it grants queued callers at once, in order. Lowering it below `held` revokes nothing: the holders finish,
+   * and nobody new is admitted until `held` drops below the new capacity. Capacity 0 pauses the semaphore. Lowering
+   * it never rejects requests already queued, even those larger than the new capacity (they wait for it to rise, or
+   * are cancelled).
+   *
+   * @throws TypeError | RangeError - (on set) when the value is not an integer `>= 0`.
+   *
+   * @example
+   * ```ts
+   * const limit = new AsyncBoundedSemaphore(4);
+   * limit.capacity = 8; // up to 8 at once from now on
+   * ```
+   */
+  get capacity(): number {
+    return this.limit;
+  }
+
+  set capacity(capacity: number) {
+    checkInteger(capacity, `${this.label}.capacity`, 0);
+    this.available += capacity - this.limit;
+    this.limit = capacity;
+    this.grantWaiters();
+  }
+
+  /** Permits in use now: `capacity - value` while `held <= capacity`; more after the capacity was lowered. */
+  get held(): number {
+    return this.limit - this.available;
   }
 
   protected override checkRequest(permits: number, name: string): void {
     super.checkRequest(permits, name);
-    if (permits > this.bound) {
-      throw new RangeError(`${name} (${permits}) exceeds what ${this.label} can ever hold (${this.bound})`);
+    if (permits > this.limit && this.limit > 0) {
+      throw new RangeError(`${name} (${permits}) exceeds the capacity of ${this.label} (${this.limit})`);
     }
   }
 
   protected override checkRelease(permits: number): void {
-    if (this.value + permits > this.bound) {
+    if (this.available + permits > this.limit) {
       throw new RangeError(
-        `${this.label}: releasing ${permits} permit(s) would raise the value above its bound (${this.bound})`,
+        `${this.label}: releasing ${permits} permit(s) would raise the value above its bound (${this.limit})`,
       );
     }
   }

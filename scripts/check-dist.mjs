@@ -121,6 +121,7 @@ await check(
     const testing = await import('coop-sync/testing');
     assert.ok(Object.keys(testing).length > 0, 'coop-sync/testing exports nothing');
     assert.match(builtCode('dist/esm'), /from\s*'node:async_hooks'/);
+    assert.match(builtCode('dist/esm'), /from\s*'node:diagnostics_channel'/); // its wiring, absent from dist/default
     await reentersImplicitly(lib.AsyncRLock);
   },
 );

@@ -12,8 +12,10 @@ import {
   AsyncEvent,
   AsyncLock,
   AsyncQueue,
+  AsyncKeyedLock,
   AsyncRateLimiter,
   AsyncRLock,
+  AsyncRWLock,
   AsyncSemaphore,
   TaskGroup,
   TimeoutError,
@@ -256,6 +258,52 @@ const methods: WaitingMethod[] = [
       };
     },
   },
+  // Issue 14's waiting methods.
+  {
+    name: 'AsyncLock.waitUnlocked',
+    timeout: true,
+    setup() {
+      const lock = new AsyncLock();
+      const held = lock.tryAcquire();
+      return {
+        call: (options: WaitOptions) => lock.waitUnlocked(options),
+        waiting: () => lock.waiting,
+        cleanup: () => held?.release(),
+      };
+    },
+  },
+  ...(['acquireRead', 'acquireWrite', 'runRead', 'runWrite'] as const).map((method) => ({
+    name: `AsyncRWLock.${method}`,
+    timeout: true,
+    setup() {
+      const lock = new AsyncRWLock();
+      const held = lock.tryAcquireWrite();
+      return {
+        call: (options: WaitOptions) =>
+          method === 'runRead' || method === 'runWrite'
+            ? lock[method](() => 1, options)
+            : lock[method](options),
+        waiting: () => lock.waiting,
+        cleanup: () => held?.release(),
+      };
+    },
+  })),
+  ...(['acquire', 'run'] as const).flatMap((method) =>
+    [['k'], ['a', 'k']].map((keys) => ({
+      name: `AsyncKeyedLock.${method}(${JSON.stringify(keys)})`,
+      timeout: true,
+      setup() {
+        const lock = new AsyncKeyedLock<string>();
+        const held = lock.tryAcquire('k');
+        return {
+          call: (options: WaitOptions) =>
+            method === 'run' ? lock.run(keys, () => 1, options) : lock.acquire(keys, options),
+          waiting: () => lock.waiting,
+          cleanup: () => held?.release(),
+        };
+      },
+    })),
+  ),
 ];
 
 describe('the { signal, timeout } contract, over every waiting method', () => {

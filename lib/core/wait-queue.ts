@@ -27,6 +27,7 @@ import { unwatchSignal, watchSignal, type AbortWatcher } from './abort.js';
 import type { Guard } from './guard.js';
 import type { WaitOptions } from './options.js';
 import { clearTimer, currentHook, setTimer, type ParkedWaiter } from './scheduler.js';
+import { holdsTraced, traceWaitEnd, traceWaitStart, waitsTraced } from './diagnostics.js';
 
 /** The primitive a queue belongs to, named in timeout messages and deadlock reports. */
 export interface QueueOwner {
@@ -46,6 +47,10 @@ class WaiterExtras {
   /** The outcome held for the scheduler hook until it resumes the waiter. */
   succeeded = false;
   outcome: unknown = undefined;
+  /** When the wait started, while waits are traced (diagnostics). */
+  startedAt: number | undefined = undefined;
+  /** The name given at acquire, while holds are traced (diagnostics). */
+  holderName: string | undefined = undefined;
 }
 
 /** A FIFO list of waiters of one priority, linked through `previous`/`next`. */
@@ -107,6 +112,18 @@ export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWa
     return this.extras?.signal;
   }
 
+  /** The name its caller gave at acquire, recorded only while holds are traced (diagnostics). */
+  get holderName(): string | undefined {
+    return this.extras?.holderName;
+  }
+
+  /** Records what diagnostics need: the start time of the wait, and the name given at acquire. */
+  trace(options: WaitOptions | undefined): void {
+    const extras = (this.extras ??= new WaiterExtras());
+    if (waitsTraced()) extras.startedAt = traceWaitStart((this.queue as WaitQueue<T, V>).owner, this);
+    if (holdsTraced()) extras.holderName = (options as { name?: string } | undefined)?.name;
+  }
+
   /** Its timeout timer while cancellable. */
   get timer(): unknown {
     return this.extras?.timer;
@@ -158,6 +175,8 @@ export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWa
    * @param from - the primitive whose queue settled it, named by the hook's trace.
    */
   settle(succeeded: boolean, outcome: unknown, from: QueueOwner): void {
+    const startedAt = this.extras?.startedAt;
+    if (startedAt !== undefined) traceWaitEnd(from, this, startedAt, succeeded, outcome);
     const hook = currentHook();
     if (hook === undefined) this.deliver(succeeded, outcome);
     else {
@@ -368,6 +387,7 @@ export class WaitQueue<T = void, V = undefined> implements List<T, V> {
     const timeout = options?.timeout;
     if (signal !== undefined || (timeout !== undefined && timeout !== Infinity))
       waiter.watch(signal, timeout);
+    if (waitsTraced() || holdsTraced()) waiter.trace(options);
     const hook = currentHook();
     if (hook !== undefined) hook.parked(waiter);
   }
