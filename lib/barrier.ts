@@ -11,7 +11,7 @@ import { WaitQueue } from './core/wait-queue.js';
  * If a waiter times out or is aborted, or `abort()` is called, the barrier is **broken**: every party waiting gets
  * a `BrokenBarrierError`, and so does every later `wait()` until `reset()` (as Python's `Barrier`).
  *
- * **Fairness:** a round's parties are released together, in arrival order.
+ * @fairness a round's parties are released together, in arrival order.
  *
  * @example
  * ```ts
@@ -69,7 +69,7 @@ export class AsyncBarrier {
    * @throws TimeoutError - (rejection) when `timeout` expires first; the barrier breaks for the others.
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** an abort or timeout before the round fills breaks the barrier (the others get
+   * @cancellation an abort or timeout before the round fills breaks the barrier (the others get
    * `BrokenBarrierError`); an already-aborted signal rejects without arriving. Once the round has filled, a later
    * abort does nothing.
    *

@@ -36,7 +36,7 @@ function isLockForCondition(value: unknown): value is AsyncLock | AsyncRLock {
  * `wait` releases the lock, parks, and re-acquires the lock **before it settles, whatever happens**: notified,
  * timed out or aborted. The guard the caller held is valid again afterwards. Several conditions may share one lock.
  *
- * **Fairness:** `notify(n)` moves the n longest waiters, in FIFO order, straight onto the lock's queue (no
+ * @fairness `notify(n)` moves the n longest waiters, in FIFO order, straight onto the lock's queue (no
  * thundering herd); they then take the lock in turn, behind callers already queued for it.
  *
  * @example
@@ -157,12 +157,12 @@ export class AsyncCondition {
    * @throws TimeoutError - (rejection, lock held again) when `timeout` expires before a notification.
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** whatever happens, the caller holds the lock again when `wait` settles (an already-aborted
+   * @cancellation whatever happens, the caller holds the lock again when `wait` settles (an already-aborted
    * signal rejects without releasing it). A notification is the grant: a waiter that was notified resolves even if
    * its signal aborts or its timeout expires afterwards, and one that timed out or was aborted first is never
    * counted as notified, so no notification is lost.
    *
-   * **Fairness:** notified waiters re-acquire the lock in the order they started waiting.
+   * @fairness notified waiters re-acquire the lock in the order they started waiting.
    *
    * @example
    * ```ts
@@ -188,7 +188,7 @@ export class AsyncCondition {
    * @throws TimeoutError - (rejection, lock held again) when `timeout` expires before the predicate holds.
    * @throws TypeError - (rejection) when `predicate` is not a function; whatever `predicate` throws.
    *
-   * **Cancellation:** as {@link AsyncCondition.wait}: the lock is held again when the call settles.
+   * @cancellation as {@link AsyncCondition.wait}: the lock is held again when the call settles.
    *
    * @example
    * ```ts
@@ -221,7 +221,7 @@ export class AsyncCondition {
    * @throws LockError - when the lock is not held by the caller.
    * @throws TypeError | RangeError - when `n` is not an integer `>= 0`.
    *
-   * **Fairness:** FIFO; waiters that timed out or were aborted are gone already, so n live waiters are woken
+   * @fairness FIFO; waiters that timed out or were aborted are gone already, so n live waiters are woken
    * whenever there are n.
    *
    * @example

@@ -6,7 +6,7 @@ import { WaitQueue } from './core/wait-queue.js';
  * `clear()`. Use it to announce a one-off or resettable state change ("connected", "shutting down"); to wake
  * waiters one at a time, use an `AsyncCondition` or an `AsyncQueue`.
  *
- * **Fairness:** `set()` wakes every waiter, in the order they started waiting.
+ * @fairness `set()` wakes every waiter, in the order they started waiting.
  *
  * @example
  * ```ts
@@ -76,7 +76,7 @@ export class AsyncEvent {
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** an abort or timeout removes the caller at once; a `set()` that came first wins.
+   * @cancellation an abort or timeout removes the caller at once; a `set()` that came first wins.
    *
    * @example
    * ```ts

@@ -1,3 +1,13 @@
+/**
+ * `coop-sync`: async/await concurrency primitives for one event loop. Pick `AsyncLock` to keep a read-modify-write
+ * across `await`s whole, `AsyncRLock` when the holder calls back into code that locks again, `AsyncSemaphore` (or
+ * `AsyncBoundedSemaphore`) for "at most n at once", `AsyncRateLimiter` for "at most n per second", `AsyncRWLock` for
+ * many readers or one writer, `AsyncKeyedLock` for a lock per key, `AsyncCondition` or `AsyncEvent` to wait for a
+ * state another task changes, the `AsyncQueue` family for producers and consumers, `AsyncBarrier` for phases, and
+ * `TaskGroup` to start, join and cancel tasks. Every waiting method takes `{ signal, timeout }`.
+ *
+ * @module coop-sync
+ */
 export {
   TimeoutError,
   LockError,

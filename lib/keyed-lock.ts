@@ -117,7 +117,7 @@ function defaultOrder(a: unknown, b: unknown): number | undefined {
  *
  * Use it instead of a `Map<key, AsyncLock>` that grows forever, or one global lock that serialises unrelated work.
  *
- * **Fairness:** per key by `priority` (default 0, larger first), then FIFO, with direct hand-off, as
+ * @fairness per key by `priority` (default 0, larger first), then FIFO, with direct hand-off, as
  * {@link AsyncLock}.
  *
  * @example
@@ -180,10 +180,10 @@ export class AsyncKeyedLock<K = string> {
    * @throws TimeoutError - (rejection) when `timeout` expires before every key is held.
    * @throws TypeError | RangeError - (rejection) for bad options, an empty array, or keys the order cannot compare.
    *
-   * **Cancellation:** all or nothing: an abort or timeout part-way releases the keys already taken (handing each to
+   * @cancellation all or nothing: an abort or timeout part-way releases the keys already taken (handing each to
    * its next waiter) and leaves no trace. Once every key is held, a later abort or timeout does nothing.
    *
-   * **Fairness:** FIFO per key. Keys are taken one at a time in the lock's order, so a caller holds its smaller
+   * @fairness FIFO per key. Keys are taken one at a time in the lock's order, so a caller holds its smaller
    * keys while it waits for a larger one.
    *
    * @example
@@ -250,9 +250,9 @@ export class AsyncKeyedLock<K = string> {
    * @returns what `fn` returns.
    * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws.
    *
-   * **Cancellation:** `options` only bound the wait; once `fn` runs it is not interrupted.
+   * @cancellation `options` only bound the wait; once `fn` runs it is not interrupted.
    *
-   * **Fairness:** as {@link AsyncKeyedLock.acquire}.
+   * @fairness as {@link AsyncKeyedLock.acquire}.
    *
    * @example
    * ```ts

@@ -51,7 +51,7 @@ class LockGuard implements Guard {
  * Use it to keep a critical section that awaits (a read-modify-write of shared state, a sequence of requests on one
  * connection) from interleaving with another. For "at most n at a time", use {@link AsyncSemaphore}.
  *
- * **Fairness:** strictly FIFO with direct hand-off: `release()` gives the lock to the longest waiter in the same
+ * @fairness strictly FIFO with direct hand-off: `release()` gives the lock to the longest waiter in the same
  * synchronous step, so a newcomer can never barge in ahead of it.
  *
  * @example
@@ -101,10 +101,10 @@ export class AsyncLock {
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** an abort or timeout before the lock is granted removes the caller from the queue at once:
+   * @cancellation an abort or timeout before the lock is granted removes the caller from the queue at once:
    * it holds nothing and has lost its place. Once granted, a later abort or timeout does nothing.
    *
-   * **Fairness:** by `priority` (default 0, larger first), then FIFO; a release hands the lock to the best waiter in
+   * @fairness by `priority` (default 0, larger first), then FIFO; a release hands the lock to the best waiter in
    * the same step. A free lock with no waiters is taken at once.
    *
    * @example
@@ -172,9 +172,9 @@ export class AsyncLock {
    * @returns what `fn` returns.
    * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws.
    *
-   * **Cancellation:** `options` only bound the wait for the lock; once `fn` runs it is not interrupted.
+   * @cancellation `options` only bound the wait for the lock; once `fn` runs it is not interrupted.
    *
-   * **Fairness:** as {@link AsyncLock.acquire}.
+   * @fairness as {@link AsyncLock.acquire}.
    *
    * @example
    * ```ts
@@ -200,9 +200,9 @@ export class AsyncLock {
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** an abort or timeout removes the caller from the queue at once.
+   * @cancellation an abort or timeout removes the caller from the queue at once.
    *
-   * **Fairness:** FIFO with the acquirers: it resolves after everyone queued before it has had the lock. At once
+   * @fairness FIFO with the acquirers: it resolves after everyone queued before it has had the lock. At once
    * when the lock is free and nobody waits.
    *
    * @example
@@ -252,7 +252,8 @@ export class AsyncLock {
    * @returns the wrapper; it returns a promise of what `fn` returns.
    * @throws TypeError - at once, when `fn` is not a function.
    *
-   * **Cancellation / Fairness:** as {@link AsyncLock.run}, for each call.
+   * @cancellation as {@link AsyncLock.run}, for each call.
+   * @fairness as {@link AsyncLock.run}, for each call.
    *
    * @example
    * ```ts

@@ -31,7 +31,7 @@ function naturalOrder<T>(a: T, b: T): number {
  * Everything else (bounds, waiting, `taskDone`/`join`, `shutdown`, iteration) is {@link AsyncQueue}'s. An item
  * of a blocked `put` is ranked only when it enters the queue.
  *
- * **Fairness:** waiting calls are served FIFO, as in {@link AsyncQueue}; the order applies to the items.
+ * @fairness waiting calls are served FIFO, as in {@link AsyncQueue}; the order applies to the items.
  *
  * @typeParam T - the items.
  *
@@ -70,7 +70,7 @@ export class AsyncPriorityQueue<T> extends AsyncQueue<T> {
  * A queue that serves the most recently put item first (a stack): the counterpart of Python's
  * `asyncio.LifoQueue`. Everything else is {@link AsyncQueue}'s.
  *
- * **Fairness:** waiting calls are served FIFO, as in {@link AsyncQueue}; only the items are served last-in,
+ * @fairness waiting calls are served FIFO, as in {@link AsyncQueue}; only the items are served last-in,
  * first-out.
  *
  * @typeParam T - the items.

@@ -26,11 +26,11 @@ const resolved: Promise<void> = Promise.resolve();
  * Items are delivered through promises, so a thenable item is adopted by `get` as by any `await`: wrap promises
  * in an object to queue them as they are.
  *
- * **Fairness:** waiting `get` calls are served in FIFO order, and so are waiting `put` calls; a newcomer never
+ * @fairness waiting `get` calls are served in FIFO order, and so are waiting `put` calls; a newcomer never
  * overtakes a waiter (`putNowait` on a queue with blocked putters throws `QueueFullError`, `getNowait` with
  * blocked getters finds the queue empty).
  *
- * Subclasses change the order by choosing the item store only ({@link AsyncQueue.createStore}): a ring here, a
+ * Subclasses change the order by choosing the item store only (its protected `createStore`): a ring here, a
  * heap in `AsyncPriorityQueue`, a stack in `AsyncLifoQueue`.
  *
  * @typeParam T - the items.
@@ -139,10 +139,10 @@ export class AsyncQueue<T> {
    * @throws TimeoutError - (rejection) when `timeout` expires first (`timeout: 0` on a full queue, at once).
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** an abort or timeout before there is room removes the caller at once: its item was never
+   * @cancellation an abort or timeout before there is room removes the caller at once: its item was never
    * inserted and it has lost its place. Once the item is in, a later abort or timeout does nothing.
    *
-   * **Fairness:** FIFO among waiting putters; the longest-waiting one gets the first free slot.
+   * @fairness FIFO among waiting putters; the longest-waiting one gets the first free slot.
    *
    * @example
    * ```ts
@@ -210,11 +210,11 @@ export class AsyncQueue<T> {
    * @throws TimeoutError - (rejection) when `timeout` expires first (`timeout: 0` on an empty queue, at once).
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** an abort or timeout before an item is handed over removes the caller at once; it took
+   * @cancellation an abort or timeout before an item is handed over removes the caller at once; it took
    * nothing, and an item put in the same tick goes to the next getter. Once an item has been handed over, a later
    * abort or timeout does nothing: the call resolves with the item.
    *
-   * **Fairness:** FIFO among waiting getters.
+   * @fairness FIFO among waiting getters.
    *
    * @example
    * ```ts
@@ -291,9 +291,9 @@ export class AsyncQueue<T> {
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** an abort or timeout removes the caller at once; the queue is unaffected.
+   * @cancellation an abort or timeout removes the caller at once; the queue is unaffected.
    *
-   * **Fairness:** every joiner is woken, in the order they started waiting, by the `taskDone` that finishes the
+   * @fairness every joiner is woken, in the order they started waiting, by the `taskDone` that finishes the
    * last item.
    *
    * @example
@@ -351,7 +351,7 @@ export class AsyncQueue<T> {
    * @throws Error - (rejection of `next()`) what `get` rejects with other than `QueueShutDownError`, such as the
    *   error of a failing `compare` of an {@link AsyncPriorityQueue}.
    *
-   * **Cancellation:** leaving the loop (`break`, `return`, an exception) takes no further item.
+   * @cancellation leaving the loop (`break`, `return`, an exception) takes no further item.
    *
    * @example
    * ```ts

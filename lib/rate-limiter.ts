@@ -42,7 +42,7 @@ export interface RateLimiterAcquireOptions extends WaitOptions {
  *
  * `pauseFor(ms)` stops every grant for a while (a `429 Too Many Requests` with `Retry-After`).
  *
- * **Fairness:** head-of-line FIFO. Waiters are granted strictly in order; a large request at the head blocks later
+ * @fairness head-of-line FIFO. Waiters are granted strictly in order; a large request at the head blocks later
  * small ones, so it is never starved. A newcomer never passes a queued waiter (`tryAcquire` fails while anyone
  * waits).
  *
@@ -144,11 +144,11 @@ export class AsyncRateLimiter {
    * @throws CancelledError - (rejection) when {@link AsyncRateLimiter.cancelWaiters} cancels the wait.
    * @throws TypeError | RangeError - (rejection) for bad options, or more permits than `burst` (`limit` if strict).
    *
-   * **Cancellation:** an abort or timeout before the grant removes the caller at once; it has spent nothing and
+   * @cancellation an abort or timeout before the grant removes the caller at once; it has spent nothing and
    * lost its place, and the requests behind it are granted at once if they now fit. After the grant, an abort or
    * timeout does nothing (grant wins).
    *
-   * **Fairness:** head-of-line FIFO (see the class).
+   * @fairness head-of-line FIFO (see the class).
    *
    * @example
    * ```ts
@@ -182,7 +182,7 @@ export class AsyncRateLimiter {
    * @throws TypeError | RangeError - when `permits` is not an integer `>= 1`, or more than `burst` (`limit` if
    *   strict).
    *
-   * **Fairness:** never passes a queued waiter.
+   * @fairness never passes a queued waiter.
    *
    * @example
    * ```ts
@@ -202,10 +202,10 @@ export class AsyncRateLimiter {
    * @returns what `fn` returns (awaited).
    * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws.
    *
-   * **Cancellation:** `options` only bound the wait; once `fn` runs it is not interrupted, and its permits stay
+   * @cancellation `options` only bound the wait; once `fn` runs it is not interrupted, and its permits stay
    * spent whether it succeeds or fails.
    *
-   * **Fairness:** as {@link AsyncRateLimiter.acquire}.
+   * @fairness as {@link AsyncRateLimiter.acquire}.
    *
    * @example
    * ```ts
@@ -226,7 +226,8 @@ export class AsyncRateLimiter {
    * @returns `(...args) => limiter.run(() => fn(...args), options)`.
    * @throws TypeError - at once, when `fn` is not a function.
    *
-   * **Cancellation and fairness:** as {@link AsyncRateLimiter.run}.
+   * @cancellation as {@link AsyncRateLimiter.run}.
+   * @fairness as {@link AsyncRateLimiter.run}.
    *
    * @example
    * ```ts
@@ -250,7 +251,7 @@ export class AsyncRateLimiter {
    * @param ms - how long, a finite number `>= 0`; 0 does nothing.
    * @throws TypeError | RangeError - when `ms` is not a finite number `>= 0`.
    *
-   * **Fairness:** waiters keep their order and their place; `tryAcquire` fails until the pause ends.
+   * @fairness waiters keep their order and their place; `tryAcquire` fails until the pause ends.
    *
    * @example
    * ```ts

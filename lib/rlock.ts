@@ -76,7 +76,7 @@ export interface RLockAcquireOptions extends WaitOptions {
  * Use it when code that takes a lock calls other code that takes the same lock. Otherwise prefer `AsyncLock`,
  * which is simpler to reason about.
  *
- * **Fairness:** FIFO among outsiders, with direct hand-off; re-entry requests from the holding context are served
+ * @fairness FIFO among outsiders, with direct hand-off; re-entry requests from the holding context are served
  * before outsiders (they are part of the current hold), in FIFO order among themselves.
  *
  * @example
@@ -157,9 +157,9 @@ export class AsyncRLock {
    *   call nested in a hold needs `{ owner: guard }`.
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** an abort or timeout before the grant removes the caller at once; it holds nothing.
+   * @cancellation an abort or timeout before the grant removes the caller at once; it holds nothing.
    *
-   * **Fairness:** see the class.
+   * @fairness see the class.
    *
    * @example
    * ```ts
@@ -231,7 +231,7 @@ export class AsyncRLock {
    * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws (a nested `run`
    *   without `owner` times out, where there is no async context, with a message that says to pass it).
    *
-   * **Cancellation:** `options` only bound the wait; once `fn` runs it is not interrupted.
+   * @cancellation `options` only bound the wait; once `fn` runs it is not interrupted.
    *
    * @example
    * ```ts

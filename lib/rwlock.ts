@@ -74,7 +74,7 @@ class WriteGuard implements Guard {
  * more often than it is written (a cache, a configuration, an index) and readers may await while they read; when
  * reads are short and synchronous, or writes are common, a plain {@link AsyncLock} is simpler and as fast.
  *
- * **Fairness:** one queue in arrival order (tokio's `RwLock`, not a reader-preferring lock). A run of readers at the
+ * @fairness one queue in arrival order (tokio's `RwLock`, not a reader-preferring lock). A run of readers at the
  * head of the queue is granted together; a queued writer blocks every reader that arrives after it, so writers never
  * starve, and the readers queued behind a writer are granted as soon as it releases, so readers never starve
  * either. With priorities (`{ priority }`, default 0, larger first) the queue is ordered by priority, then arrival,
@@ -137,10 +137,10 @@ export class AsyncRWLock {
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** an abort or timeout before the grant removes the caller at once: it holds nothing and has
+   * @cancellation an abort or timeout before the grant removes the caller at once: it holds nothing and has
    * lost its place. Once granted, a later abort or timeout does nothing.
    *
-   * **Fairness:** granted at once only when no writer holds the lock and nobody is queued; otherwise it queues, and
+   * @fairness granted at once only when no writer holds the lock and nobody is queued; otherwise it queues, and
    * a queued writer ahead of it goes first.
    *
    * @example
@@ -169,10 +169,10 @@ export class AsyncRWLock {
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** an abort or timeout before the grant removes the caller at once; the readers it was blocking
+   * @cancellation an abort or timeout before the grant removes the caller at once; the readers it was blocking
    * are granted in the same step. Once granted, a later abort or timeout does nothing.
    *
-   * **Fairness:** FIFO with the readers: it waits for the holders and for everyone queued before it, and every
+   * @fairness FIFO with the readers: it waits for the holders and for everyone queued before it, and every
    * reader that arrives after it waits for it.
    *
    * @example
@@ -239,9 +239,9 @@ export class AsyncRWLock {
    * @returns what `fn` returns.
    * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquireRead` or `fn` throws.
    *
-   * **Cancellation:** `options` only bound the wait; once `fn` runs it is not interrupted.
+   * @cancellation `options` only bound the wait; once `fn` runs it is not interrupted.
    *
-   * **Fairness:** as {@link AsyncRWLock.acquireRead}.
+   * @fairness as {@link AsyncRWLock.acquireRead}.
    *
    * @example
    * ```ts
@@ -266,9 +266,9 @@ export class AsyncRWLock {
    * @returns what `fn` returns.
    * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquireWrite` or `fn` throws.
    *
-   * **Cancellation:** `options` only bound the wait; once `fn` runs it is not interrupted.
+   * @cancellation `options` only bound the wait; once `fn` runs it is not interrupted.
    *
-   * **Fairness:** as {@link AsyncRWLock.acquireWrite}.
+   * @fairness as {@link AsyncRWLock.acquireWrite}.
    *
    * @example
    * ```ts

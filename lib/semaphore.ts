@@ -49,7 +49,7 @@ class SemaphoreGuard implements Guard {
  * or `release`. Use it to bound concurrency ("at most 4 downloads at once"); with a value of 1 it is a lock that any
  * caller may release.
  *
- * **Fairness:** head-of-line FIFO. Waiters are served strictly in order; a large request at the head blocks later
+ * @fairness head-of-line FIFO. Waiters are served strictly in order; a large request at the head blocks later
  * small ones even while enough permits for them are free, so a large request is never starved. Released permits are
  * handed directly to the waiters they satisfy, in the same synchronous step, so newcomers cannot barge in.
  *
@@ -108,10 +108,10 @@ export class AsyncSemaphore {
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options, or (bounded) more permits than it can ever hold.
    *
-   * **Cancellation:** an abort or timeout before the grant removes the caller at once; it holds no permits and
+   * @cancellation an abort or timeout before the grant removes the caller at once; it holds no permits and
    * has lost its place, and the waiters it was blocking are served.
    *
-   * **Fairness:** head-of-line on the best waiter: by `priority` (default 0, larger first), then FIFO; the best
+   * @fairness head-of-line on the best waiter: by `priority` (default 0, larger first), then FIFO; the best
    * waiter blocks the others until its permits are free (see the class).
    *
    * @example
@@ -214,7 +214,7 @@ export class AsyncSemaphore {
    * @returns what `fn` returns.
    * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws.
    *
-   * **Cancellation:** `options` only bound the wait; once `fn` runs it is not interrupted.
+   * @cancellation `options` only bound the wait; once `fn` runs it is not interrupted.
    *
    * @example
    * ```ts
@@ -259,7 +259,8 @@ export class AsyncSemaphore {
    * @returns the wrapper; it returns a promise of what `fn` returns.
    * @throws TypeError - at once, when `fn` is not a function.
    *
-   * **Cancellation / Fairness:** as {@link AsyncSemaphore.run}, for each call.
+   * @cancellation as {@link AsyncSemaphore.run}, for each call.
+   * @fairness as {@link AsyncSemaphore.run}, for each call.
    *
    * @example
    * ```ts

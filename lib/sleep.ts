@@ -67,7 +67,7 @@ class TimedWait {
  * @throws TypeError - (rejection) when `ms` is not a number, or `options`/`options.signal` is malformed.
  * @throws RangeError - (rejection) when `ms` is negative or `NaN`.
  *
- * **Cancellation:** an abort rejects with `signal.reason` and clears the timer and the listener at once.
+ * @cancellation an abort rejects with `signal.reason` and clears the timer and the listener at once.
  *
  * @example
  * ```ts
@@ -117,7 +117,7 @@ function isThenable(value: unknown): boolean {
  * @throws unknown - (rejection) whatever `predicate` threw; polling stops.
  * @throws TypeError | RangeError - (rejection) for a bad `predicate` or bad options.
  *
- * **Cancellation:** an abort rejects with `signal.reason`; polling stops, and no timer or listener remains.
+ * @cancellation an abort rejects with `signal.reason`; polling stops, and no timer or listener remains.
  *
  * @example
  * ```ts

@@ -93,7 +93,7 @@ export class Task<T> {
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** an abort or timeout of the join leaves the task running.
+   * @cancellation an abort or timeout of the join leaves the task running.
    *
    * @example
    * ```ts
@@ -162,7 +162,7 @@ export class Task<T> {
  * Every task must honour its signal (pass it on to `sleep`, `lock.acquire({ signal })`, `fetch`, ...), or an abort
  * cannot stop it and `join` waits for it.
  *
- * **Fairness:** callers of `join` are released together, in the order they started waiting.
+ * @fairness callers of `join` are released together, in the order they started waiting.
  *
  * @example
  * ```ts
@@ -288,7 +288,7 @@ export class TaskGroup implements AsyncDisposable {
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** an abort or timeout of the join leaves the tasks running (call `abort()` to stop them); the
+   * @cancellation an abort or timeout of the join leaves the tasks running (call `abort()` to stop them); the
    * group stays closed.
    *
    * @example

@@ -4,7 +4,7 @@
  * signal is not aborted. Waiting is FIFO across processes, woken by a notification. Pass a connected ioredis or
  * node-redis client; this entry point imports neither. Node only.
  *
- * @module
+ * @module coop-sync/redis
  */
 export { RedisLock } from './lock.js';
 export { RedisSemaphore, type RedisSemaphoreAcquireOptions } from './semaphore.js';

@@ -11,7 +11,7 @@ import { RedisPermits, type RedisLockOptions } from './permits.js';
  * Mutual exclusion holds only while the lease's `lost` signal is not aborted, and a paused process can lose its
  * lease without noticing until it runs again: fence writes to the protected resource with `lease.token`.
  *
- * **Fairness:** FIFO across processes: a waiter queues on the server, and a newcomer never barges past a queued
+ * @fairness FIFO across processes: a waiter queues on the server, and a newcomer never barges past a queued
  * waiter. Release hands the lock to the head waiter in the same atomic step and notifies it (no polling).
  *
  * @example
@@ -44,11 +44,11 @@ export class RedisLock extends RedisPermits {
    * @throws RedisUnavailableError - (rejection) when Redis fails or does not answer within `max(ttl, 1000)` ms.
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** an abort or timeout removes the caller from the server's queue before the call rejects (a
+   * @cancellation an abort or timeout removes the caller from the server's queue before the call rejects (a
    * grant that raced with it is given back): nothing is held and the place is lost. Once the grant has reached
    * this process, a later abort or timeout does nothing.
    *
-   * **Fairness:** FIFO across processes; a free lock with nobody queued is taken in one round trip.
+   * @fairness FIFO across processes; a free lock with nobody queued is taken in one round trip.
    *
    * @example
    * ```ts
@@ -70,9 +70,9 @@ export class RedisLock extends RedisPermits {
    * @returns the lease, or `undefined` when the lock is held or others wait for it.
    * @throws RedisUnavailableError - (rejection) when Redis fails or does not answer in time.
    *
-   * **Cancellation:** not cancellable; it takes one round trip.
+   * @cancellation not cancellable; it takes one round trip.
    *
-   * **Fairness:** never barges past a queued waiter.
+   * @fairness never barges past a queued waiter.
    *
    * @example
    * ```ts
@@ -92,9 +92,9 @@ export class RedisLock extends RedisPermits {
    * @returns `fn`'s result.
    * @throws whatever `fn` throws, and what {@link RedisLock.acquire} rejects with.
    *
-   * **Cancellation:** as for {@link RedisLock.acquire}; once `fn` runs, the signal is no longer watched.
+   * @cancellation as for {@link RedisLock.acquire}; once `fn` runs, the signal is no longer watched.
    *
-   * **Fairness:** as for {@link RedisLock.acquire}.
+   * @fairness as for {@link RedisLock.acquire}.
    *
    * @example
    * ```ts

@@ -14,7 +14,7 @@ export interface RedisSemaphoreAcquireOptions extends WaitOptions {
  * leased at once, each lease renewed while held and freed after `ttl` if its holder stops renewing. Use it to bound
  * the concurrency of a fleet ("at most 4 exports at once, cluster-wide").
  *
- * **Fairness:** head-of-line FIFO across processes: a large request at the head blocks later small ones even while
+ * @fairness head-of-line FIFO across processes: a large request at the head blocks later small ones even while
  * enough permits for them are free, so it is never starved; a newcomer never barges past a queued request.
  *
  * @example
@@ -50,10 +50,10 @@ export class RedisSemaphore extends RedisPermits {
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws RedisUnavailableError - (rejection) when Redis fails or does not answer within `max(ttl, 1000)` ms.
    *
-   * **Cancellation:** an abort or timeout removes the request from the server's queue before the call rejects; the
+   * @cancellation an abort or timeout removes the request from the server's queue before the call rejects; the
    * requests behind it may then be served.
    *
-   * **Fairness:** head-of-line FIFO across processes.
+   * @fairness head-of-line FIFO across processes.
    *
    * @example
    * ```ts
@@ -73,9 +73,9 @@ export class RedisSemaphore extends RedisPermits {
    * @throws RangeError - (rejection) when `permits` is out of range.
    * @throws RedisUnavailableError - (rejection) when Redis fails or does not answer in time.
    *
-   * **Cancellation:** not cancellable; it takes one round trip.
+   * @cancellation not cancellable; it takes one round trip.
    *
-   * **Fairness:** never barges past a queued request.
+   * @fairness never barges past a queued request.
    *
    * @example
    * ```ts
@@ -95,9 +95,9 @@ export class RedisSemaphore extends RedisPermits {
    * @returns `fn`'s result.
    * @throws whatever `fn` throws, and what {@link RedisSemaphore.acquire} rejects with.
    *
-   * **Cancellation:** as for {@link RedisSemaphore.acquire}.
+   * @cancellation as for {@link RedisSemaphore.acquire}.
    *
-   * **Fairness:** as for {@link RedisSemaphore.acquire}.
+   * @fairness as for {@link RedisSemaphore.acquire}.
    *
    * @example
    * ```ts

@@ -2,7 +2,7 @@
  * `coop-sync/testing`: the deterministic test harness. The scheduler it drives is the hook in `lib/core` that every
  * primitive already routes its wake-ups and timers through. The types are in `types.ts`, apart from the code.
  *
- * @module
+ * @module coop-sync/testing
  */
 export { DeadlockError, SimulationError, ExplorationError, type BlockedTask } from './errors.js';
 export { Simulation } from './simulation.js';

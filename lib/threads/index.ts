@@ -4,7 +4,7 @@
  * threads, `SharedSemaphore` for "at most n", `SharedCondition` to wait for a state another thread changes; within
  * one event loop the primitives of `coop-sync` are lighter.
  *
- * @module
+ * @module coop-sync/threads
  */
 export { LockError, TimeoutError } from '../errors.js';
 export type { Guard } from '../core/guard.js';

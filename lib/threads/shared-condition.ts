@@ -44,7 +44,7 @@ let adopting: SharedHandle | undefined;
  * while holding the lock, so `notify` wakes exactly the longest waiters, in order, and a waiter that timed out is
  * skipped. A slot belongs to its waiter until that waiter returns.
  *
- * **Fairness:** waiters are woken in the order they started waiting; each then queues for the lock.
+ * @fairness waiters are woken in the order they started waiting; each then queues for the lock.
  *
  * @example
  * ```ts
@@ -123,10 +123,10 @@ export class SharedCondition {
    * @throws TimeoutError - (rejection) when `timeout` expires before a notify; the lock is held again.
    * @throws RangeError - (rejection) when 256 calls wait already.
    *
-   * **Cancellation:** on abort or timeout the call stops waiting, takes the lock back, and rejects; a notify
+   * @cancellation on abort or timeout the call stops waiting, takes the lock back, and rejects; a notify
    * that reached it first wins (it resolves). Either way it holds the lock again when it settles.
    *
-   * **Fairness:** woken in the order of waiting; then FIFO on the lock.
+   * @fairness woken in the order of waiting; then FIFO on the lock.
    *
    * @example
    * ```ts
@@ -175,9 +175,9 @@ export class SharedCondition {
    * @throws TimeoutError - when `timeout` expires before a notify; the lock is held again.
    * @throws TypeError - where the agent may not block (a browser's main thread).
    *
-   * **Cancellation:** as `wait`: it holds the lock again when it returns or throws; a notify that came first wins.
+   * @cancellation as `wait`: it holds the lock again when it returns or throws; a notify that came first wins.
    *
-   * **Fairness:** as `wait`.
+   * @fairness as `wait`.
    *
    * @example
    * ```ts
@@ -209,9 +209,9 @@ export class SharedCondition {
    * @throws LockError - (rejection) when this agent does not hold the lock.
    * @throws TimeoutError - (rejection) when `timeout` expires first; the lock is held again.
    *
-   * **Cancellation:** as `wait`.
+   * @cancellation as `wait`.
    *
-   * **Fairness:** as `wait`.
+   * @fairness as `wait`.
    *
    * @example
    * ```ts
@@ -245,7 +245,8 @@ export class SharedCondition {
    * @throws LockError - when this agent does not hold the lock.
    * @throws TypeError | RangeError - when `n` is not an integer `>= 0`.
    *
-   * **Cancellation:** not applicable. **Fairness:** FIFO; waiters that gave up are skipped, not counted.
+   * @cancellation not applicable.
+   * @fairness FIFO; waiters that gave up are skipped, not counted.
    *
    * @example
    * ```ts

@@ -72,7 +72,7 @@ export class SharedLockGuard implements SharedGuard {
  * The lock records which agent holds it. When a worker dies holding it, whoever sees the death calls
  * `lock.recover(worker.threadId)`, and the next holder's guard says `previousOwnerDied`.
  *
- * **Fairness:** FIFO across agents by ticket, with direct hand-off: a fast agent cannot barge ahead of a queued one
+ * @fairness FIFO across agents by ticket, with direct hand-off: a fast agent cannot barge ahead of a queued one
  * (up to 1024 tickets out at once; beyond that, acquirers wait for room in no particular order).
  *
  * @example
@@ -162,10 +162,10 @@ export class SharedLock {
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** an abort or timeout before the grant gives the ticket up at once (the next release skips it):
+   * @cancellation an abort or timeout before the grant gives the ticket up at once (the next release skips it):
    * the caller holds nothing. Once granted, a later abort or timeout does nothing.
    *
-   * **Fairness:** FIFO across agents by ticket.
+   * @fairness FIFO across agents by ticket.
    *
    * @example
    * ```ts
@@ -230,9 +230,9 @@ export class SharedLock {
    * @throws TimeoutError - when `timeout` expires first.
    * @throws TypeError - where the agent may not block (a browser's main thread), and for bad options.
    *
-   * **Cancellation:** on timeout the ticket is given up (the next release skips it); a grant that came first wins.
+   * @cancellation on timeout the ticket is given up (the next release skips it); a grant that came first wins.
    *
-   * **Fairness:** FIFO across agents by ticket, the same queue as `acquire`.
+   * @fairness FIFO across agents by ticket, the same queue as `acquire`.
    *
    * @example
    * ```ts
@@ -289,9 +289,9 @@ export class SharedLock {
    * @returns what `fn` returns.
    * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws.
    *
-   * **Cancellation:** `options` only bound the wait for the lock; `fn` is never interrupted.
+   * @cancellation `options` only bound the wait for the lock; `fn` is never interrupted.
    *
-   * **Fairness:** as {@link SharedLock.acquire}.
+   * @fairness as {@link SharedLock.acquire}.
    *
    * @example
    * ```ts
@@ -311,9 +311,9 @@ export class SharedLock {
    * @returns what `fn` returns.
    * @throws TypeError - when `fn` is not a function or the agent may not block; whatever `acquireSync` or `fn` throws.
    *
-   * **Cancellation:** only the wait for the lock is bounded.
+   * @cancellation only the wait for the lock is bounded.
    *
-   * **Fairness:** as {@link SharedLock.acquireSync}.
+   * @fairness as {@link SharedLock.acquireSync}.
    *
    * @example
    * ```ts
@@ -339,9 +339,9 @@ export class SharedLock {
    * @returns `true` when that agent held the lock (now freed), `false` when it held nothing.
    * @throws TypeError | RangeError - when `agent` is not an agent id.
    *
-   * **Cancellation:** not applicable (never waits). Never call it for a live agent: its hold would be broken.
+   * @cancellation not applicable (never waits). Never call it for a live agent: its hold would be broken.
    *
-   * **Fairness:** the lock goes to the next ticket in order, as on a release.
+   * @fairness the lock goes to the next ticket in order, as on a release.
    *
    * @example
    * ```ts

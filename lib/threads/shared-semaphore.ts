@@ -73,7 +73,7 @@ class SemaphoreGuard implements Guard {
  * takes permits (head-of-line: a large request at the head is not overtaken by small ones behind it). The queue's
  * bookkeeping is guarded by an internal {@link SharedLock}.
  *
- * **Fairness:** FIFO across agents by ticket, head-of-line.
+ * @fairness FIFO across agents by ticket, head-of-line.
  *
  * @example
  * ```ts
@@ -165,10 +165,10 @@ export class SharedSemaphore {
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options or `permits`.
    *
-   * **Cancellation:** an abort or timeout before the permits are taken leaves the queue (the next in line moves
+   * @cancellation an abort or timeout before the permits are taken leaves the queue (the next in line moves
    * up); once taken, a later abort or timeout does nothing.
    *
-   * **Fairness:** FIFO by ticket, head-of-line: a newcomer never takes permits while others queue.
+   * @fairness FIFO by ticket, head-of-line: a newcomer never takes permits while others queue.
    *
    * @example
    * ```ts
@@ -227,9 +227,9 @@ export class SharedSemaphore {
    * @throws TimeoutError - when `timeout` expires first.
    * @throws TypeError - where the agent may not block, and for bad options.
    *
-   * **Cancellation:** on timeout the call leaves the queue; permits taken first win.
+   * @cancellation on timeout the call leaves the queue; permits taken first win.
    *
-   * **Fairness:** as {@link SharedSemaphore.acquire}, in the same queue.
+   * @fairness as {@link SharedSemaphore.acquire}, in the same queue.
    *
    * @example
    * ```ts
@@ -285,7 +285,8 @@ export class SharedSemaphore {
    * @returns what `fn` returns.
    * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws.
    *
-   * **Cancellation:** `options` only bound the wait. **Fairness:** as `acquire`.
+   * @cancellation `options` only bound the wait.
+   * @fairness as `acquire`.
    *
    * @example
    * ```ts
@@ -304,7 +305,8 @@ export class SharedSemaphore {
    * @returns what `fn` returns.
    * @throws TypeError - when `fn` is not a function or the agent may not block; whatever `fn` throws.
    *
-   * **Cancellation:** only the wait is bounded. **Fairness:** as `acquireSync`.
+   * @cancellation only the wait is bounded.
+   * @fairness as `acquireSync`.
    *
    * @example
    * ```ts

@@ -43,7 +43,7 @@ class WebLockGuard implements Guard {
  * by the threads of one process), named by a string, with exclusive and shared modes. The browser keeps the queue;
  * this class gives it the package's shape: a guard, `run`, `{ signal, timeout }`, and `TimeoutError`.
  *
- * **Fairness:** as the browser grants Web Locks: in request order per name.
+ * @fairness as the browser grants Web Locks: in request order per name.
  *
  * @example
  * ```ts
@@ -94,10 +94,10 @@ export class WebLock {
    * @throws TimeoutError - (rejection) when `timeout` expires first.
    * @throws TypeError | RangeError - (rejection) for bad options.
    *
-   * **Cancellation:** an abort or timeout before the grant withdraws the request (it rejects with the signal's
+   * @cancellation an abort or timeout before the grant withdraws the request (it rejects with the signal's
    * reason or a `TimeoutError`). Once granted, a later abort or timeout does nothing.
    *
-   * **Fairness:** as the browser queues Web Locks requests.
+   * @fairness as the browser queues Web Locks requests.
    *
    * @example
    * ```ts
@@ -147,9 +147,9 @@ export class WebLock {
    * @returns what `fn` returns.
    * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws.
    *
-   * **Cancellation:** `options` only bound the wait for the lock.
+   * @cancellation `options` only bound the wait for the lock.
    *
-   * **Fairness:** as {@link WebLock.acquire}.
+   * @fairness as {@link WebLock.acquire}.
    *
    * @example
    * ```ts
