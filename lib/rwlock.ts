@@ -19,8 +19,8 @@ const read = 'read';
 const write = 'write';
 type Mode = typeof read | typeof write;
 
-/** One read hold of an {@link AsyncRWLock}. */
-class ReadGuard implements Guard {
+/** One hold of an {@link AsyncRWLock}: a read hold or the write hold, as its `mode` says. */
+class RWGuard implements Guard {
   static {
     markNotThenable(this);
   }
@@ -29,6 +29,7 @@ class ReadGuard implements Guard {
 
   constructor(
     private readonly lock: AsyncRWLock,
+    private readonly mode: Mode,
     private readonly trace: HoldTrace | undefined,
   ) {}
 
@@ -36,32 +37,8 @@ class ReadGuard implements Guard {
     if (this.released) return;
     this.released = true;
     if (this.trace !== undefined) traceHoldEnd(this.trace);
-    this.lock.releaseRead();
-  }
-
-  [Symbol.dispose](): void {
-    this.release();
-  }
-}
-
-/** The write hold of an {@link AsyncRWLock}. */
-class WriteGuard implements Guard {
-  static {
-    markNotThenable(this);
-  }
-
-  released = false;
-
-  constructor(
-    private readonly lock: AsyncRWLock,
-    private readonly trace: HoldTrace | undefined,
-  ) {}
-
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    if (this.trace !== undefined) traceHoldEnd(this.trace);
-    this.lock.releaseWrite();
+    if (this.mode === read) this.lock.releaseRead();
+    else this.lock.releaseWrite();
   }
 
   [Symbol.dispose](): void {
@@ -153,9 +130,7 @@ export class AsyncRWLock {
     if (typeof priority !== 'number') return priority;
     if (!this.writer && this.outranksQueue(priority)) {
       this.readerCount++;
-      return Promise.resolve(
-        new ReadGuard(this, holdsTraced() ? traceHoldStart(this, read, options?.name) : undefined),
-      );
+      return Promise.resolve(this.guardFor(read, options?.name));
     }
     return this.queue.park(options, read, priority);
   }
@@ -190,9 +165,7 @@ export class AsyncRWLock {
     if (typeof priority !== 'number') return priority;
     if (!this.writer && this.readerCount === 0 && this.queue.size === 0) {
       this.writer = true;
-      return Promise.resolve(
-        new WriteGuard(this, holdsTraced() ? traceHoldStart(this, write, options?.name) : undefined),
-      );
+      return Promise.resolve(this.guardFor(write, options?.name));
     }
     return this.queue.park(options, write, priority);
   }
@@ -211,7 +184,7 @@ export class AsyncRWLock {
   tryAcquireRead(): Guard | undefined {
     if (this.writer || !this.outranksQueue(0)) return undefined;
     this.readerCount++;
-    return new ReadGuard(this, holdsTraced() ? traceHoldStart(this, read, undefined) : undefined);
+    return this.guardFor(read, undefined);
   }
 
   /**
@@ -228,7 +201,7 @@ export class AsyncRWLock {
   tryAcquireWrite(): Guard | undefined {
     if (this.writer || this.readerCount > 0 || this.queue.size > 0) return undefined;
     this.writer = true;
-    return new WriteGuard(this, holdsTraced() ? traceHoldStart(this, write, undefined) : undefined);
+    return this.guardFor(write, undefined);
   }
 
   /**
@@ -309,6 +282,11 @@ export class AsyncRWLock {
     return `${this.label}[${state}, waiting=${this.queue.size}]`;
   }
 
+  /** A new hold of `mode`, traced when hold tracing is on (named as given at acquire). */
+  private guardFor(mode: Mode, name: string | undefined): RWGuard {
+    return new RWGuard(this, mode, holdsTraced() ? traceHoldStart(this, mode, name) : undefined);
+  }
+
   /** @internal */
   releaseRead(): void {
     if (--this.readerCount === 0) this.grantWaiters();
@@ -337,17 +315,11 @@ export class AsyncRWLock {
       if (head.value === write) {
         if (this.readerCount > 0) return;
         this.writer = true;
-        queue.grant(
-          head,
-          new WriteGuard(this, holdsTraced() ? traceHoldStart(this, write, head.holderName) : undefined),
-        );
+        queue.grant(head, this.guardFor(write, head.holderName));
         return;
       }
       this.readerCount++;
-      queue.grant(
-        head,
-        new ReadGuard(this, holdsTraced() ? traceHoldStart(this, read, head.holderName) : undefined),
-      );
+      queue.grant(head, this.guardFor(read, head.holderName));
     }
   }
 }
