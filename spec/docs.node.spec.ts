@@ -6,18 +6,13 @@
  * docs/README.md links every guide. Conventions: spec/fixtures/markdown-programs.ts.
  */
 import { expect } from 'chai';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
-import { AsyncSemaphore } from '../lib/index.js';
 import {
-  compileBlock,
-  compilerOptions,
-  moduleSource,
-  outputLines,
+  expectRanAsProgram,
   parseCodeBlocks,
-  runProgram,
-  sourceEntryPoints,
+  startBlockPrograms,
   typeCheckBlocks,
   type CodeBlock,
   type ProgramResult,
@@ -61,18 +56,12 @@ describe('docs/', () => {
   before(function () {
     this.timeout(60_000); // transpiling every block, on a busy machine
     rmSync(workDir, { recursive: true, force: true });
-    const options = compilerOptions(root);
-    for (const block of checked) {
-      mkdirSync(dirname(block.file), { recursive: true });
-      writeFileSync(block.file, moduleSource(block, sourceEntryPoints(root)));
-      writeFileSync(block.script, compileBlock(block, options));
-    }
-    const slots = new AsyncSemaphore(parallel, { name: 'docs programs' });
-    for (const block of checked) {
-      const result = slots.run(() => runProgram(block.script, root, programTimeout));
-      result.catch(() => undefined); // reported by the block's own test
+    for (const [block, result] of startBlockPrograms(checked, root, {
+      parallel,
+      timeout: programTimeout,
+      name: 'docs programs',
+    }))
       results.set(block, result);
-    }
   });
   after(async function () {
     this.timeout(programTimeout * 2);
@@ -125,18 +114,7 @@ describe('docs/', () => {
     const title = `${block.page} block ${block.number} (line ${block.line}) runs as a program${block.output ? ' and prints its output' : ''}`;
     it(title, async function () {
       this.timeout(programTimeout * Math.ceil(checked.length / parallel) + 10_000);
-      const result = await results.get(block)!;
-      const where = `${block.page}:${block.line}`;
-      expect(result.timedOut, `${where} still running after ${programTimeout} ms`).to.equal(false);
-      expect(result.code, `${where} exited with ${result.code ?? result.signal}:\n${result.stderr}`).to.equal(
-        0,
-      );
-      if (block.output !== undefined) {
-        expect(
-          outputLines(result.stdout),
-          `${where} printed:\n${result.stdout}${result.stderr}`,
-        ).to.deep.equal(block.output);
-      }
+      expectRanAsProgram(block, await results.get(block)!, programTimeout);
     });
   }
 });

@@ -14,18 +14,14 @@
  * - ```ts no-check marks a block that is deliberately partial: it is neither compiled nor run (use rarely).
  */
 import { expect } from 'chai';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type ts from 'typescript';
-import { AsyncSemaphore } from '../lib/index.js';
 import {
-  compileBlock,
-  compilerOptions,
   createBlockProgram,
-  moduleSource,
-  outputLines,
+  expectRanAsProgram,
   parseCodeBlocks,
-  runProgram,
+  startBlockPrograms,
   sourceEntryPoints,
   typeCheckBlocks,
   type CodeBlock,
@@ -53,18 +49,12 @@ describe('README.md', () => {
   before(function () {
     this.timeout(60_000); // transpiling every block, on a busy machine
     rmSync(workDir, { recursive: true, force: true });
-    mkdirSync(workDir, { recursive: true });
-    const options = compilerOptions(root);
-    for (const block of checked) {
-      writeFileSync(block.file, moduleSource(block, sourceEntryPoints(root)));
-      writeFileSync(block.script, compileBlock(block, options));
-    }
-    const slots = new AsyncSemaphore(parallel, { name: 'README programs' });
-    for (const block of checked) {
-      const result = slots.run(() => runProgram(block.script, root, programTimeout));
-      result.catch(() => undefined); // reported by the block's own test
+    for (const [block, result] of startBlockPrograms(checked, root, {
+      parallel,
+      timeout: programTimeout,
+      name: 'README programs',
+    }))
       results.set(block, result);
-    }
   });
   after(async function () {
     this.timeout(programTimeout * 2);
@@ -106,13 +96,7 @@ describe('README.md', () => {
     const title = `block ${block.number} (README.md line ${block.line}) runs as a program${block.output ? ' and prints its output' : ''}`;
     it(title, async function () {
       this.timeout(programTimeout * Math.ceil(checked.length / parallel) + 10_000);
-      const result = await results.get(block)!;
-      const where = `README.md:${block.line}`;
-      expect(result.timedOut, `${where} still running after ${programTimeout} ms`).to.equal(false);
-      expect(result.code, `${where} exited with ${result.code ?? result.signal}:\n${result.stderr}`).to.equal(
-        0,
-      );
-      if (block.output !== undefined) expect(outputLines(result.stdout)).to.deep.equal(block.output);
+      expectRanAsProgram(block, await results.get(block)!, programTimeout);
     });
   }
 });
