@@ -292,7 +292,14 @@ for (const kind of clientKinds) {
   });
 }
 
-/** Records the timers started (and not yet fired or cleared) while it is installed. */
+/** Whether a stack has a frame in the package's own lib/ (not a client library's, which lives in node_modules). */
+const startedByPackage = (stack: string) =>
+  stack.split('\n').some((frame) => !frame.includes('node_modules') && /[\\/]lib[\\/]/.test(frame));
+
+/**
+ * Records the timers that the package starts (and that have not yet fired or been cleared) while it is installed.
+ * Timers of the Redis clients themselves (an ioredis disconnect timer of another test's client, say) are theirs.
+ */
 function trackTimers(): { live(): string[]; restore(): void } {
   const realSet = globalThis.setTimeout;
   const realClear = globalThis.clearTimeout;
@@ -302,7 +309,8 @@ function trackTimers(): { live(): string[]; restore(): void } {
       live.delete(timer);
       callback();
     }, ms);
-    live.set(timer, new Error(`timer of ${ms} ms`).stack!.split('\n').slice(0, 4).join(' '));
+    const stack = new Error(`timer of ${ms} ms`).stack!;
+    if (startedByPackage(stack)) live.set(timer, stack.split('\n').slice(0, 4).join(' '));
     return timer;
   }) as typeof setTimeout;
   globalThis.clearTimeout = ((timer: Parameters<typeof clearTimeout>[0]) => {
