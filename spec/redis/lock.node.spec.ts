@@ -292,9 +292,14 @@ for (const kind of clientKinds) {
   });
 }
 
-/** Whether a stack has a frame in the package's own lib/ (not a client library's, which lives in node_modules). */
-const startedByPackage = (stack: string) =>
-  stack.split('\n').some((frame) => !frame.includes('node_modules') && /[\\/]lib[\\/]/.test(frame));
+/**
+ * Whether the caller of `setTimeout` (the frame below this tracker's wrapper) is the package's own lib/ code, not a
+ * client library's (which lives in node_modules), even when the package's call led to it (closing a connection).
+ */
+const startedByPackage = (stack: string) => {
+  const caller = stack.split('\n')[2] ?? '';
+  return !caller.includes('node_modules') && /[\\/]lib[\\/]/.test(caller);
+};
 
 /**
  * Records the timers that the package starts (and that have not yet fired or been cleared) while it is installed.
