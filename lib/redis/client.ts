@@ -182,7 +182,8 @@ export class RedisLink {
 
   /**
    * Runs the package's script (EVALSHA; the script is loaded once, and again after a server restart) and returns its
-   * reply, `[status, token, serverNow, serverDeadline]`, with the local time the command was sent.
+   * reply, `[status, token, serverNow, serverDeadline]` (serverNow `''` for a release with nobody queued), with the
+   * local time the command was sent.
    */
   async script(
     keys: readonly string[],
@@ -208,7 +209,8 @@ export class RedisLink {
           label,
         )) as unknown[];
         const strings = reply.map((item) => (item == null ? '' : String(item)));
-        this.offsetBound = Number(strings[2]) - sentAt;
+        // A release with nobody queued does not read the server's clock.
+        if (strings[2] !== '') this.offsetBound = Number(strings[2]) - sentAt;
         return { reply: strings, sentAt };
       } catch (error) {
         if (!isScriptMissing(error)) throw error;
