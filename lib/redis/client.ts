@@ -112,7 +112,9 @@ export function startTimer(
   ms: number,
   keepAlive: boolean,
 ): ReturnType<typeof setTimeout> {
-  const timer = globalThis.setTimeout(callback, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+  // Whole milliseconds (rounded up, never early): timers of one duration share one list in Node, so the leases and
+  // commands of a busy process do not each make a list of their own.
+  const timer = globalThis.setTimeout(callback, Math.max(0, Math.min(Math.ceil(ms), 2 ** 31 - 1)));
   if (!keepAlive) (timer as { unref?: () => void }).unref?.();
   return timer;
 }
@@ -143,6 +145,8 @@ export class RedisLink {
   /** The local waiters, by waiter id. */
   private readonly listeners = new Map<string, GrantListener>();
   private sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last local waiter left (local ms). */
+  private idleSince = 0;
 
   constructor(private readonly client: RedisClientLike) {}
 
@@ -249,18 +253,25 @@ export class RedisLink {
     return this.subscribed;
   }
 
-  /** Stops delivering to waiter `id`; the subscription closes after a short linger once no waiter is left. */
+  /** Stops delivering to waiter `id`; the subscription closes once no waiter has been left for a short linger. */
   unlisten(id: string): void {
     this.listeners.delete(id);
-    if (this.listeners.size === 0 && this.sweepTimer === undefined) {
-      this.sweepTimer = startTimer(() => this.sweep(), LINGER_MS, false);
-    }
+    if (this.listeners.size > 0) return;
+    this.idleSince = clock();
+    this.sweepTimer ??= startTimer(() => this.sweep(), LINGER_MS, false);
   }
 
   private sweep(): void {
     this.sweepTimer = undefined;
     const subscriber = this.subscriber;
     if (this.listeners.size > 0 || subscriber === undefined) return;
+    // A process that waits again and again (a contended lock) keeps its subscription: the timer is not cleared at
+    // each wait, it looks again here.
+    const idle = clock() - this.idleSince;
+    if (idle < LINGER_MS) {
+      this.sweepTimer = startTimer(() => this.sweep(), LINGER_MS - idle, false);
+      return;
+    }
     this.subscriber = undefined;
     this.subscribed = undefined;
     this.confirmed = false;

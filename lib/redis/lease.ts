@@ -146,16 +146,19 @@ export class RedisLease implements Lease {
     this.renewTimer = this.lostTimer = undefined;
   }
 
-  /** Renews when a third of the ttl has passed (earlier if the lease came late); loses at the local deadline. */
+  /**
+   * Renews when a third of the ttl has passed (earlier if the lease came late). One timer while all is well: the
+   * lost timer is armed only once a renewal is due, for the deadline, and cleared when a renewal is confirmed.
+   */
   private schedule(): void {
     this.clearTimers();
     const left = this.deadline - clock();
-    this.lostTimer = startTimer(() => this.onDeadline(), left, false);
     this.renewTimer = startTimer(() => this.renew(), Math.max(1, left - (2 * this.owner.ttl) / 3), false);
   }
 
   private renew(): void {
     this.renewTimer = undefined;
+    this.lostTimer ??= startTimer(() => this.onDeadline(), this.deadline - clock(), false);
     this.owner.renew(this.id).then(
       (deadline) => {
         if (this.isOver()) return;

@@ -176,6 +176,35 @@ for (const kind of clientKinds) {
       expect(Number(await a.command('EXISTS', `${name}:holders`, `${name}:tokens`))).to.equal(0);
     });
 
+    it('a waiter that gives up as it is granted passes the grant on: nothing is lost or held', async () => {
+      const name = key();
+      const holder = await new RedisLock(a.client, name, { ttl: 30_000 }).acquire();
+      const controller = new AbortController();
+      const giving = new RedisLock(b.client, name, { ttl: 30_000 })
+        .acquire({ signal: controller.signal })
+        .then(
+          () => 'granted',
+          (error: unknown) => error,
+        );
+      await until(async () => Number(await a.command('ZCARD', `${name}:queue`)) === 1, 5000, 'queued');
+      const next = new RedisLock(a.client, name, { ttl: 30_000 }).acquire();
+      await until(async () => Number(await a.command('ZCARD', `${name}:queue`)) === 2, 5000, 'queued');
+      // In one tick: the release, sent first, grants the waiter on the server; the waiter gives up before its
+      // notification is read, so its give-up must release that grant, which serves the next waiter.
+      const released = holder.release();
+      const reason = new Error('gave up');
+      controller.abort(reason);
+      expect(await giving).to.equal(reason);
+      await released;
+      // A grant kept by nobody would block the next waiter for the whole 30 s ttl.
+      const lease = await within(next, 5000, 'the next waiter, served by the give-up');
+      expect(lease.token).to.equal(holder.token + 2n);
+      await lease.release();
+      expect(Number(await a.command('EXISTS', `${name}:holders`, `${name}:queue`, `${name}:alive`))).to.equal(
+        0,
+      );
+    });
+
     it("a timeout above setTimeout's limit still waits the full time (fake timers)", async () => {
       const name = key();
       const holder = await new RedisLock(a.client, name, { ttl: 30_000 }).acquire();

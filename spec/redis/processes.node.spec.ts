@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { RedisLock } from '../../lib/redis/index.js';
-import { connect, until, Worker, type ClientKind, type TestClient } from './helpers.js';
+import { connect, until, within, Worker, type ClientKind, type TestClient } from './helpers.js';
 import { expectOnlyCounters } from './keyspace.js';
 import { RedisServer } from './server.js';
 
@@ -125,6 +125,29 @@ describe('coop-sync/redis across processes (real redis-server)', function () {
     await lease.release();
   });
 
+  it('a waiter granted after its process was killed holds the lock only for its ttl; then the next is served', async () => {
+    const key = 'granted-dead';
+    const holder = await new RedisLock(redis.client, key, { ttl: 10_000 }).acquire();
+    const [doomed] = await start(1);
+    doomed!.send({ op: 'acquire', key, ttl: 1500 });
+    await until(async () => Number(await redis.command('ZCARD', `${key}:queue`)) === 1, 10_000, 'queued');
+    const next = new RedisLock(redis.client, key, { ttl: 10_000 }).acquire();
+    await until(async () => Number(await redis.command('ZCARD', `${key}:queue`)) === 2, 10_000, 'queued');
+    doomed!.signal('SIGKILL');
+    // At once, within the dead waiter's liveness deadline: the release hands the lock to it, and nobody reads the
+    // notification.
+    await holder.release();
+    const holders = ((await redis.command('ZRANGEBYSCORE', `${key}:holders`, '0', '+inf')) as string[]).map(
+      String,
+    );
+    expect(holders).to.have.length(1);
+    expect(holders[0]).to.match(/^1:1500:/);
+    // Its 1.5 s ttl frees it: the next waiter looks again at that holder's deadline, and is served.
+    const lease = await within(next, 10_000, 'the next waiter after the dead holder ttl');
+    expect(lease.token).to.equal(holder.token + 2n);
+    await lease.release();
+  });
+
   it('RedisSemaphore: never more than `permits` holders across 6 processes, weighted', async () => {
     const team = await start(6);
     team.forEach((worker, index) =>
@@ -149,6 +172,14 @@ describe('coop-sync/redis across processes (real redis-server)', function () {
     // The killed and the stopped holders' entries were purged when the next process took their keys.
     await expectOnlyCounters(redis);
     const keys = ((await redis.command('KEYS', '*')) as string[]).map(String).sort();
-    expect(keys).to.deep.equal(['counted', 'dead-waiter', 'fifo', 'killed', 'pool', 'stopped']);
+    expect(keys).to.deep.equal([
+      'counted',
+      'dead-waiter',
+      'fifo',
+      'granted-dead',
+      'killed',
+      'pool',
+      'stopped',
+    ]);
   });
 });
