@@ -3,8 +3,10 @@
  * spec helper starts it on a free port; Debian's `redis-server` must be installed). Every library runs on ioredis.
  *
  * - round trip: one client, acquire + release of a free lock, back to back (per cycle);
- * - contended: `CONTENDERS` clients (one connection each) in a loop of acquire, one INCR, release (acquisitions/s),
- *   back to back, and with one more INCR outside the lock (a process that does something between acquisitions);
+ * - contended: `CONTENDERS` clients (one connection each, the same ttl) in a loop of acquire, one INCR, release
+ *   (acquisitions/s), back to back, and with one more INCR outside the lock (a process that does something between
+ *   acquisitions); every client contends until the run's last acquisition (one pool of acquisitions, not a quota);
+ *   one warm-up run of each library, then the libraries in rotating order, median of the rounds;
  * - commands: the client commands the server received per cycle (MONITOR; commands run inside a Lua script are not
  *   counted), uncontended and contended.
  *
@@ -157,17 +159,23 @@ export async function benchRedis(options: {
         })) / n;
     }
 
-    /** `CONTENDERS` clients, `total` acquisitions in all, each doing one INCR inside. */
+    /**
+     * `CONTENDERS` clients, `total` acquisitions in all, each doing one INCR inside. The clients draw from one pool
+     * of `total`, not `total / CONTENDERS` each: every client contends until the last acquisition, so the run
+     * measures contended sections over its whole wall time (with a quota each, a library that lets one client
+     * barge would finish its run with the others alone and uncontended).
+     */
     const longestWaitMs: Record<string, number> = {};
     const contend = async (library: Library, total: number, outside = false): Promise<number> => {
       const key = `bench:contended:${library.name}:${++keys}`;
       const locks = clients.map((client) => library.make(client, key));
       let longest = 0;
+      let left = total;
       const start = process.hrtime.bigint();
       await Promise.all(
         locks.map(async (cycle, index) => {
           const client = clients[index]!;
-          for (let i = 0; i < total / CONTENDERS; i++) {
+          while (left-- > 0) {
             if (outside) await client.incr(`${key}:outside`);
             const asked = process.hrtime.bigint();
             await cycle(() => {
