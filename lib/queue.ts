@@ -2,8 +2,11 @@ import { Primitive } from './core/primitive.js';
 import { QueueEmptyError, QueueFullError, QueueShutDownError } from './errors.js';
 import { RingStore, type ItemStore } from './core/item-store.js';
 import { checkInteger, describe, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
-import { resolvedVoid } from './core/resolved.js';
 import { WaitQueue } from './core/wait-queue.js';
+
+/** The promise of every `put` that completes at once (it carries no state): made at first use, not at load. */
+let resolvedOnce: Promise<void> | undefined;
+const resolvedVoid = (): Promise<void> => (resolvedOnce ??= Promise.resolve());
 
 /**
  * A first-in, first-out queue for handing items from producers to consumers, with optional back-pressure: the
@@ -367,18 +370,14 @@ export class AsyncQueue<T> extends Primitive {
     return `${state}${this.putters.closed ? ', shut down' : ''}`;
   }
 
-  /**
-   * Creates the item store, which decides the order items are served in. Called once, by the constructor, after
-   * `label` is set: a subclass checks its own options here.
-   */
+  /** Creates the item store (it decides the order); called once, by the constructor: check options here. */
   protected createStore(_options: NameOptions | undefined): ItemStore<T> {
     return new RingStore<T>();
   }
 
   /**
-   * After a take, moves the head putter's item into the store and resolves its `put`: restores the invariant that
-   * putters wait only while the store is full. A putter whose item the store refuses (a throwing comparator) is
-   * rejected with that error, and the next one is tried.
+   * After a take, moves the head putter's item into the store and resolves its `put` (putters wait only while the
+   * store is full). A putter whose item the store refuses (a throwing comparator) is rejected; the next is tried.
    */
   private admitPutter(): void {
     for (let putter = this.putters.head; putter !== undefined; putter = this.putters.head) {
