@@ -1,5 +1,6 @@
+import { Primitive } from './core/primitive.js';
 import { BrokenBarrierError, TimeoutError } from './errors.js';
-import { checkInteger, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import { checkInteger, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
 /**
@@ -23,11 +24,7 @@ import { WaitQueue } from './core/wait-queue.js';
  * }));
  * ```
  */
-export class AsyncBarrier {
-  /** The primitive's kind and name, as in `toString()` and error messages. */
-  readonly label: string;
-  /** The name given to the constructor, if any. */
-  readonly name: string | undefined;
+export class AsyncBarrier extends Primitive {
   /** How many callers each round needs. */
   readonly parties: number;
   /** Arrivals in the current round. Invariant: equals the waiters queued, and is less than `parties`. */
@@ -44,8 +41,7 @@ export class AsyncBarrier {
    * @throws TypeError | RangeError - when `parties` is not an integer `>= 1` or `options.name` is not a string.
    */
   constructor(parties: number, options?: NameOptions) {
-    this.label = labelFor('AsyncBarrier', options);
-    this.name = options?.name;
+    super('AsyncBarrier', options);
     checkInteger(parties, `${this.label}: parties`, 1);
     this.parties = parties;
   }
@@ -82,7 +78,7 @@ export class AsyncBarrier {
   wait(options?: WaitOptions): Promise<number> {
     const early = rejectEarly(options, this.label, 'wait');
     if (early !== undefined) return early;
-    if (this.queue.closed) return Promise.reject(new BrokenBarrierError(`${this.label} is broken`));
+    if (this.queue.closed) return Promise.reject(this.queue.closedReason());
     const index = this.arrived;
     if (index === this.parties - 1) {
       this.arrived = 0;
@@ -125,14 +121,15 @@ export class AsyncBarrier {
    */
   abort(): void {
     this.arrived = 0;
-    this.queue.close(() => this.brokenWhileWaiting());
+    // Broken until reset: the waiters are rejected, and so is every later wait.
+    this.queue.close((waiter) =>
+      waiter === undefined ? new BrokenBarrierError(`${this.label} is broken`) : this.brokenWhileWaiting(),
+    );
   }
 
   /** Describes the state, such as `AsyncBarrier(phase)[waiting=2/3]` or `AsyncBarrier[broken]`. */
-  toString(): string {
-    return this.queue.closed
-      ? `${this.label}[broken]`
-      : `${this.label}[waiting=${this.queue.size}/${this.parties}]`;
+  protected describeState(): string {
+    return this.queue.closed ? 'broken' : `waiting=${this.queue.size}/${this.parties}`;
   }
 
   private brokenWhileWaiting(): BrokenBarrierError {

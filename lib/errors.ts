@@ -21,6 +21,9 @@
  * ```
  */
 export class TimeoutError extends Error {
+  // Spelled out: a minifier may rename the class.
+  override name = 'TimeoutError';
+
   constructor(message = 'The operation timed out', options?: ErrorOptions) {
     super(message, options);
   }
@@ -31,6 +34,9 @@ export class TimeoutError extends Error {
  * waited on or notified without holding its lock. The analogue of Python's `RuntimeError` for locks.
  */
 export class LockError extends Error {
+  // Spelled out: a minifier may rename the class.
+  override name = 'LockError';
+
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }
@@ -38,6 +44,9 @@ export class LockError extends Error {
 
 /** `getNowait()` was called on an empty queue. The analogue of Python's `asyncio.QueueEmpty`. */
 export class QueueEmptyError extends Error {
+  // Spelled out: a minifier may rename the class.
+  override name = 'QueueEmptyError';
+
   constructor(message = 'The queue is empty', options?: ErrorOptions) {
     super(message, options);
   }
@@ -45,6 +54,9 @@ export class QueueEmptyError extends Error {
 
 /** `putNowait()` was called on a full queue. The analogue of Python's `asyncio.QueueFull`. */
 export class QueueFullError extends Error {
+  // Spelled out: a minifier may rename the class.
+  override name = 'QueueFullError';
+
   constructor(message = 'The queue is full', options?: ErrorOptions) {
     super(message, options);
   }
@@ -55,6 +67,9 @@ export class QueueFullError extends Error {
  * once after `shutdown(true)`). The analogue of Python 3.13's `asyncio.QueueShutDown`.
  */
 export class QueueShutDownError extends Error {
+  // Spelled out: a minifier may rename the class.
+  override name = 'QueueShutDownError';
+
   constructor(message = 'The queue is shut down', options?: ErrorOptions) {
     super(message, options);
   }
@@ -65,6 +80,9 @@ export class QueueShutDownError extends Error {
  * was called on a broken barrier. The analogue of Python's `BrokenBarrierError`.
  */
 export class BrokenBarrierError extends Error {
+  // Spelled out: a minifier may rename the class.
+  override name = 'BrokenBarrierError';
+
   constructor(message = 'The barrier is broken', options?: ErrorOptions) {
     super(message, options);
   }
@@ -86,17 +104,4 @@ export class CancelledError extends Error {
   constructor(message = 'the wait was cancelled', options?: ErrorOptions) {
     super(message, options);
   }
-}
-
-// Names are spelled out rather than read from `constructor.name`, which a minifier may rename.
-const names: [new (message: string) => Error, string][] = [
-  [TimeoutError, 'TimeoutError'],
-  [LockError, 'LockError'],
-  [QueueEmptyError, 'QueueEmptyError'],
-  [QueueFullError, 'QueueFullError'],
-  [QueueShutDownError, 'QueueShutDownError'],
-  [BrokenBarrierError, 'BrokenBarrierError'],
-];
-for (const [ErrorClass, name] of names) {
-  Object.defineProperty(ErrorClass.prototype, 'name', { value: name, writable: true, configurable: true });
 }

@@ -1,4 +1,5 @@
-import { labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import { Primitive } from './core/primitive.js';
+import { rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
 /**
@@ -15,11 +16,7 @@ import { WaitQueue } from './core/wait-queue.js';
  * await ready.wait();
  * ```
  */
-export class AsyncEvent {
-  /** The primitive's kind and name, as in `toString()` and error messages. */
-  readonly label: string;
-  /** The name given to the constructor, if any. */
-  readonly name: string | undefined;
+export class AsyncEvent extends Primitive {
   /** Invariant: waiters are queued only while the flag is clear. */
   private flag = false;
   private readonly queue = new WaitQueue<void>(this);
@@ -29,8 +26,7 @@ export class AsyncEvent {
    * @throws TypeError - when `options.name` is not a string.
    */
   constructor(options?: NameOptions) {
-    this.label = labelFor('AsyncEvent', options);
-    this.name = options?.name;
+    super('AsyncEvent', options);
   }
 
   /** Whether the flag is set. */
@@ -91,7 +87,7 @@ export class AsyncEvent {
   }
 
   /** Describes the state, such as `AsyncEvent(ready)[clear, waiting=2]`. */
-  toString(): string {
-    return `${this.label}[${this.flag ? 'set' : 'clear'}, waiting=${this.queue.size}]`;
+  protected describeState(): string {
+    return `${this.flag ? 'set' : 'clear'}, waiting=${this.queue.size}`;
   }
 }

@@ -1,16 +1,12 @@
+import { Primitive } from './core/primitive.js';
 import { CancelledError } from './errors.js';
 import { Deadline } from './core/deadline.js';
-import { markNotThenable, type Guard } from './core/guard.js';
-import { checkFunction, describe, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
-import { WaitQueue, type QueueOwner } from './core/wait-queue.js';
+import { type Guard } from './core/guard.js';
+import { checkFunction, describe, type NameOptions, type WaitOptions } from './core/options.js';
+import { WaitQueue } from './core/wait-queue.js';
+import { KeyedGuard, KeyEntry } from './keyed-lock-parts.js';
 import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
-import {
-  holdsTraced,
-  traceHoldEnd,
-  traceHoldStart,
-  type HoldTrace,
-  type HolderNameOptions,
-} from './core/diagnostics.js';
+import { holdsTraced, type HolderNameOptions } from './core/diagnostics.js';
 
 /** Constructor options of an {@link AsyncKeyedLock}. */
 export interface KeyedLockOptions<K> extends NameOptions {
@@ -24,76 +20,6 @@ export interface KeyedLockOptions<K> extends NameOptions {
 
 /** Wait options of a keyed lock. */
 export type KeyedLockAcquireOptions = WaitOptions & PriorityOptions & HolderNameOptions;
-
-/**
- * The lock of one key, alive only while the key is held or waited on. Invariant: it is in its lock's map exactly
- * while held, and waiters are queued on it only while it is held.
- */
-class KeyEntry<K> implements QueueOwner {
-  /** Callers waiting for this key, created on first contention. */
-  queue: WaitQueue<KeyedGuard<K>, KeyedGuard<K>> | undefined = undefined;
-
-  constructor(
-    private readonly lock: AsyncKeyedLock<K>,
-    readonly key: K,
-  ) {}
-
-  /** Names the key in timeout messages and deadlock reports, such as `AsyncKeyedLock(users)["ada"]`. */
-  get label(): string {
-    return `${this.lock.label}[${describe(this.key)}]`;
-  }
-}
-
-/** The hold of one acquisition: every key it asked for, released together. */
-class KeyedGuard<K> implements Guard {
-  static {
-    markNotThenable(this);
-  }
-
-  released = false;
-  /** The key of a single-key hold. */
-  single: KeyEntry<K> | undefined = undefined;
-  /** The keys of a multi-key hold taken so far, in the lock's order; all of them once it has resolved. */
-  readonly taken: KeyEntry<K>[] | undefined;
-  /** What diagnostics record of this hold, while holds are traced. */
-  trace: HoldTrace | undefined = undefined;
-
-  constructor(
-    private readonly lock: AsyncKeyedLock<K>,
-    /** Whether it takes several keys (it is then resolved by its own acquisition, not by the last key's grant). */
-    readonly multiple: boolean,
-  ) {
-    this.taken = multiple ? [] : undefined;
-  }
-
-  /** Starts tracing the hold, once every key is taken. */
-  traced(name: string | undefined): this {
-    if (holdsTraced()) {
-      const entries = this.taken ?? [this.single as KeyEntry<K>];
-      const keys = entries.map((entry) => describe(entry.key)).join(', ');
-      this.trace = traceHoldStart(this.lock, `[${keys}]`, name);
-    }
-    return this;
-  }
-
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    if (this.trace !== undefined) traceHoldEnd(this.trace);
-    const taken = this.taken;
-    if (taken === undefined) {
-      this.lock.releaseKey(this.single as KeyEntry<K>);
-      this.single = undefined;
-      return;
-    }
-    for (let index = taken.length - 1; index >= 0; index--) this.lock.releaseKey(taken[index] as KeyEntry<K>);
-    taken.length = 0;
-  }
-
-  [Symbol.dispose](): void {
-    this.release();
-  }
-}
 
 /** Numbers ascending, then strings ascending (by UTF-16 code units); `undefined` for keys it cannot order. */
 function defaultOrder(a: unknown, b: unknown): number | undefined {
@@ -126,11 +52,7 @@ function defaultOrder(a: unknown, b: unknown): number | undefined {
  * await accounts.run(['alice', 'bob'], async () => transfer('alice', 'bob', 10));
  * ```
  */
-export class AsyncKeyedLock<K = string> {
-  /** The primitive's kind and name, as in `toString()` and error messages. */
-  readonly label: string;
-  /** The name given to the constructor, if any. */
-  readonly name: string | undefined;
+export class AsyncKeyedLock<K = string> extends Primitive {
   private readonly compare: ((a: K, b: K) => number) | undefined;
   /** The keys held now (and only those: an idle key has no entry). */
   private readonly entries = new Map<K, KeyEntry<K>>();
@@ -142,8 +64,7 @@ export class AsyncKeyedLock<K = string> {
    * @throws TypeError - when `options.name` is not a string or `options.compare` is not a function.
    */
   constructor(options?: KeyedLockOptions<K>) {
-    this.label = labelFor('AsyncKeyedLock', options);
-    this.name = options?.name;
+    super('AsyncKeyedLock', options);
     const compare = options?.compare;
     if (compare !== undefined) checkFunction(compare, `${this.label}: options.compare`);
     this.compare = compare;
@@ -299,8 +220,8 @@ export class AsyncKeyedLock<K = string> {
   }
 
   /** Describes the state, such as `AsyncKeyedLock(users)[keys=2, waiting=1]`. */
-  toString(): string {
-    return `${this.label}[keys=${this.entries.size}, waiting=${this.parked}]`;
+  protected describeState(): string {
+    return `keys=${this.entries.size}, waiting=${this.parked}`;
   }
 
   /** @internal Releases one key: hands it to its next waiter, or drops its entry. */

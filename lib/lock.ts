@@ -1,5 +1,5 @@
 import { CancelledError, LockError } from './errors.js';
-import { hasPriority, markNotThenable, runHolding, type Guard } from './core/guard.js';
+import { hasPriority, type NotThenable, runHolding, type Guard } from './core/guard.js';
 import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
 import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
@@ -19,9 +19,8 @@ const takesNothing = Symbol('waitUnlocked');
 
 /** One hold of an {@link AsyncLock}. Stale once released: it can never release a later holder. */
 class LockGuard implements Guard {
-  static {
-    markNotThenable(this);
-  }
+  /** A plain value, never a thenable (see {@link NotThenable}). */
+  readonly then: NotThenable = undefined;
 
   released = false;
   /** Set aside by a condition `wait`; a release meanwhile ends the hold as soon as the wait gets it back. */

@@ -1,17 +1,12 @@
+import { Primitive } from './core/primitive.js';
 import { QueueEmptyError, QueueFullError, QueueShutDownError } from './errors.js';
 import { RingStore, type ItemStore } from './core/item-store.js';
-import {
-  checkInteger,
-  describe,
-  labelFor,
-  rejectEarly,
-  type NameOptions,
-  type WaitOptions,
-} from './core/options.js';
+import { checkInteger, describe, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
-/** Shared by every `put` that completes at once: a resolved promise carries no state, so reusing it is safe. */
-const resolved: Promise<void> = Promise.resolve();
+/** The promise of every `put` that completes at once (it carries no state): made at first use, not at load. */
+let resolvedOnce: Promise<void> | undefined;
+const resolvedVoid = (): Promise<void> => (resolvedOnce ??= Promise.resolve());
 
 /**
  * A first-in, first-out queue for handing items from producers to consumers, with optional back-pressure: the
@@ -54,25 +49,20 @@ const resolved: Promise<void> = Promise.resolve();
  * await Promise.all(workers);
  * ```
  */
-export class AsyncQueue<T> {
+export class AsyncQueue<T> extends Primitive {
   /** The kind shown by `toString()` and in error messages; subclasses set their own. */
   protected static readonly kind: string = 'AsyncQueue';
-
-  /** The primitive's kind and name, as in `toString()` and error messages. */
-  readonly label: string;
-  /** The name given to the constructor, if any. */
-  readonly name: string | undefined;
   /** Capacity; 0 means unbounded. */
   readonly maxsize: number;
   /** Callers of `get` waiting for an item. Invariant: getters wait only while the store is empty. */
-  private readonly getters: WaitQueue<T>;
+  private readonly getters = new WaitQueue<T>(this);
   /**
    * Callers of `put` waiting for room, each parked with its item as the waiter's `value`, not yet in the store.
    * Invariant: putters wait only while the store is full.
    */
-  private readonly putters: WaitQueue<void, T>;
+  private readonly putters = new WaitQueue<void, T>(this);
   /** Callers of `join`. Invariant: joiners wait only while `unfinished > 0`. */
-  private readonly joiners: WaitQueue<void>;
+  private readonly joiners = new WaitQueue<void>(this);
   /** Items placed (by a put or a hand-off) and not yet marked done by `taskDone` or dropped by `shutdown(true)`. */
   private unfinished = 0;
   /** The items, in the order this kind of queue serves them. */
@@ -84,29 +74,25 @@ export class AsyncQueue<T> {
    * @throws TypeError | RangeError - when `maxsize` is not an integer `>= 0`, or `options.name` is not a string.
    */
   constructor(maxsize = 0, options?: NameOptions) {
-    this.label = labelFor((new.target as typeof AsyncQueue).kind, options);
-    this.name = options?.name;
+    super((new.target as typeof AsyncQueue).kind, options);
     checkInteger(maxsize, `${this.label}: maxsize`, 0);
     this.maxsize = maxsize;
-    this.getters = new WaitQueue<T>(this);
-    this.putters = new WaitQueue<void, T>(this);
-    this.joiners = new WaitQueue<void>(this);
     this.items = this.createStore(options);
   }
 
   /** How many items the queue holds (items of blocked `put` calls are not counted). */
   get size(): number {
-    return this.count;
+    return this.items.size;
   }
 
   /** Whether the queue holds no item. */
   get empty(): boolean {
-    return this.count === 0;
+    return this.items.size === 0;
   }
 
   /** Whether the queue holds `maxsize` items; never true for an unbounded queue. */
   get full(): boolean {
-    return this.maxsize > 0 && this.count >= this.maxsize;
+    return this.maxsize > 0 && this.items.size >= this.maxsize;
   }
 
   /** Whether {@link AsyncQueue.shutdown} has been called. */
@@ -152,21 +138,21 @@ export class AsyncQueue<T> {
   put(item: T, options?: WaitOptions): Promise<void> {
     const early = rejectEarly(options, this.label, 'put');
     if (early !== undefined) return early;
-    if (this.putters.closed) return Promise.reject(this.shutDownError('put'));
+    if (this.putters.closed) return Promise.reject(this.putters.closedReason());
     const getter = this.getters.head;
     if (getter !== undefined) {
       this.unfinished++;
       this.getters.grant(getter, item);
-      return resolved;
+      return resolvedVoid();
     }
-    if (this.maxsize > 0 && this.count >= this.maxsize) return this.putters.park(options, item);
+    if (this.maxsize > 0 && this.items.size >= this.maxsize) return this.putters.park(options, item);
     try {
       this.items.push(item);
     } catch (error) {
       return Promise.reject(error);
     }
     this.unfinished++;
-    return resolved;
+    return resolvedVoid();
   }
 
   /**
@@ -194,7 +180,8 @@ export class AsyncQueue<T> {
       this.getters.grant(getter, item);
       return;
     }
-    if (this.maxsize > 0 && this.count >= this.maxsize) throw new QueueFullError(`${this.label} is full`);
+    if (this.maxsize > 0 && this.items.size >= this.maxsize)
+      throw new QueueFullError(`${this.label} is full`);
     this.items.push(item);
     this.unfinished++;
   }
@@ -224,7 +211,7 @@ export class AsyncQueue<T> {
   get(options?: WaitOptions): Promise<T> {
     const early = rejectEarly(options, this.label, 'get');
     if (early !== undefined) return early;
-    if (this.count > 0) {
+    if (this.items.size > 0) {
       let item: T;
       try {
         item = this.items.take();
@@ -252,7 +239,7 @@ export class AsyncQueue<T> {
    * ```
    */
   getNowait(): T {
-    if (this.count === 0) {
+    if (this.items.size === 0) {
       if (this.getters.closed) throw this.shutDownError('getNowait');
       throw new QueueEmptyError(`${this.label} is empty`);
     }
@@ -305,7 +292,7 @@ export class AsyncQueue<T> {
   join(options?: WaitOptions): Promise<void> {
     const early = rejectEarly(options, this.label, 'join');
     if (early !== undefined) return early;
-    if (this.unfinished === 0) return resolved;
+    if (this.unfinished === 0) return resolvedVoid();
     return this.joiners.park(options);
   }
 
@@ -330,14 +317,13 @@ export class AsyncQueue<T> {
     if (typeof immediate !== 'boolean') {
       throw new TypeError(`${this.label}.shutdown: immediate must be a boolean, got ${describe(immediate)}`);
     }
-    if (immediate && this.count > 0) {
-      const dropped = this.count;
+    if (immediate && this.items.size > 0) {
+      const dropped = this.items.size;
       this.items.clear();
       this.unfinished = Math.max(0, this.unfinished - dropped);
       if (this.unfinished === 0) this.joiners.grantAll(undefined);
     }
-    // Getters wait only while the store is empty, and it stays so: they are rejected, and so is every later get
-    // that finds it empty. Putters are rejected, and so is every later put.
+    // Reject everyone from now on: getters (who wait only on an empty store) and every later get finding it empty.
     this.getters.close(() => this.shutDownError('get'));
     this.putters.close(() => this.shutDownError('put'));
   }
@@ -378,29 +364,20 @@ export class AsyncQueue<T> {
    * Describes the state, such as `AsyncQueue(jobs)[size=2/16, getters=0, putters=1]` (`size=2` when unbounded,
    * and `, shut down` at the end once shut down).
    */
-  toString(): string {
-    const size = this.maxsize > 0 ? `${this.count}/${this.maxsize}` : `${this.count}`;
+  protected describeState(): string {
+    const size = this.maxsize > 0 ? `${this.items.size}/${this.maxsize}` : `${this.items.size}`;
     const state = `size=${size}, getters=${this.getters.size}, putters=${this.putters.size}`;
-    return `${this.label}[${state}${this.putters.closed ? ', shut down' : ''}]`;
+    return `${state}${this.putters.closed ? ', shut down' : ''}`;
   }
 
-  /**
-   * Creates the item store, which decides the order items are served in. Called once, by the constructor, after
-   * `label` is set: a subclass checks its own options here.
-   */
+  /** Creates the item store (it decides the order); called once, by the constructor: check options here. */
   protected createStore(_options: NameOptions | undefined): ItemStore<T> {
     return new RingStore<T>();
   }
 
-  /** How many items the store holds. */
-  private get count(): number {
-    return this.items.size;
-  }
-
   /**
-   * After a take, moves the head putter's item into the store and resolves its `put`: restores the invariant that
-   * putters wait only while the store is full. A putter whose item the store refuses (a throwing comparator) is
-   * rejected with that error, and the next one is tried.
+   * After a take, moves the head putter's item into the store and resolves its `put` (putters wait only while the
+   * store is full). A putter whose item the store refuses (a throwing comparator) is rejected; the next is tried.
    */
   private admitPutter(): void {
     for (let putter = this.putters.head; putter !== undefined; putter = this.putters.head) {

@@ -1,9 +1,9 @@
+import { Primitive } from './core/primitive.js';
 import { CancelledError } from './errors.js';
 import {
   checkFunction,
   checkInteger,
   describe,
-  labelFor,
   rejectEarly,
   type NameOptions,
   type WaitOptions,
@@ -58,11 +58,7 @@ export interface RateLimiterAcquireOptions extends WaitOptions {
  * const pages = await Promise.all(urls.map((url) => api.run(() => fetch(url))));
  * ```
  */
-export class AsyncRateLimiter {
-  /** The primitive's kind and name, as in `toString()` and error messages. */
-  readonly label: string;
-  /** The name given to the constructor, if any. */
-  readonly name: string | undefined;
+export class AsyncRateLimiter extends Primitive {
   /** Permits per `interval`. */
   readonly limit: number;
   /** The window, in ms. */
@@ -87,7 +83,8 @@ export class AsyncRateLimiter {
    * @throws TypeError | RangeError - naming the option that is missing or not valid.
    */
   constructor(options: RateLimiterOptions) {
-    const label = labelFor('AsyncRateLimiter', options);
+    super('AsyncRateLimiter', options);
+    const label = this.label;
     if (options === undefined) {
       throw new TypeError(`${label}: options { limit, interval } are required, got undefined`);
     }
@@ -110,8 +107,6 @@ export class AsyncRateLimiter {
         );
       }
     }
-    this.label = label;
-    this.name = options.name;
     this.limit = limit;
     this.interval = interval;
     this.strict = strict === true;
@@ -295,9 +290,9 @@ export class AsyncRateLimiter {
   }
 
   /** Describes the state, such as `AsyncRateLimiter(api)[available=0, waiting=3, paused]`. */
-  toString(): string {
+  protected describeState(): string {
     const paused = this.now() < this.pausedUntil ? ', paused' : '';
-    return `${this.label}[available=${this.available}, waiting=${this.queue.size}${paused}]`;
+    return `available=${this.available}, waiting=${this.queue.size}${paused}`;
   }
 
   private checkPermits(permits: number, name: string): void {

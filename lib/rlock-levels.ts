@@ -6,7 +6,7 @@
  * @module
  */
 
-import { markNotThenable, type Guard } from './core/guard.js';
+import { type NotThenable, type Guard } from './core/guard.js';
 import type { WaitQueue, Waiter } from './core/wait-queue.js';
 import type { AsyncRLock } from './rlock.js';
 
@@ -17,9 +17,8 @@ export type HoldState = 'active' | 'suspended' | 'released';
  * One level of an {@link AsyncRLock}'s hold: the stack of levels is a linked list through `parent`, innermost on top.
  */
 export class RLockHold implements Guard {
-  static {
-    markNotThenable(this);
-  }
+  /** A plain value, never a thenable (see {@link NotThenable}). */
+  readonly then: NotThenable = undefined;
 
   state: HoldState = 'active';
   /**

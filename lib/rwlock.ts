@@ -1,6 +1,7 @@
+import { Primitive } from './core/primitive.js';
 import { CancelledError } from './errors.js';
-import { markNotThenable, type Guard } from './core/guard.js';
-import { checkFunction, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
+import { type NotThenable, type Guard } from './core/guard.js';
+import { checkFunction, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
 import {
@@ -21,9 +22,8 @@ type Mode = typeof read | typeof write;
 
 /** One hold of an {@link AsyncRWLock}: a read hold or the write hold, as its `mode` says. */
 class RWGuard implements Guard {
-  static {
-    markNotThenable(this);
-  }
+  /** A plain value, never a thenable (see {@link NotThenable}). */
+  readonly then: NotThenable = undefined;
 
   released = false;
 
@@ -64,11 +64,7 @@ class RWGuard implements Guard {
  * await config.runWrite(async () => settings.set('mode', 'fast'));
  * ```
  */
-export class AsyncRWLock {
-  /** The primitive's kind and name, as in `toString()` and error messages. */
-  readonly label: string;
-  /** The name given to the constructor, if any. */
-  readonly name: string | undefined;
+export class AsyncRWLock extends Primitive {
   /** Read holds now. Invariant: `readerCount > 0` implies `!writer`. */
   private readerCount = 0;
   /** Whether a write hold is active. */
@@ -84,8 +80,7 @@ export class AsyncRWLock {
    * @throws TypeError - when `options` is not an object or `options.name` is not a string.
    */
   constructor(options?: NameOptions) {
-    this.label = labelFor('AsyncRWLock', options);
-    this.name = options?.name;
+    super('AsyncRWLock', options);
     // A writer that gives up at the head may have been the one blocking the readers behind it.
     this.queue = new WaitQueue<Guard, Mode>(this, () => this.grantWaiters());
   }
@@ -277,9 +272,9 @@ export class AsyncRWLock {
   }
 
   /** Describes the state, such as `AsyncRWLock(config)[readers=2, waiting=1]` or `[writing, waiting=0]`. */
-  toString(): string {
+  protected describeState(): string {
     const state = this.writer ? 'writing' : this.readerCount > 0 ? `readers=${this.readerCount}` : 'free';
-    return `${this.label}[${state}, waiting=${this.queue.size}]`;
+    return `${state}, waiting=${this.queue.size}`;
   }
 
   /** A new hold of `mode`, traced when hold tracing is on (named as given at acquire). */

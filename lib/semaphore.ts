@@ -1,5 +1,5 @@
 import { CancelledError } from './errors.js';
-import { hasPriority, markNotThenable, runHolding, type Guard } from './core/guard.js';
+import { hasPriority, type NotThenable, runHolding, type Guard } from './core/guard.js';
 import { checkFunction, checkInteger, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
@@ -19,9 +19,8 @@ export interface SemaphoreAcquireOptions extends WaitOptions, PriorityOptions, H
 
 /** The permits taken by one acquisition; `release()` returns all of them, once. */
 class SemaphoreGuard implements Guard {
-  static {
-    markNotThenable(this);
-  }
+  /** A plain value, never a thenable (see {@link NotThenable}). */
+  readonly then: NotThenable = undefined;
 
   released = false;
 

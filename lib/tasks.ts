@@ -1,16 +1,11 @@
-import {
-  checkFunction,
-  describe,
-  labelFor,
-  rejectEarly,
-  type NameOptions,
-  type WaitOptions,
-} from './core/options.js';
+import { Primitive } from './core/primitive.js';
+import { checkFunction, describe, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { keepAliveWhile } from './core/keep-alive.js';
-import { withDetachedTimers } from './core/scheduler.js';
 import { WaitQueue } from './core/wait-queue.js';
+import { createTask, type Task } from './task.js';
 
 export { sleep, waitUntil, type SleepOptions, type WaitUntilOptions } from './sleep.js';
+export { Task } from './task.js';
 
 /** Options of {@link TaskGroup.spawn}. */
 export interface SpawnOptions {
@@ -22,122 +17,6 @@ export interface SpawnOptions {
    * the `timeout` of any primitive it waits on, across its awaits) keeps the process alive. Default `false`.
    */
   daemon?: boolean | undefined;
-}
-
-/** What `TaskGroup.spawn` hands to the `Task` it constructs (set just before, read once by the constructor). */
-interface TaskInit {
-  name: string;
-  daemon: boolean;
-  signal: AbortSignal;
-  fn: (signal: AbortSignal) => unknown;
-  onSettled: (task: Task<unknown>, fulfilled: boolean, outcome: unknown) => void;
-}
-let spawning: TaskInit | undefined;
-
-/**
- * One task of a {@link TaskGroup}: the counterpart of a started thread. Created by `group.spawn(fn)`; its `fn`
- * starts on a later microtask (after `spawn` returns), with the task's `signal`.
- *
- * @example
- * ```ts
- * const task = group.spawn(async (signal) => fetchReport(signal), { name: 'report' });
- * const report = await task.join({ timeout: 5000 });
- * ```
- */
-export class Task<T> {
-  /** `Task(name)`, as in `toString()`, error messages and deadlock reports. */
-  readonly label: string;
-  /** The name given to `spawn`, or `task-N` (the Nth task of its group). */
-  readonly name: string;
-  /** Whether the task is a daemon (see {@link SpawnOptions.daemon}). */
-  readonly daemon: boolean;
-  /** Aborted when the group aborts the task; `fn` should pass it to whatever it waits on. */
-  readonly signal: AbortSignal;
-  private state: 'running' | 'fulfilled' | 'rejected' = 'running';
-  private outcome: unknown = undefined;
-  /** Callers of `join`. Invariant: empty once the task is done. */
-  private readonly joiners = new WaitQueue<unknown>(this);
-
-  /** Tasks are created by {@link TaskGroup.spawn} only: `new Task()` throws a `TypeError`. */
-  constructor() {
-    const init = spawning;
-    spawning = undefined;
-    if (init === undefined)
-      throw new TypeError('Task: tasks are created by TaskGroup.spawn, not by new Task()');
-    this.label = `Task(${init.name})`;
-    this.name = init.name;
-    this.daemon = init.daemon;
-    this.signal = init.signal;
-    // The start is a wake-up like any other: the scheduler hook (the harness) chooses when the task begins.
-    void this.joiners.wakeUnasked(undefined).then(() => this.run(init.fn, init.onSettled));
-  }
-
-  /** Whether the task has finished (fulfilled or rejected). */
-  get done(): boolean {
-    return this.state !== 'running';
-  }
-
-  /** How many callers wait in `join`. */
-  get waiting(): number {
-    return this.joiners.size;
-  }
-
-  /**
-   * Waits for the task to finish and returns its result, or rejects with its error (for a task aborted before it
-   * started, or one that gave up on its signal, that is the abort reason). Any number of callers may join, before
-   * or after the task finished.
-   *
-   * @param options - `signal` aborts the wait, `timeout` (ms) bounds it; see {@link WaitOptions}.
-   * @returns what `fn` returned.
-   * @throws unknown - (rejection) whatever `fn` threw.
-   * @throws TimeoutError - (rejection) when `timeout` expires first.
-   * @throws TypeError | RangeError - (rejection) for bad options.
-   *
-   * @cancellation an abort or timeout of the join leaves the task running.
-   *
-   * @example
-   * ```ts
-   * const value = await task.join();
-   * ```
-   */
-  join(options?: WaitOptions): Promise<T> {
-    const early = rejectEarly(options, this.label, 'join');
-    if (early !== undefined) return early;
-    if (this.state === 'fulfilled') return Promise.resolve(this.outcome as T);
-    if (this.state === 'rejected') return Promise.reject(this.outcome);
-    // The task may be a daemon, whose timers do not keep Node alive: the joiner does, while it waits.
-    return keepAliveWhile(this.joiners.park(options) as Promise<T>);
-  }
-
-  /** Describes the state, such as `Task(fetch)[daemon, running, waiting=1]`. */
-  toString(): string {
-    return `${this.label}[${this.daemon ? 'daemon, ' : ''}${this.state}, waiting=${this.joiners.size}]`;
-  }
-
-  private run(
-    fn: (signal: AbortSignal) => unknown,
-    onSettled: (task: Task<unknown>, fulfilled: boolean, outcome: unknown) => void,
-  ): void {
-    const finish = (fulfilled: boolean, outcome: unknown) => {
-      this.state = fulfilled ? 'fulfilled' : 'rejected';
-      this.outcome = outcome;
-      if (fulfilled) this.joiners.grantAll(outcome);
-      else this.joiners.rejectAll(() => outcome);
-      onSettled(this, fulfilled, outcome);
-    };
-    // A task aborted before it started never runs (as an asyncio task cancelled before its first step).
-    if (this.signal.aborted) return finish(false, this.signal.reason);
-    let result: unknown;
-    try {
-      result = withDetachedTimers(this.daemon, () => fn(this.signal));
-    } catch (error) {
-      return finish(false, error);
-    }
-    Promise.resolve(result).then(
-      (value) => finish(true, value),
-      (error: unknown) => finish(false, error),
-    );
-  }
 }
 
 /**
@@ -173,11 +52,7 @@ export class Task<T> {
  * await group.join(); // both crawls done; the progress reporter aborted
  * ```
  */
-export class TaskGroup implements AsyncDisposable {
-  /** The group's kind and name, as in `toString()` and error messages. */
-  readonly label: string;
-  /** The name given to the constructor, if any. */
-  readonly name: string | undefined;
+export class TaskGroup extends Primitive implements AsyncDisposable {
   /** Every task not yet finished, with the controller of its signal. */
   private readonly live = new Map<Task<unknown>, AbortController>();
   /** How many of `live` are not daemons. Invariant: once settled, 0. */
@@ -201,8 +76,7 @@ export class TaskGroup implements AsyncDisposable {
    * @throws TypeError - when `options.name` is not a string.
    */
   constructor(options?: NameOptions) {
-    this.label = labelFor('TaskGroup', options);
-    this.name = options?.name;
+    super('TaskGroup', options);
   }
 
   /** How many non-daemon tasks have not finished. */
@@ -264,14 +138,13 @@ export class TaskGroup implements AsyncDisposable {
       throw new Error(`${this.label} was aborted: it cannot spawn more tasks`);
     this.spawned++;
     const controller = new AbortController();
-    spawning = {
+    const task = createTask<T>({
       name: name ?? `task-${this.spawned}`,
       daemon,
       signal: controller.signal,
       fn,
       onSettled: (settled, fulfilled, outcome) => this.taskSettled(settled, fulfilled, outcome),
-    };
-    const task = new Task<T>();
+    });
     this.live.set(task as Task<unknown>, controller);
     if (!daemon) this.nonDaemons++;
     return task;
@@ -301,7 +174,8 @@ export class TaskGroup implements AsyncDisposable {
     if (early !== undefined) return early;
     this.joinRequested = true;
     if (!this.isSettled && this.nonDaemons === 0) this.settle();
-    if (this.isSettled) return this.failures.length > 0 ? Promise.reject(this.failure()) : Promise.resolve();
+    // Settled with failures, the joiners' queue is closed: the park rejects at once with the failures.
+    if (this.isSettled && !this.joiners.closed) return Promise.resolve();
     return keepAliveWhile(this.joiners.park(options));
   }
 
@@ -348,9 +222,9 @@ export class TaskGroup implements AsyncDisposable {
   }
 
   /** Describes the state, such as `TaskGroup(crawl)[running=2, daemons=1]`, with `aborted` or `settled` if so. */
-  toString(): string {
+  protected describeState(): string {
     const state = this.isSettled ? ', settled' : this.abortedWith !== undefined ? ', aborted' : '';
-    return `${this.label}[running=${this.nonDaemons}, daemons=${this.daemons}${state}]`;
+    return `running=${this.nonDaemons}, daemons=${this.daemons}${state}`;
   }
 
   private abortTasks(reason: unknown): void {
@@ -387,7 +261,8 @@ export class TaskGroup implements AsyncDisposable {
       const reason = new DOMException(`${this.label} has settled: daemon tasks are aborted`, 'AbortError');
       for (const [task, controller] of [...this.live]) if (task.daemon) controller.abort(reason);
     }
-    if (this.failures.length > 0) this.joiners.rejectAll(() => this.failure());
+    // Every joiner, now and from now on, gets its own AggregateError of the failures.
+    if (this.failures.length > 0) this.joiners.close(() => this.failure());
     else this.joiners.grantAll(undefined);
     if (this.live.size === 0) this.drainers.grantAll(undefined);
   }

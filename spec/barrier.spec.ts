@@ -23,6 +23,27 @@ describe('AsyncBarrier', () => {
     clock = undefined;
   });
 
+  it('once broken, rejects the waiters and every later wait until reset, each with its own error', async () => {
+    const barrier = new AsyncBarrier(3, { name: 'phase' });
+    const waiting = barrier.wait().catch((error: unknown) => error);
+    barrier.abort();
+    const [first, second, third] = [
+      await waiting,
+      await barrier.wait().catch((error: unknown) => error),
+      await barrier.wait().catch((error: unknown) => error),
+    ];
+    expect(first).to.be.instanceOf(BrokenBarrierError);
+    expect((first as Error).message).to.equal('AsyncBarrier(phase) was broken while waiting');
+    expect((second as Error).message).to.equal('AsyncBarrier(phase) is broken');
+    expect(second).to.be.instanceOf(BrokenBarrierError).and.not.equal(third);
+    barrier.reset();
+    expect(barrier.broken).to.equal(false);
+    const log: string[] = [];
+    const parties = [party(barrier, log, 'a'), party(barrier, log, 'b'), party(barrier, log, 'c')];
+    await Promise.all(parties);
+    expect(log).to.deep.equal(['a:0', 'b:1', 'c:2']);
+  });
+
   it('releases every party together once the last arrives, with distinct arrival indices', async () => {
     const barrier = new AsyncBarrier(3);
     const log: string[] = [];

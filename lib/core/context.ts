@@ -55,9 +55,12 @@ function sharedStore(): Store | undefined {
  * Creates a context variable with the best mechanism the runtime has, or returns `undefined` when it has none.
  * Variables are entries of one shared store: a lookup walks the enclosing `run`s of every variable, a chain as long
  * as the calls are nested.
+ *
+ * @param always - ignore {@link withoutAsyncContext}: for a variable of the package itself, made at its first use
+ *   (which may be inside it), not for an object a spec builds there.
  */
-export function createContextVariable<T>(): ContextVariable<T> | undefined {
-  if (unavailable) return undefined;
+export function createContextVariable<T>(always = false): ContextVariable<T> | undefined {
+  if (unavailable && !always) return undefined;
   const store = sharedStore();
   if (store === undefined) return undefined;
   const key = {};

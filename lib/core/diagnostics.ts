@@ -9,7 +9,7 @@
  * @module
  */
 
-import { openChannel } from './diagnostics-channel.js';
+import { openChannel, type PublishChannel } from './diagnostics-channel.js';
 
 /**
  * The names of the channels the package publishes on; subscribe with `diagnostics_channel.subscribe(name, fn)`.
@@ -98,11 +98,27 @@ export interface DiagnosticsOptions {
   stacks?: boolean | undefined;
 }
 
-const waitStart = openChannel(diagnosticsChannels.waitStart);
-const waitGranted = openChannel(diagnosticsChannels.waitGranted);
-const waitRejected = openChannel(diagnosticsChannels.waitRejected);
-const holdStart = openChannel(diagnosticsChannels.holdStart);
-const holdEnd = openChannel(diagnosticsChannels.holdEnd);
+/** The channels published on; `undefined` each in the default (browser) build. */
+interface Channels {
+  readonly waitStart: PublishChannel | undefined;
+  readonly waitGranted: PublishChannel | undefined;
+  readonly waitRejected: PublishChannel | undefined;
+  readonly holdStart: PublishChannel | undefined;
+  readonly holdEnd: PublishChannel | undefined;
+}
+
+/** Opened by the first wait or hold that asks, so that loading the module registers nothing. */
+let opened: Channels | undefined;
+
+function channels(): Channels {
+  return (opened ??= {
+    waitStart: openChannel(diagnosticsChannels.waitStart),
+    waitGranted: openChannel(diagnosticsChannels.waitGranted),
+    waitRejected: openChannel(diagnosticsChannels.waitRejected),
+    holdStart: openChannel(diagnosticsChannels.holdStart),
+    holdEnd: openChannel(diagnosticsChannels.holdEnd),
+  });
+}
 
 let trackHolders = false;
 let captureStacks = false;
@@ -146,6 +162,7 @@ export function configureDiagnostics(options: DiagnosticsOptions): void {
 
 /** Whether waits are being traced: someone listens on a wait channel. */
 export function waitsTraced(): boolean {
+  const { waitStart, waitGranted, waitRejected } = channels();
   return (
     waitStart?.hasSubscribers === true ||
     waitGranted?.hasSubscribers === true ||
@@ -155,6 +172,7 @@ export function waitsTraced(): boolean {
 
 /** Publishes the start of a wait on `primitive`; returns its start time. */
 export function traceWaitStart(primitive: { readonly label: string }, token: object): number {
+  const { waitStart } = channels();
   if (waitStart?.hasSubscribers === true) {
     const message: WaitStartMessage = { label: primitive.label, primitive, token };
     waitStart.publish(message);
@@ -170,7 +188,7 @@ export function traceWaitEnd(
   granted: boolean,
   reason: unknown,
 ): void {
-  const channel = granted ? waitGranted : waitRejected;
+  const channel = granted ? channels().waitGranted : channels().waitRejected;
   if (channel?.hasSubscribers !== true) return;
   const waited = now() - startedAt;
   const message: WaitEndMessage = granted
@@ -195,7 +213,9 @@ export class HoldTrace {
 
 /** Whether holds are being traced now. */
 export function holdsTraced(): boolean {
-  return trackHolders || holdStart?.hasSubscribers === true || holdEnd?.hasSubscribers === true;
+  if (trackHolders) return true;
+  const { holdStart, holdEnd } = channels();
+  return holdStart?.hasSubscribers === true || holdEnd?.hasSubscribers === true;
 }
 
 /**
@@ -215,6 +235,7 @@ export function traceHoldStart(
     if (holds === undefined) holdsByPrimitive.set(primitive, (holds = new Set()));
     holds.add(trace);
   }
+  const { holdStart } = channels();
   if (holdStart?.hasSubscribers === true) {
     const message: HoldMessage = { label: primitive.label, primitive, token: trace, mode, name };
     holdStart.publish(message);
@@ -229,6 +250,7 @@ export function traceHoldEnd(trace: HoldTrace): void {
     holds.delete(trace);
     if (holds.size === 0) holdsByPrimitive.delete(trace.primitive);
   }
+  const { holdEnd } = channels();
   if (holdEnd?.hasSubscribers === true) {
     const { primitive, mode, name } = trace;
     const held = now() - trace.since;

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { createContextVariable } from './context.js';
+import { createContextVariable, type ContextVariable } from './context.js';
 
 /** What the scheduler knows about a waiter: enough for a harness to say who waits on what, and why it woke. */
 export interface ParkedWaiter {
@@ -62,44 +62,93 @@ interface HookSlot {
 }
 
 const slotKey = Symbol.for('coop-sync.scheduler');
-const globalSlots = globalThis as typeof globalThis & { [slotKey]?: HookSlot };
-const slot: HookSlot = (globalSlots[slotKey] ??= { hook: undefined });
+
+/** The global slot, once this copy of the package has looked it up (at its first call, never at load). */
+let found: HookSlot | undefined;
+
+/** The slot every copy of the package shares, created by the first copy that needs it. */
+function slot(): HookSlot {
+  if (found !== undefined) return found;
+  const slots = globalThis as typeof globalThis & { [slotKey]?: HookSlot };
+  return (found = slots[slotKey] ??= { hook: undefined });
+}
 
 /** The installed hook, or `undefined` in production. */
 export function currentHook(): SchedulerHook | undefined {
-  return slot.hook;
+  return slot().hook;
 }
 
 /**
  * Installs `hook` (or removes it, with `undefined`) and returns the one it replaced. Used by the harness only.
  */
 export function installHook(hook: SchedulerHook | undefined): SchedulerHook | undefined {
-  const previous = slot.hook;
-  slot.hook = hook;
+  const shared = slot();
+  const previous = shared.hook;
+  shared.hook = hook;
   return previous;
 }
 
 /**
- * Whether timers started in the calling context must not keep a Node process alive: true inside a daemon task
- * (`TaskGroup.spawn(fn, { daemon: true })`), across its awaits. `undefined` where the runtime has no async context.
+ * A wake-up that no wait preceded, such as a task's start: `resume` runs on a later microtask (in production, the
+ * next one), never inside the call. Under a hook it is a choice point like any other wake-up, reported as a waiter
+ * parked on `from` and granted at once; nothing is queued and, in production, nothing but one promise is made.
  */
-const detachedTimers = createContextVariable<boolean>();
+export function wakeUnasked(from: object, resume: () => void): void {
+  const hook = slot().hook;
+  if (hook === undefined) {
+    void Promise.resolve().then(resume);
+    return;
+  }
+  const wake = new UnaskedWake(from, resume);
+  hook.parked(wake);
+  wake.waitingOn = undefined;
+  hook.wake(wake, from);
+}
+
+/** The waiter that {@link wakeUnasked} reports to a hook: granted from the start, with nothing to deliver. */
+class UnaskedWake implements ParkedWaiter {
+  readonly granted = true;
+  readonly outcome = undefined;
+
+  constructor(
+    public waitingOn: object | undefined,
+    private readonly start: () => void,
+  ) {}
+
+  resume(): void {
+    void Promise.resolve().then(this.start);
+  }
+}
+
+/**
+ * Whether timers started in the calling context must not keep a Node process alive: true inside a daemon task
+ * (`TaskGroup.spawn(fn, { daemon: true })`), across its awaits. `undefined` where the runtime has no async context,
+ * `null` until first needed.
+ */
+let detachedTimersVariable: ContextVariable<boolean> | undefined | null = null;
+
+/** {@link detachedTimersVariable}, created at the first call (never at load); `undefined` without async context. */
+function detachedTimers(): ContextVariable<boolean> | undefined {
+  if (detachedTimersVariable === null) detachedTimersVariable = createContextVariable<boolean>(true);
+  return detachedTimersVariable;
+}
 
 /**
  * Calls `fn` in a context whose timers (every timeout, sleep and poll of every primitive) do, or do not, keep a
  * Node process alive. Used by `TaskGroup` for daemon tasks; a non-daemon task spawned from a daemon sets it back.
  */
 export function withDetachedTimers<R>(detached: boolean, fn: () => R): R {
-  if (detachedTimers === undefined) return fn();
+  const variable = detachedTimers();
+  if (variable === undefined) return fn();
   // Entering a context turns on Node 20's async hooks for every promise of the process, for good: a program without
   // daemon tasks never pays for them.
-  if (!detached && detachedTimers.get() !== true) return fn();
-  return detachedTimers.run(detached, fn);
+  if (!detached && variable.get() !== true) return fn();
+  return variable.run(detached, fn);
 }
 
 /** Whether the calling context is a daemon task's (its timers do not keep a Node process alive). */
 export function inDetachedContext(): boolean {
-  return detachedTimers?.get() === true;
+  return detachedTimers()?.get() === true;
 }
 
 /** Lets a Node timer handle stop keeping the process alive; does nothing to handles without `unref`. */
@@ -148,9 +197,9 @@ class LongTimer implements HookTimer {
  * @param waiter - the waiter whose timeout this is, if it is one (named in the harness's trace).
  */
 export function setTimer(callback: () => void, ms: number, waiter?: ParkedWaiter): unknown {
-  const hook = slot.hook;
+  const hook = slot().hook;
   if (hook !== undefined) return hook.setTimer(callback, ms, waiter);
-  const detached = detachedTimers?.get() === true;
+  const detached = detachedTimers()?.get() === true;
   if (ms > maxTimerDelay) return new LongTimer(callback, ms, detached);
   const handle = globalThis.setTimeout(callback, ms);
   if (detached) unref(handle);
@@ -162,7 +211,7 @@ export function setTimer(callback: () => void, ms: number, waiter?: ParkedWaiter
  * captured at load), so that fake timers control it too. It may step back in production (a clock adjustment).
  */
 export function now(): number {
-  const hook = slot.hook;
+  const hook = slot().hook;
   return hook?.now === undefined ? Date.now() : hook.now();
 }
 

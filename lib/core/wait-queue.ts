@@ -392,17 +392,6 @@ export class WaitQueue<T = void, V = undefined> implements List<T, V> {
     if (hook !== undefined) hook.parked(waiter);
   }
 
-  /**
-   * A wake-up that no wait preceded, such as a task's start: a waiter parked and granted `result` in one step, so
-   * that under the scheduler hook its resumption is a choice point like any other (in production it resolves at
-   * once). Nothing stays queued.
-   */
-  wakeUnasked(result: T): Promise<T> {
-    const promise = this.park(undefined);
-    this.grant(this.newest as Waiter<T, V>, result);
-    return promise;
-  }
-
   /** Settles `waiter` with `result` and unlinks it, in one step. Grant wins: a later abort or timeout does nothing. */
   grant(waiter: Waiter<T, V>, result: T): void {
     this.unlink(waiter);
@@ -443,6 +432,14 @@ export class WaitQueue<T = void, V = undefined> implements List<T, V> {
   close(reason: (waiter: Waiter<T, V> | undefined) => unknown): number {
     this.closedWith = reason;
     return this.rejectAll(reason);
+  }
+
+  /**
+   * The reason a park is refused with while the queue is closed (built now, as for a park refused at once), for a
+   * call that must refuse before it parks (a `put` that could hand its item off); `undefined` while it is open.
+   */
+  closedReason(): unknown {
+    return this.closedWith?.(undefined);
   }
 
   /** Lets parks queue again after {@link WaitQueue.close}. */

@@ -20,14 +20,8 @@
  * ```
  */
 export class RedisUnavailableError extends Error {
-  static {
-    // Spelled out: a minifier may rename the class.
-    Object.defineProperty(this.prototype, 'name', {
-      value: 'RedisUnavailableError',
-      writable: true,
-      configurable: true,
-    });
-  }
+  // Spelled out: a minifier may rename the class.
+  override name = 'RedisUnavailableError';
 
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createContextVariable } from '../core/context.js';
+import { createContextVariable, type ContextVariable } from '../core/context.js';
 import type { HookTimer, ParkedWaiter, SchedulerHook } from '../core/scheduler.js';
 import { VirtualClock } from './clock.js';
 import { DeadlockError, type BlockedTask } from './errors.js';
@@ -56,9 +56,15 @@ export class RedundantRun extends Error {}
 /**
  * The task whose code is running, followed across awaits where the runtime has async context (Node, or TC39
  * `AsyncContext`): a task resumed by a plain promise that another task settled is still itself. Elsewhere the
- * harness falls back to the task of the step being run.
+ * harness falls back to the task of the step being run. Created by the first call, never at load; `null` until then.
  */
-export const runningTask = createContextVariable<TaskState>();
+let runningTaskVariable: ContextVariable<TaskState> | undefined | null = null;
+
+/** {@link runningTaskVariable}; `undefined` where the runtime has no async context. */
+export function runningTask(): ContextVariable<TaskState> | undefined {
+  if (runningTaskVariable === null) runningTaskVariable = createContextVariable<TaskState>(true);
+  return runningTaskVariable;
+}
 
 /** The state of one run of a simulation, and what makes its steps. */
 export class Engine {
@@ -115,7 +121,7 @@ export class Engine {
 
   /** The task whose code calls: its async context where the runtime has one, else the task of the current step. */
   caller(): TaskState | undefined {
-    const task = runningTask?.get();
+    const task = runningTask()?.get();
     if (task === undefined) return this.current;
     // Code of a task of an earlier simulation, resumed after that one settled, is outside this one.
     if (task.sim !== this.owner) return undefined;

@@ -21,14 +21,8 @@ export interface BlockedTask {
  * ```
  */
 export class DeadlockError extends Error {
-  static {
-    // Spelled out: a minifier may rename the class.
-    Object.defineProperty(this.prototype, 'name', {
-      value: 'DeadlockError',
-      writable: true,
-      configurable: true,
-    });
-  }
+  // Spelled out: a minifier may rename the class.
+  override name = 'DeadlockError';
 
   /** The replayable schedule that led to the deadlock. */
   readonly schedule: string;
@@ -66,14 +60,8 @@ export class DeadlockError extends Error {
  * ```
  */
 export class SimulationError extends Error {
-  static {
-    // Spelled out: a minifier may rename the class.
-    Object.defineProperty(this.prototype, 'name', {
-      value: 'SimulationError',
-      writable: true,
-      configurable: true,
-    });
-  }
+  // Spelled out: a minifier may rename the class.
+  override name = 'SimulationError';
 
   /** The replayable schedule of the run that stopped. */
   readonly schedule: string;
@@ -107,14 +95,8 @@ export class SimulationError extends Error {
  * ```
  */
 export class ExplorationError extends Error {
-  static {
-    // Spelled out: a minifier may rename the class.
-    Object.defineProperty(this.prototype, 'name', {
-      value: 'ExplorationError',
-      writable: true,
-      configurable: true,
-    });
-  }
+  // Spelled out: a minifier may rename the class.
+  override name = 'ExplorationError';
 
   /** The failing run's schedule, or `undefined` when the search was only partial. */
   readonly schedule: string | undefined;

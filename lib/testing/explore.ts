@@ -160,7 +160,7 @@ export async function explore(scenario: Scenario, options: ExploreOptions = {}):
   if (onRun !== undefined) checkFunction(onRun, 'options.onRun');
   if (typeof reduction !== 'boolean') throw new TypeError('options.reduction must be a boolean');
   if (typeof minimize !== 'boolean') throw new TypeError('options.minimize must be a boolean');
-  if (activeExplore.owner !== undefined || currentHook() !== undefined) {
+  if (activeExplore().owner !== undefined || currentHook() !== undefined) {
     throw new SimulationError(
       'concurrent',
       'another explore() (or Simulation) is running in this process: run explorations one at a time (run these ' +
@@ -169,11 +169,11 @@ export async function explore(scenario: Scenario, options: ExploreOptions = {}):
     );
   }
   const token = {};
-  activeExplore.owner = token;
+  activeExplore().owner = token;
   try {
     return await search(scenario, options, strategy, token);
   } finally {
-    activeExplore.owner = undefined;
+    activeExplore().owner = undefined;
   }
 }
 

@@ -19,11 +19,14 @@ export { RedundantRun } from './engine.js';
 
 /**
  * The `explore` that is running in this process, if any: one slot shared by every copy of the package, like the
- * scheduler hook. A simulation of that exploration may run; any other is refused.
+ * scheduler hook. A simulation of that exploration may run; any other is refused. Looked up (or created) at the
+ * first call, never at load.
  */
-export const activeExplore: { owner: object | undefined } = ((
-  globalThis as { [key: symbol]: { owner: object | undefined } }
-)[Symbol.for('coop-sync.testing.explore')] ??= { owner: undefined });
+export function activeExplore(): { owner: object | undefined } {
+  return ((globalThis as { [key: symbol]: { owner: object | undefined } })[
+    Symbol.for('coop-sync.testing.explore')
+  ] ??= { owner: undefined });
+}
 
 /** The internal options by which `explore` tells a simulation which exploration it belongs to, and its reducer. */
 export const explorerKey = Symbol('explorer');
@@ -282,7 +285,7 @@ export class Simulation {
    */
   async run(): Promise<void> {
     if (this.phase !== 'ready') throw new Error('Simulation.run() can be called once');
-    const exploring = activeExplore.owner;
+    const exploring = activeExplore().owner;
     if (currentHook() !== undefined || (exploring !== undefined && exploring !== this.explorer)) {
       throw new SimulationError(
         'concurrent',
@@ -347,8 +350,9 @@ export class Simulation {
   private start(task: TaskState): void {
     task.state = 'running';
     let result: Promise<unknown>;
+    const running = runningTask();
     try {
-      result = Promise.resolve(runningTask === undefined ? task.fn() : runningTask.run(task, task.fn));
+      result = Promise.resolve(running === undefined ? task.fn() : running.run(task, task.fn));
     } catch (error) {
       result = Promise.reject(error);
     }

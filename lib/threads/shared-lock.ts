@@ -1,5 +1,5 @@
 import { checkFunction, labelFor, type NameOptions, type WaitOptions } from '../core/options.js';
-import { markNotThenable, runHolding, type Guard } from '../core/guard.js';
+import { type NotThenable, runHolding, type Guard } from '../core/guard.js';
 import { LockError, TimeoutError } from '../errors.js';
 import { agentId, allocateWords } from './agent.js';
 import { checkHandle, type SharedHandle } from './handle.js';
@@ -34,9 +34,8 @@ export interface SharedGuard extends Guard {
 
 /** @internal One hold. `ticket` changes while a condition `wait` lends the lock out and takes it back. */
 export class SharedLockGuard implements SharedGuard {
-  static {
-    markNotThenable(this);
-  }
+  /** A plain value, never a thenable (see {@link NotThenable}). */
+  readonly then: NotThenable = undefined;
 
   released = false;
   /** Lent out by a condition wait; a release meanwhile ends the hold as soon as the wait takes it back. */

@@ -6,7 +6,7 @@ import {
   type NameOptions,
   type WaitOptions,
 } from '../core/options.js';
-import { markNotThenable, runHolding, type Guard } from '../core/guard.js';
+import { type NotThenable, runHolding, type Guard } from '../core/guard.js';
 import { TimeoutError } from '../errors.js';
 import { allocateWords } from './agent.js';
 import { checkHandle, type SharedHandle } from './handle.js';
@@ -42,9 +42,8 @@ let adopting: (SharedHandle & { lock?: SharedHandle }) | undefined;
 
 /** One acquisition of permits; releasing it gives them back (once). */
 class SemaphoreGuard implements Guard {
-  static {
-    markNotThenable(this);
-  }
+  /** A plain value, never a thenable (see {@link NotThenable}). */
+  readonly then: NotThenable = undefined;
 
   released = false;
 

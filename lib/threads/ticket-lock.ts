@@ -51,47 +51,53 @@ const kindOf = (value: number) => (value - TAGGED) & 3;
 const agentOf = (value: number) => (value - TAGGED) >> 2;
 
 /** Where a {@link Ticket} is: a resting state (`HOLDS` and below) or the step it takes next. */
-export enum Pc {
+export const Pc = {
   /** Resting: the ticket holds the lock. */
-  Holds,
+  Holds: 0,
   /** Resting: parked on its slot; wake with {@link TicketLock.wake}, give up with {@link TicketLock.cancel}. */
-  Parked,
+  Parked: 1,
   /** Resting: parked until a slot frees up (too many tickets out). */
-  ParkedForRoom,
+  ParkedForRoom: 2,
   /** Resting: gave up without the lock. */
-  GaveUp,
+  GaveUp: 3,
   /** Resting: `tryTake` found the lock taken. */
-  Busy,
+  Busy: 4,
   /** Resting: released (or recovered); `recovered` tells which. */
-  Released,
+  Released: 5,
   /** Resting: `recover` found no hold of that agent. */
-  NotHeld,
-  TakeLoadNext,
-  TakeLoadHead,
-  TakeCompareExchange,
-  RoomAnnounce,
-  RoomCheck,
-  RoomLeave,
-  RoomCancel,
-  TryLoadNext,
-  TryLoadSlot,
-  TryCompareExchange,
-  ClaimGranted,
-  MarkWaiting,
-  Claim,
-  Poll,
-  Abandon,
-  AbandonWake,
-  ReleaseClear,
-  RecoverLoadHead,
-  RecoverLoadSlot,
-  RecoverCompareExchange,
-  ReleaseHead,
-  ReleaseOffer,
-  ReleaseSkip,
-  ReleaseNotify,
-  ReleaseRoom,
-  ReleaseRoomNotify,
+  NotHeld: 6,
+  TakeLoadNext: 7,
+  TakeLoadHead: 8,
+  TakeCompareExchange: 9,
+  RoomAnnounce: 10,
+  RoomCheck: 11,
+  RoomLeave: 12,
+  RoomCancel: 13,
+  TryLoadNext: 14,
+  TryLoadSlot: 15,
+  TryCompareExchange: 16,
+  ClaimGranted: 17,
+  MarkWaiting: 18,
+  Claim: 19,
+  Poll: 20,
+  Abandon: 21,
+  AbandonWake: 22,
+  ReleaseClear: 23,
+  RecoverLoadHead: 24,
+  RecoverLoadSlot: 25,
+  RecoverCompareExchange: 26,
+  ReleaseHead: 27,
+  ReleaseOffer: 28,
+  ReleaseSkip: 29,
+  ReleaseNotify: 30,
+  ReleaseRoom: 31,
+  ReleaseRoomNotify: 32,
+} as const;
+export type Pc = (typeof Pc)[keyof typeof Pc];
+
+/** The name of a {@link Pc} value, for messages. */
+export function pcName(pc: Pc): string {
+  return Object.keys(Pc).find((name) => Pc[name as keyof typeof Pc] === pc) ?? String(pc);
 }
 
 /** One acquisition or release in progress: the registers of the state machine. */

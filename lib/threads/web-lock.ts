@@ -1,5 +1,5 @@
 import { describe, labelFor, type NameOptions, type WaitOptions } from '../core/options.js';
-import { markNotThenable, runHolding, type Guard } from '../core/guard.js';
+import { type NotThenable, runHolding, type Guard } from '../core/guard.js';
 import { TimeoutError } from '../errors.js';
 import { armCancellation, earlyReason } from './waiting.js';
 
@@ -19,9 +19,8 @@ interface LockManagerLike {
 
 /** One hold of a {@link WebLock}; releasing it resolves the promise the Web Locks callback returned. */
 class WebLockGuard implements Guard {
-  static {
-    markNotThenable(this);
-  }
+  /** A plain value, never a thenable (see {@link NotThenable}). */
+  readonly then: NotThenable = undefined;
 
   released = false;
 

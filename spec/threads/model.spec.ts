@@ -14,6 +14,7 @@ import {
   GRANTED_DIED,
   LOCK_HEADER_WORDS,
   Pc,
+  pcName,
   Ticket,
   TicketLock,
   heldValue,
@@ -74,7 +75,7 @@ function critical(lock: TicketLock, memory: SimulatedMemory) {
     entered,
     /** `w` must hold the lock, alone. */
     hold(w: Ticket): void {
-      if (w.pc !== Pc.Holds) throw new Error(`agent${w.agent} did not get the lock (${Pc[w.pc]})`);
+      if (w.pc !== Pc.Holds) throw new Error(`agent${w.agent} did not get the lock (${pcName(w.pc)})`);
       if (++inside !== 1) throw new Error(`${inside} agents inside the critical section`);
       entered.push(`agent${w.agent}`);
     },
@@ -145,9 +146,9 @@ describe('threads: model check of the SharedLock algorithm (every schedule)', fu
       sim.spawn('agent1', () => cs.leave(holder));
       sim.spawn('agent2', async () => {
         const w = await simulatedAcquire(lock, memory, 2, controller.signal, waiters[0]);
-        outcomes.add(w.pc === Pc.Holds ? 'granted' : Pc[w.pc]!);
+        outcomes.add(w.pc === Pc.Holds ? 'granted' : pcName(w.pc));
         if (w.pc === Pc.Holds) await cs.enter(w);
-        else if (w.pc !== Pc.GaveUp) throw new Error(`agent2 rests in ${Pc[w.pc]}`);
+        else if (w.pc !== Pc.GaveUp) throw new Error(`agent2 rests in ${pcName(w.pc)}`);
       });
       sim.spawn('canceller', async () => controller.abort());
       await sim.run();
@@ -168,7 +169,7 @@ describe('threads: model check of the SharedLock algorithm (every schedule)', fu
       });
       sim.spawn('observer', async () => {
         const w = lock.begin(new Ticket(), Pc.RecoverLoadHead, 1);
-        expect(Pc[await runSteps(lock, memory, w)]).to.equal('Released');
+        expect(pcName(await runSteps(lock, memory, w))).to.equal('Released');
       });
       await sim.run();
       if (told !== true) throw new Error(`the next holder was told previousOwnerDied = ${told}`);
@@ -183,7 +184,7 @@ describe('threads: model check of the SharedLock algorithm (every schedule)', fu
       for (const observer of ['observer1', 'observer2']) {
         sim.spawn(observer, async () => {
           const w = lock.begin(new Ticket(), Pc.RecoverLoadHead, 1);
-          recovered.push(Pc[await runSteps(lock, memory, w)]!);
+          recovered.push(pcName(await runSteps(lock, memory, w)));
         });
       }
       await sim.run();
