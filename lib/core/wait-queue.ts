@@ -138,11 +138,11 @@ export class WaitQueue<T = void, V = undefined> implements WaiterHome<T, V> {
 
   /** What the best waiter carries ({@link Waiter.value}); `undefined` when none waits. O(1), allocates nothing. */
   get bestValue(): V | undefined {
-    const ring = this.bestRing();
-    if (ring === undefined) return undefined;
+    const ring = this.heap === undefined ? this.main : this.bestRing();
+    if (ring === undefined || ring.live === 0) return undefined;
     const seq = ring.first();
     const entry = ring.entryAt(seq);
-    return entry instanceof Waiter ? entry.value : (ring.valueAt(seq) as V);
+    return typeof entry !== 'function' && entry instanceof Waiter ? entry.value : (ring.valueAt(seq) as V);
   }
 
   /** The priority of the best waiter; `undefined` when none waits. */
@@ -192,7 +192,11 @@ export class WaitQueue<T = void, V = undefined> implements WaiterHome<T, V> {
       this.enqueue(new Waiter<T, V>(this, value, priority, resolve, takeReject()), options);
     else if (this.resolveOnly) {
       takeReject(); // a plain waiter is rejected through its resolve: one function less per waiter
-      this.append(resolve, value, priority);
+      const ring = priority === 0 ? this.main : this.levelFor(priority);
+      ring.push(resolve, value);
+      this.count++;
+      this.newest = resolve;
+      this.newestRing = ring;
     } else this.append(new PlainWait<T>(resolve, takeReject(), undefined) as PlainWait, value, priority);
     return promise;
   }
@@ -291,10 +295,18 @@ export class WaitQueue<T = void, V = undefined> implements WaiterHome<T, V> {
 
   /** Grants the best waiter `result`, in one step; does nothing when none waits. Grant wins. Amortised O(1). */
   grantBest(result: T): void {
-    const ring = this.bestRing();
-    if (ring === undefined) return;
+    const ring = this.heap === undefined ? this.main : this.bestRing();
+    if (ring === undefined || ring.live === 0) return;
     const seq = ring.first();
     const entry = ring.entryAt(seq) as Entry<T, V>;
+    if (typeof entry === 'function' && currentHook() === undefined) {
+      // The common case, kept apart: a plain waiter of a resolveOnly queue.
+      ring.remove(seq);
+      this.count--;
+      if (this.newest === entry) this.newest = this.newestRing = undefined;
+      entry(result);
+      return;
+    }
     const value = entry instanceof Waiter ? undefined : (ring.valueAt(seq) as V);
     this.removeAt(ring, seq, entry);
     this.settleEntry(entry, value, ring.priority, true, result);

@@ -145,7 +145,7 @@ export class WaitRing<E extends object> {
       if (entry === undefined) continue;
       entries[seq & mask] = entry;
       if (values !== undefined) values[seq & mask] = (oldValues as unknown[])[from & oldMask];
-      if (entry instanceof Waiter) entry.seq = seq;
+      if (entry instanceof Waiter) entry.renumber(seq);
       seq++;
     }
     this.entries = entries;

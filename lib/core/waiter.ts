@@ -149,8 +149,8 @@ class WaiterExtras {
 export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWatcher {
   /** The queue it is parked on now; `undefined` once settled. */
   private home: WaiterHome<T, V> | undefined;
-  /** @internal Its position in its queue's ring, or -1 once it has left. */
-  seq = -1;
+  /** Its position in its queue's ring, or -1 once it has left. */
+  private position = -1;
   /** Signal, timers and the outcome held for the hook, when any of them is used; see {@link WaiterExtras}. */
   private extras: WaiterExtras | undefined = undefined;
 
@@ -178,10 +178,20 @@ export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWa
     return this.home;
   }
 
+  /** Its position in the ring of its queue (the queue's business), or -1 once it has left. */
+  get seq(): number {
+    return this.position;
+  }
+
   /** @internal Records that it now sits at `seq` of `home` (or has left every queue). */
   place(home: WaiterHome<T, V> | undefined, seq: number): void {
     this.home = home;
-    this.seq = seq;
+    this.position = seq;
+  }
+
+  /** @internal Its ring packed itself: same queue, new position. */
+  renumber(seq: number): void {
+    this.position = seq;
   }
 
   /** Larger is served first; 0 by default. */
