@@ -17,7 +17,7 @@
  * - {@link WaitQueue.wakeUnasked}: a wake-up no wait preceded (a task's start), a choice point under the harness.
  * - {@link WaitQueue.statistics}.
  *
- * Storage: a {@link WaitRing} per priority level. Waiters of the default priority 0 (all of them, unless a
+ * Storage: a `WaitRing` per priority level (`wait-levels.ts`, `wait-ring.ts`). Waiters of the default priority 0 (all of them, unless a
  * primitive passes another) live in the ring the queue always has: enqueue, grant and removal are amortised O(1).
  * Other priorities get a ring each, found through a map, with a max-heap of their priorities: entering a new level
  * is O(log n), joining an existing one O(1), removal amortised O(1), and finding the best level amortised O(log n).
@@ -32,28 +32,21 @@
 
 import { TimeoutError } from '../errors.js';
 import type { Guard } from './guard.js';
-import { popHeap, pushHeap } from './max-heap.js';
 import { rejectEarly, type WaitOptions } from './options.js';
 import { currentHook } from './scheduler.js';
 import { holdsTraced, waitsTraced } from './diagnostics.js';
-import { WaitRing } from './wait-ring.js';
+import { WaitLevels, type Entry } from './wait-levels.js';
 import {
   newPromise,
   PlainWait,
-  rejectThrough,
   takeReject,
   takeResolve,
   Waiter,
   type QueueOwner,
-  type Resolve,
   type RunBody,
-  type WaiterHome,
 } from './waiter.js';
 
 export { Waiter, type QueueOwner } from './waiter.js';
-
-/** What a ring slot holds: a plain waiter's `resolve`, a plain queued run, or a waiter object. */
-type Entry<T, V> = Resolve<T> | PlainWait | Waiter<T, V>;
 
 /** What {@link WaitQueue.statistics} reports (Trio's `ParkingLot.statistics()`). */
 export interface WaitQueueStatistics {
@@ -95,17 +88,7 @@ function isPlain(options: WaitOptions | undefined): boolean {
  * @typeParam T - what a grant resolves a waiter's call with.
  * @typeParam V - what each waiter carries ({@link Waiter.value}).
  */
-export class WaitQueue<T = void, V = undefined> implements WaiterHome<T, V> {
-  /** The level of the default priority 0, which every queue has. */
-  private readonly main = new WaitRing<Entry<T, V>>(0);
-  /** Levels of other priorities, created on first use. Invariant: a key is in `others` iff it is in `heap`. */
-  private others: Map<number, WaitRing<Entry<T, V>>> | undefined = undefined;
-  /** Max-heap of the priorities in `others` (empty levels are dropped lazily, by {@link WaitQueue.bestRing}). */
-  private heap: number[] | undefined = undefined;
-  private count = 0;
-  /** The entry parked last and its ring, for a primitive that must keep track of it ({@link WaitQueue.tail}). */
-  private newest: Entry<T, V> | undefined = undefined;
-  private newestRing: WaitRing<Entry<T, V>> | undefined = undefined;
+export class WaitQueue<T = void, V = undefined> extends WaitLevels<T, V> {
   /** {@link WaitQueueOptions.resolveOnly}. */
   private readonly resolveOnly: boolean;
   /** Set by {@link WaitQueue.close}: builds the reason a park is rejected with while closed. */
@@ -123,6 +106,7 @@ export class WaitQueue<T = void, V = undefined> implements WaiterHome<T, V> {
     private readonly onCancel?: (waiter: Waiter<T, V>) => void,
     options?: WaitQueueOptions,
   ) {
+    super();
     this.resolveOnly = options?.resolveOnly === true;
   }
 
@@ -423,119 +407,5 @@ export class WaitQueue<T = void, V = undefined> implements WaiterHome<T, V> {
   /** The waiters, best first, as objects (see {@link WaitQueue.head}). */
   *[Symbol.iterator](): IterableIterator<Waiter<T, V>> {
     yield* this.snapshot();
-  }
-
-  /** The waiters parked now, best first: levels by descending priority, FIFO within each. */
-  private snapshot(): Waiter<T, V>[] {
-    const waiters: Waiter<T, V>[] = [];
-    for (const ring of this.ringsByPriority()) {
-      const positions: number[] = [];
-      for (const [, seq] of ring) positions.push(seq);
-      for (const seq of positions) waiters.push(this.waiterAt(ring, seq));
-    }
-    return waiters;
-  }
-
-  private ringsByPriority(): WaitRing<Entry<T, V>>[] {
-    const others = this.others;
-    if (others === undefined || others.size === 0) return [this.main];
-    const levels = [...others.values()].sort((a, b) => b.priority - a.priority);
-    const above = levels.filter((level) => level.priority > 0);
-    return [...above, this.main, ...levels.slice(above.length)];
-  }
-
-  /** The ring holding the best waiter, or `undefined` when none waits. */
-  private bestRing(): WaitRing<Entry<T, V>> | undefined {
-    const main = this.main;
-    const heap = this.heap;
-    if (heap === undefined || heap.length === 0) return main.live > 0 ? main : undefined;
-    const others = this.others as Map<number, WaitRing<Entry<T, V>>>;
-    // Drop emptied levels from the top of the heap (each was entered once: amortised O(log n)).
-    for (;;) {
-      const top = heap[0] as number;
-      const level = others.get(top) as WaitRing<Entry<T, V>>;
-      if (level.live > 0) return top > 0 || main.live === 0 ? level : main;
-      others.delete(top);
-      popHeap(heap);
-      if (heap.length === 0) return main.live > 0 ? main : undefined;
-    }
-  }
-
-  /** The ring of `priority`, which exists while a waiter of that priority is parked. */
-  private ringOf(priority: number): WaitRing<Entry<T, V>> {
-    return priority === 0 ? this.main : (this.others?.get(priority) as WaitRing<Entry<T, V>>);
-  }
-
-  private levelFor(priority: number): WaitRing<Entry<T, V>> {
-    if (priority === 0) return this.main;
-    const others = (this.others ??= new Map());
-    let level = others.get(priority);
-    if (level === undefined) {
-      level = new WaitRing<Entry<T, V>>(priority);
-      others.set(priority, level);
-      pushHeap((this.heap ??= []), priority);
-    }
-    return level;
-  }
-
-  private append(entry: Entry<T, V>, value: V | undefined, priority: number): void {
-    const ring = this.levelFor(priority);
-    const seq = ring.push(entry, value);
-    if (entry instanceof Waiter) entry.place(this, seq);
-    this.count++;
-    this.newest = entry;
-    this.newestRing = ring;
-  }
-
-  private removeAt(ring: WaitRing<Entry<T, V>>, seq: number, entry: Entry<T, V>): void {
-    ring.remove(seq);
-    if (entry instanceof Waiter) entry.place(undefined, -1);
-    this.count--;
-    if (this.newest === entry) {
-      this.newest = undefined;
-      this.newestRing = undefined;
-    }
-  }
-
-  /** The entry at `seq` of `ring` as a {@link Waiter}: a plain entry becomes one, in its place. */
-  private waiterAt(ring: WaitRing<Entry<T, V>>, seq: number): Waiter<T, V> {
-    const entry = ring.entryAt(seq) as Entry<T, V>;
-    if (entry instanceof Waiter) return entry;
-    const waiter = this.asWaiter(entry, ring.valueAt(seq) as V, ring.priority);
-    ring.replace(seq, waiter);
-    waiter.place(this, seq);
-    if (this.newest === entry) this.newest = waiter;
-    return waiter;
-  }
-
-  /** A waiter object for a plain entry (not placed in any queue). */
-  private asWaiter(entry: Resolve<T> | PlainWait, value: V, priority: number): Waiter<T, V> {
-    if (typeof entry === 'function') return new Waiter<T, V>(this, value, priority, entry, undefined);
-    return new Waiter<T, V>(this, value, priority, entry.resolve as never, entry.reject, entry.fn);
-  }
-
-  /** Delivers the outcome of an entry already removed: resolves, starts a run, or rejects. */
-  private settleEntry(
-    entry: Entry<T, V>,
-    value: V | undefined,
-    priority: number,
-    succeeded: boolean,
-    outcome: unknown,
-  ): void {
-    if (entry instanceof Waiter) {
-      entry.detach();
-      entry.settle(succeeded, outcome, this.owner);
-      return;
-    }
-    if (currentHook() !== undefined) {
-      // Installed after this waiter parked: the hook still decides when it resumes, which needs an object.
-      const waiter = this.asWaiter(entry, value as V, priority);
-      waiter.place(undefined, -1);
-      waiter.settle(succeeded, outcome, this.owner);
-    } else if (typeof entry === 'function') {
-      if (succeeded) entry(outcome as T);
-      else rejectThrough(entry, outcome);
-    } else if (succeeded) entry.grant(outcome);
-    else entry.reject(outcome);
   }
 }
