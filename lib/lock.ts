@@ -70,7 +70,9 @@ export class AsyncLock {
   /** The current hold, or `undefined` when unlocked. Invariant: waiters are queued only while this is set. */
   private holder: LockGuard | undefined = undefined;
   /** @internal */
-  readonly waitQueue = new WaitQueue<Guard, LockGuard | typeof takesNothing | undefined>(this);
+  readonly waitQueue = new WaitQueue<Guard, LockGuard | typeof takesNothing | undefined>(this, undefined, {
+    resolveOnly: true,
+  });
 
   /**
    * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
@@ -288,23 +290,27 @@ export class AsyncLock {
    * consistent at every step.
    */
   private handOff(): void {
+    const queue = this.waitQueue;
     for (;;) {
-      const next = this.waitQueue.head;
-      if (next === undefined) {
+      if (queue.size === 0) {
         this.holder = undefined;
         return;
       }
-      if (next.value === takesNothing) {
-        this.waitQueue.grant(next, undefined as unknown as Guard);
+      const value = queue.bestValue;
+      if (value === takesNothing) {
+        queue.grantBest(undefined as unknown as Guard);
         continue;
       }
       // A condition waiter carries the hold it set aside; it gets that same guard back.
       const granted =
-        (next.value as LockGuard | undefined) ??
-        new LockGuard(this, holdsTraced() ? traceHoldStart(this, undefined, next.holderName) : undefined);
+        value ??
+        new LockGuard(
+          this,
+          holdsTraced() ? traceHoldStart(this, undefined, queue.bestHolderName) : undefined,
+        );
       granted.suspended = false;
       this.holder = granted;
-      this.waitQueue.grant(next, granted);
+      queue.grantBest(granted);
       // Released while set aside (a wait nobody awaited): the wait has had its turn, and the hold ends now.
       if (!granted.released) return;
     }

@@ -77,15 +77,17 @@ export class AsyncSemaphore {
    * @throws TypeError | RangeError - when `value` is not an integer `>= 0` or `options.name` is not a string.
    */
   constructor(value = 1, options?: NameOptions) {
-    this.label = labelFor(
-      new.target === AsyncBoundedSemaphore ? 'AsyncBoundedSemaphore' : 'AsyncSemaphore',
-      options,
-    );
+    this.label = labelFor(this.kind, options);
     checkInteger(value, `${this.label}: value`, 0);
     this.name = options?.name;
     this.available = value;
     // A waiter that gives up may have been the one blocking smaller requests behind it.
-    this.queue = new WaitQueue<Guard, number>(this, () => this.grantWaiters());
+    this.queue = new WaitQueue<Guard, number>(this, () => this.grantWaiters(), { resolveOnly: true });
+  }
+
+  /** The class's name in its label; a subclass names itself by overriding it (read by the constructor). */
+  protected get kind(): string {
+    return 'AsyncSemaphore';
   }
 
   /** Permits free now. */
@@ -284,8 +286,8 @@ export class AsyncSemaphore {
    * request that fits is granted at once (and with `timeout: 0`), so the head of the queue never fits.
    */
   private outranksQueue(priority: number): boolean {
-    const head = this.queue.head;
-    return head === undefined || priority > head.priority;
+    const best = this.queue.bestPriority;
+    return best === undefined || priority > best;
   }
 
   /** Validates a request for `permits`; the bounded semaphore also refuses one it can never satisfy. */
@@ -298,14 +300,15 @@ export class AsyncSemaphore {
 
   /** Grants waiters from the head while the free permits satisfy them; restores the class invariant. */
   protected grantWaiters(): void {
+    const queue = this.queue;
     for (
-      let head = this.queue.head;
-      head !== undefined && head.value <= this.available;
-      head = this.queue.head
+      let permits = queue.bestValue;
+      permits !== undefined && permits <= this.available;
+      permits = queue.bestValue
     ) {
-      this.available -= head.value;
-      const trace = holdsTraced() ? traceHoldStart(this, undefined, head.holderName) : undefined;
-      this.queue.grant(head, new SemaphoreGuard(this, head.value, trace));
+      this.available -= permits;
+      const trace = holdsTraced() ? traceHoldStart(this, undefined, queue.bestHolderName) : undefined;
+      queue.grantBest(new SemaphoreGuard(this, permits, trace));
     }
   }
 }
@@ -336,6 +339,10 @@ export class AsyncBoundedSemaphore extends AsyncSemaphore {
   constructor(value = 1, options?: NameOptions) {
     super(value, options);
     this.limit = value;
+  }
+
+  protected override get kind(): string {
+    return 'AsyncBoundedSemaphore';
   }
 
   /** The capacity, under its older name. */

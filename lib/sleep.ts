@@ -5,15 +5,8 @@
  * @module
  */
 
-import {
-  checkFunction,
-  checkTimeout,
-  checkWaitOptions,
-  rejectEarly,
-  type WaitOptions,
-} from './core/options.js';
-import { clearTimer, setTimer } from './core/scheduler.js';
-import { WaitQueue, type Waiter } from './core/wait-queue.js';
+import { checkFunction, checkTimeout, checkWaitOptions, type WaitOptions } from './core/options.js';
+import { WaitQueue, type QueueOwner } from './core/wait-queue.js';
 
 /** Options of {@link sleep}. */
 export interface SleepOptions {
@@ -27,32 +20,13 @@ export interface WaitUntilOptions extends WaitOptions {
   interval?: number | undefined;
 }
 
-/** The owner of one `sleep` or `waitUntil` call's queue: names it for the harness and in timeout messages. */
-class TimedWait {
-  readonly queue: WaitQueue<void>;
-  timer: unknown = undefined;
-
-  constructor(readonly label: string) {
-    // A waiter removed by its signal, timeout or a throwing predicate leaves no timer behind.
-    this.queue = new WaitQueue<void>(this, () => this.stop());
-  }
-
-  arm(callback: () => void, ms: number): void {
-    this.timer = setTimer(
-      () => {
-        this.timer = undefined;
-        callback();
-      },
-      ms,
-      this.queue.head,
-    );
-  }
-
-  stop(): void {
-    if (this.timer === undefined) return;
-    clearTimer(this.timer);
-    this.timer = undefined;
-  }
+/**
+ * The queue of one `sleep` or `waitUntil` call: its owner names it for the harness and in timeout messages. The
+ * call's timers are its waiter's ({@link WaitQueue.parkAlarmed}): settling the waiter, by any means, clears them.
+ */
+function timedWait(label: string): WaitQueue<void> {
+  const owner: QueueOwner = { label };
+  return new WaitQueue<void>(owner);
 }
 
 /**
@@ -85,14 +59,10 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
     return Promise.reject(error);
   }
   const signal = options?.signal;
-  if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason);
-  const wait = new TimedWait(`sleep(${ms} ms)`);
-  const slept = wait.queue.park(signal === undefined ? undefined : { signal });
-  if (ms !== Infinity) {
-    const waiter = wait.queue.head as Waiter<void>;
-    wait.arm(() => wait.queue.grant(waiter, undefined), ms);
-  }
-  return slept;
+  const queue = timedWait(`sleep(${ms} ms)`);
+  return queue.parkAlarmed(signal === undefined ? undefined : { signal }, ms, (waiter) =>
+    queue.grant(waiter, undefined),
+  );
 }
 
 function isThenable(value: unknown): boolean {
@@ -139,8 +109,8 @@ export function waitUntil(predicate: () => unknown, options?: WaitUntilOptions):
   } catch (error) {
     return Promise.reject(error);
   }
-  const early = rejectEarly(options, 'waitUntil');
-  if (early !== undefined) return early;
+  const signal = options?.signal;
+  if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason);
 
   const check = (): boolean => {
     const holds = predicate();
@@ -155,21 +125,17 @@ export function waitUntil(predicate: () => unknown, options?: WaitUntilOptions):
     return Promise.reject(error);
   }
 
-  const wait = new TimedWait(predicate.name === '' ? 'waitUntil' : `waitUntil(${predicate.name})`);
-  const held = wait.queue.park(options);
-  const waiter = wait.queue.head;
-  if (waiter === undefined) return held; // timeout 0: rejected without queueing
-  const poll = () => {
+  const queue = timedWait(predicate.name === '' ? 'waitUntil' : `waitUntil(${predicate.name})`);
+  // One waiter: its timeout and signal end the wait, its alarm polls; a grant or a throw settles it.
+  return queue.parkAlarmed(options, interval, function poll(waiter): void {
     let holds: boolean;
     try {
       holds = check();
     } catch (error) {
-      wait.queue.cancel(waiter, error);
+      queue.cancel(waiter, error);
       return;
     }
-    if (holds) wait.queue.grant(waiter, undefined);
-    else wait.arm(poll, interval);
-  };
-  wait.arm(poll, interval);
-  return held;
+    if (holds) queue.grant(waiter, undefined);
+    else waiter.alarm(interval, poll);
+  });
 }

@@ -2,250 +2,50 @@
  * The fair wait queue that every primitive is built on, after Trio's `ParkingLot`: a primitive is state + policy,
  * and its contended path is "just park". The verbs are few:
  *
- * - {@link WaitQueue.park}: queue the caller with a typed value (what it asks for) and a priority; returns its
- *   promise. Signal and timeout are wired here, and nowhere else.
- * - {@link WaitQueue.head} + {@link WaitQueue.grant}: the best waiter (highest priority, longest waiting among
- *   equals), and its grant: unlink, drop listener and timer, resolve, in one synchronous step. Grant wins.
+ * - {@link WaitQueue.park} (and {@link WaitQueue.parkChecked}, which first checks the caller's options): queue the
+ *   caller with a typed value (what it asks for) and a priority; returns its promise. Signal and timeout are wired
+ *   here, and nowhere else. {@link WaitQueue.parkRun} queues a `run(fn)`; {@link WaitQueue.parkAlarmed} a wait with
+ *   a timer of its own (a sleep, a poll).
+ * - {@link WaitQueue.bestValue} + {@link WaitQueue.grantBest}: what the best waiter (highest priority, longest
+ *   waiting among equals) asks for, and its grant: remove, drop listener and timer, resolve, in one synchronous
+ *   step. Grant wins. {@link WaitQueue.grantAll} grants everyone.
  * - {@link WaitQueue.cancel}, {@link WaitQueue.rejectAll}: reject one waiter, or every waiter (returns the count).
  * - {@link WaitQueue.repark}, {@link WaitQueue.reparkWaiter}: move waiters to another queue (a condition's
  *   notify moves them onto its lock's queue), as if they had parked there.
  * - {@link WaitQueue.close} / {@link WaitQueue.reopen}: Trio's `break_lot`: reject everyone now and every later
  *   park until reopened (a queue shut down, a barrier broken).
- * - {@link WaitQueue.wakeUnasked}: a wake-up no wait preceded (a task's start), a choice point under the harness.
  * - {@link WaitQueue.statistics}.
  *
- * Storage: one doubly-linked FIFO list per priority level. Waiters of the default priority 0 (all of them, unless a
- * primitive passes another) live in the level the queue always has: enqueue, removal and grant are O(1). Other
- * priorities get a level each, found through a map, with a max-heap of their priorities: entering a new level is
- * O(log n), joining an existing one O(1), removal O(1), and finding the best level amortised O(log n).
+ * Storage: a `WaitRing` per priority level (`wait-levels.ts`, `wait-ring.ts`). Waiters of the default priority 0
+ * (all of them, unless a primitive passes another) live in the ring the queue always has: enqueue, grant and removal are amortised O(1).
+ * Other priorities get a ring each, found through a map, with a max-heap of their priorities: entering a new level
+ * is O(log n), joining an existing one O(1), removal amortised O(1), and finding the best level amortised O(log n).
+ *
+ * A plain waiter (no signal, no finite timeout, no scheduler hook, no diagnostics) is stored as its promise's
+ * `resolve` alone; everything else as a {@link Waiter} (see `waiter.ts`). {@link WaitQueue.head},
+ * {@link WaitQueue.tail} and iteration hand out {@link Waiter} objects, turning plain entries into objects in
+ * place: use {@link WaitQueue.bestValue} and {@link WaitQueue.grantBest} on hot paths.
  *
  * @module
  */
 
 import { TimeoutError } from '../errors.js';
-import { unwatchSignal, watchSignal, type AbortWatcher } from './abort.js';
 import type { Guard } from './guard.js';
-import type { WaitOptions } from './options.js';
-import { clearTimer, currentHook, setTimer, type ParkedWaiter } from './scheduler.js';
-import { holdsTraced, traceWaitEnd, traceWaitStart, waitsTraced } from './diagnostics.js';
+import { rejectEarly, type WaitOptions } from './options.js';
+import { currentHook } from './scheduler.js';
+import { holdsTraced, waitsTraced } from './diagnostics.js';
+import { WaitLevels, type Entry } from './wait-levels.js';
+import {
+  newPromise,
+  PlainWait,
+  takeReject,
+  takeResolve,
+  Waiter,
+  type QueueOwner,
+  type RunBody,
+} from './waiter.js';
 
-/** The primitive a queue belongs to, named in timeout messages and deadlock reports. */
-export interface QueueOwner {
-  /** The primitive's kind and name, such as `AsyncLock(db)`. */
-  readonly label: string;
-}
-
-/**
- * What only some waiters need, kept apart so that a plain waiter (no signal, no timeout, no harness) stays small:
- * every field of a waiter costs 8 bytes for each of possibly millions of parked calls.
- */
-class WaiterExtras {
-  /** A priority other than the default 0 (the default costs no field on the waiter). */
-  priority = 0;
-  signal: AbortSignal | undefined = undefined;
-  timer: unknown = undefined;
-  /** The outcome held for the scheduler hook until it resumes the waiter. */
-  succeeded = false;
-  outcome: unknown = undefined;
-  /** When the wait started, while waits are traced (diagnostics). */
-  startedAt: number | undefined = undefined;
-  /** The name given at acquire, while holds are traced (diagnostics). */
-  holderName: string | undefined = undefined;
-}
-
-/** A FIFO list of waiters of one priority, linked through `previous`/`next`. */
-interface List<T, V> {
-  first: Waiter<T, V> | undefined;
-  last: Waiter<T, V> | undefined;
-}
-
-/** One level of a priority other than 0 (the queue itself is the list of priority 0). */
-class Level<T, V> implements List<T, V> {
-  first: Waiter<T, V> | undefined = undefined;
-  last: Waiter<T, V> | undefined = undefined;
-
-  constructor(readonly priority: number) {}
-}
-
-/**
- * One parked call. Created by {@link WaitQueue.park}, settled exactly once: granted by its primitive, or removed
- * by its signal, its timeout or its primitive. It watches its signal itself ({@link AbortWatcher}), so parking
- * allocates no closure. Its links are the queue's business: primitives read `value`, `priority` and `queue` only.
- *
- * @typeParam T - what its call resolves to.
- * @typeParam V - what its primitive parks along with it (permits asked for, an item to put, a held lock level).
- */
-export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWatcher {
-  /** @internal Neighbours in its level's list. */
-  previous: Waiter<T, V> | undefined = undefined;
-  /** @internal */
-  next: Waiter<T, V> | undefined = undefined;
-  /** The queue it is parked on now (a repark changes it); `undefined` once settled. */
-  queue: WaitQueue<T, V> | undefined;
-  /** What its primitive parked along with it. */
-  readonly value: V;
-  /** @internal */
-  resolve!: (value: T) => void;
-  /** @internal */
-  reject!: (reason: unknown) => void;
-  /** Signal, timer and the outcome held for the hook, when any of them is used; see {@link WaiterExtras}. */
-  private extras: WaiterExtras | undefined = undefined;
-
-  constructor(queue: WaitQueue<T, V>, value: V, priority: number) {
-    this.queue = queue;
-    this.value = value;
-    if (priority !== 0) (this.extras = new WaiterExtras()).priority = priority;
-  }
-
-  /** Larger is served first; 0 by default. */
-  get priority(): number {
-    const extras = this.extras;
-    return extras === undefined ? 0 : extras.priority;
-  }
-
-  get waitingOn(): object | undefined {
-    return this.queue?.owner;
-  }
-
-  /** The abort signal it listens to while cancellable. */
-  get signal(): AbortSignal | undefined {
-    return this.extras?.signal;
-  }
-
-  /** The name its caller gave at acquire, recorded only while holds are traced (diagnostics). */
-  get holderName(): string | undefined {
-    return this.extras?.holderName;
-  }
-
-  /** Records what diagnostics need: the start time of the wait, and the name given at acquire. */
-  trace(options: WaitOptions | undefined): void {
-    const extras = (this.extras ??= new WaiterExtras());
-    if (waitsTraced()) extras.startedAt = traceWaitStart((this.queue as WaitQueue<T, V>).owner, this);
-    if (holdsTraced()) extras.holderName = (options as { name?: string } | undefined)?.name;
-  }
-
-  /** Its timeout timer while cancellable. */
-  get timer(): unknown {
-    return this.extras?.timer;
-  }
-
-  /** @internal Watches `signal` and starts the timer of `timeout` (if any), so that either cancels the wait. */
-  watch(signal: AbortSignal | undefined, timeout: number | undefined): void {
-    const extras = (this.extras ??= new WaiterExtras());
-    if (signal !== undefined) {
-      extras.signal = signal;
-      watchSignal(signal, this);
-    }
-    if (timeout !== undefined && timeout !== Infinity) {
-      extras.timer = setTimer(() => this.expire(timeout), timeout, this);
-    }
-  }
-
-  /** Its signal aborted: it cancels from the queue the waiter is on now, which a repark may have changed. */
-  signalAborted(reason: unknown): void {
-    (this.extras as WaiterExtras).signal = undefined;
-    this.queue?.cancel(this, reason);
-  }
-
-  /** The timeout: like an abort, it cancels from the queue the waiter is on now. */
-  private expire(timeout: number): void {
-    (this.extras as WaiterExtras).timer = undefined;
-    const queue = this.queue;
-    queue?.cancel(this, new TimeoutError(`${queue.owner.label} timed out after ${timeout} ms`));
-  }
-
-  /** @internal Stops watching the signal and clears the timer: a waiter no longer cancellable keeps neither. */
-  detach(): void {
-    const extras = this.extras;
-    if (extras === undefined) return;
-    if (extras.signal !== undefined) {
-      unwatchSignal(extras.signal, this);
-      extras.signal = undefined;
-    }
-    if (extras.timer !== undefined) {
-      clearTimer(extras.timer);
-      extras.timer = undefined;
-    }
-  }
-
-  /**
-   * @internal Delivers the outcome: resolves or rejects the caller's promise, now or when the scheduler hook
-   * chooses.
-   *
-   * @param from - the primitive whose queue settled it, named by the hook's trace.
-   */
-  settle(succeeded: boolean, outcome: unknown, from: QueueOwner): void {
-    const startedAt = this.extras?.startedAt;
-    if (startedAt !== undefined) traceWaitEnd(from, this, startedAt, succeeded, outcome);
-    const hook = currentHook();
-    if (hook === undefined) this.deliver(succeeded, outcome);
-    else {
-      const extras = (this.extras ??= new WaiterExtras());
-      extras.succeeded = succeeded;
-      extras.outcome = outcome;
-      hook.wake(this, from);
-    }
-  }
-
-  get granted(): boolean {
-    return this.extras?.succeeded === true;
-  }
-
-  get outcome(): unknown {
-    return this.extras?.outcome;
-  }
-
-  resume(): void {
-    const extras = this.extras as WaiterExtras;
-    const outcome = extras.outcome;
-    extras.outcome = undefined;
-    this.deliver(extras.succeeded, outcome);
-  }
-
-  /** Hands the outcome to the caller: resolves or rejects its promise. A parked `run` starts its function instead. */
-  protected deliver(succeeded: boolean, outcome: unknown): void {
-    if (succeeded) this.resolve(outcome as T);
-    else this.reject(outcome);
-  }
-}
-
-/**
- * A parked `run(fn)` ({@link WaitQueue.parkRun}). Its `resolve`/`reject` are those of the run's promise; granted,
- * it runs `fn` with the guard itself, as the body of `run` would after its acquisition.
- */
-class RunWaiter<V, R> extends Waiter<Guard, V> {
-  constructor(
-    queue: WaitQueue<Guard, V>,
-    value: V,
-    priority: number,
-    private readonly fn: (guard: Guard) => R | PromiseLike<R>,
-  ) {
-    super(queue, value, priority);
-  }
-
-  protected override deliver(succeeded: boolean, outcome: unknown): void {
-    if (succeeded) void this.start(outcome as Guard);
-    else this.reject(outcome);
-  }
-
-  /** Runs `fn` holding `guard`, releases it when `fn` settles, then settles the run with what `fn` did. */
-  private async start(guard: Guard): Promise<void> {
-    const fulfil = this.resolve as unknown as (value: R) => void;
-    const reject = this.reject;
-    const fn = this.fn;
-    let result: R;
-    try {
-      await undefined; // never inside the release() that granted it
-      result = await fn(guard);
-    } catch (error) {
-      guard.release();
-      reject(error);
-      return;
-    }
-    guard.release();
-    fulfil(result);
-  }
-}
+export { Waiter, type QueueOwner } from './waiter.js';
 
 /** What {@link WaitQueue.statistics} reports (Trio's `ParkingLot.statistics()`). */
 export interface WaitQueueStatistics {
@@ -257,31 +57,39 @@ export interface WaitQueueStatistics {
   readonly bestPriority: number | undefined;
 }
 
+/** Options of a {@link WaitQueue}. */
+export interface WaitQueueOptions {
+  /**
+   * Keep a plain waiter as its promise's `resolve` alone (no `reject`: 56 bytes less per waiter). Such a waiter,
+   * when rejected ({@link WaitQueue.rejectAll}, {@link WaitQueue.close}, or {@link WaitQueue.cancel} of an object
+   * obtained from {@link WaitQueue.head}), is resolved with a rejected promise: its caller sees the rejection two
+   * microtask turns later than a direct one, after grants made in the same step. Rejections among such waiters
+   * keep their order. For a primitive whose waiters are rejected only all together (a lock's `cancelWaiters`).
+   */
+  readonly resolveOnly?: boolean;
+}
+
+/** Whether a waiter parked now with `options` can be a plain entry: nothing but its queue will ever settle it. */
+function isPlain(options: WaitOptions | undefined): boolean {
+  if (currentHook() !== undefined || waitsTraced() || holdsTraced()) return false;
+  if (options === undefined) return true;
+  const timeout = options.timeout;
+  return options.signal === undefined && (timeout === undefined || timeout === Infinity);
+}
+
 /**
  * A fair queue of waiters with priorities, cancellation and requeuing.
  *
- * Invariants: every waiter linked in a level is live (not settled) and has `queue === this`; a waiter leaves its
- * level in the same synchronous step that settles it or moves it to another queue; `count` is the number linked.
- * A closed queue holds no waiter.
+ * Invariants: every live entry of a ring is a waiter parked here (a {@link Waiter} in it has `queue === this` and
+ * `seq` its position); a waiter leaves its ring in the same synchronous step that settles it or moves it to
+ * another queue; `count` is the number of live entries. A closed queue holds no waiter.
  *
  * @typeParam T - what a grant resolves a waiter's call with.
  * @typeParam V - what each waiter carries ({@link Waiter.value}).
  */
-export class WaitQueue<T = void, V = undefined> implements List<T, V> {
-  /**
-   * @internal The list of the default priority 0 (every waiter of a primitive that uses no priorities), kept on the
-   * queue itself so that the common path touches no other object.
-   */
-  first: Waiter<T, V> | undefined = undefined;
-  /** @internal */
-  last: Waiter<T, V> | undefined = undefined;
-  /** Levels of other priorities, created on first use. Invariant: a key is in `others` iff it is in `heap`. */
-  private others: Map<number, Level<T, V>> | undefined = undefined;
-  /** Max-heap of the priorities in `others` (empty levels are dropped lazily, by {@link WaitQueue.head}). */
-  private heap: number[] | undefined = undefined;
-  private count = 0;
-  /** The waiter parked last, for a primitive that must keep track of it ({@link WaitQueue.tail}). */
-  private newest: Waiter<T, V> | undefined = undefined;
+export class WaitQueue<T = void, V = undefined> extends WaitLevels<T, V> {
+  /** {@link WaitQueueOptions.resolveOnly}. */
+  private readonly resolveOnly: boolean;
   /** Set by {@link WaitQueue.close}: builds the reason a park is rejected with while closed. */
   private closedWith: ((waiter: Waiter<T, V> | undefined) => unknown) | undefined = undefined;
 
@@ -290,11 +98,16 @@ export class WaitQueue<T = void, V = undefined> implements List<T, V> {
    * @param onCancel - called after a waiter was removed by its signal or timeout (or {@link WaitQueue.cancel}), so
    *   the primitive can grant what that waiter was blocking (a weighted semaphore's next, smaller request) or react
    *   (a barrier breaks). Not called by {@link WaitQueue.rejectAll} or {@link WaitQueue.close}.
+   * @param options - see {@link WaitQueueOptions}.
    */
   constructor(
     readonly owner: QueueOwner,
     private readonly onCancel?: (waiter: Waiter<T, V>) => void,
-  ) {}
+    options?: WaitQueueOptions,
+  ) {
+    super();
+    this.resolveOnly = options?.resolveOnly === true;
+  }
 
   /** How many waiters are parked. */
   get size(): number {
@@ -306,26 +119,43 @@ export class WaitQueue<T = void, V = undefined> implements List<T, V> {
     return this.closedWith !== undefined;
   }
 
-  /** The waiter to serve next: the highest priority, the longest waiting among equals; `undefined` when empty. */
-  get head(): Waiter<T, V> | undefined {
-    const heap = this.heap;
-    if (heap === undefined || heap.length === 0) return this.first;
-    const others = this.others as Map<number, Level<T, V>>;
-    // Drop emptied levels from the top of the heap (each was entered once: amortised O(log n)).
-    for (;;) {
-      const top = heap[0] as number;
-      const level = others.get(top) as Level<T, V>;
-      if (level.first !== undefined) return top > 0 || this.first === undefined ? level.first : this.first;
-      others.delete(top);
-      popHeap(heap);
-      if (heap.length === 0) return this.first;
-    }
+  /** What the best waiter carries ({@link Waiter.value}); `undefined` when none waits. O(1), allocates nothing. */
+  get bestValue(): V | undefined {
+    const ring = this.heap === undefined ? this.main : this.bestRing();
+    if (ring === undefined || ring.live === 0) return undefined;
+    const seq = ring.first();
+    const entry = ring.entryAt(seq);
+    return typeof entry !== 'function' && entry instanceof Waiter ? entry.value : (ring.valueAt(seq) as V);
   }
 
-  /** The waiter parked most recently, if it is still parked here. */
+  /** The priority of the best waiter; `undefined` when none waits. */
+  get bestPriority(): number | undefined {
+    return this.bestRing()?.priority;
+  }
+
+  /** The name the best waiter gave at acquire, while holds are traced (diagnostics); else `undefined`. */
+  get bestHolderName(): string | undefined {
+    const ring = this.bestRing();
+    if (ring === undefined) return undefined;
+    const entry = ring.entryAt(ring.first());
+    return entry instanceof Waiter ? entry.holderName : undefined;
+  }
+
+  /**
+   * The waiter to serve next as an object: the highest priority, the longest waiting among equals; `undefined`
+   * when empty. A plain entry becomes an object in its place (prefer {@link WaitQueue.bestValue}).
+   */
+  get head(): Waiter<T, V> | undefined {
+    const ring = this.bestRing();
+    return ring === undefined ? undefined : this.waiterAt(ring, ring.first());
+  }
+
+  /** The waiter parked most recently, if it is still parked here (as an object, like {@link WaitQueue.head}). */
   get tail(): Waiter<T, V> | undefined {
-    const newest = this.newest;
-    return newest !== undefined && newest.queue === this ? newest : undefined;
+    const ring = this.newestRing;
+    if (ring === undefined) return undefined;
+    const seq = ring.last();
+    return seq >= 0 && ring.entryAt(seq) === this.newest ? this.waiterAt(ring, seq) : undefined;
   }
 
   /**
@@ -339,13 +169,32 @@ export class WaitQueue<T = void, V = undefined> implements List<T, V> {
   park(options: WaitOptions | undefined, value: V = undefined as V, priority = 0): Promise<T> {
     const refused = this.refusal(options);
     if (refused !== undefined) return refused;
-    const waiter = new Waiter<T, V>(this, value, priority);
-    const promise = new Promise<T>((resolve, reject) => {
-      waiter.resolve = resolve;
-      waiter.reject = reject;
-    });
-    this.enqueue(waiter, options);
+    const promise = newPromise<T>();
+    const resolve = takeResolve<T>();
+    if (!isPlain(options))
+      this.enqueue(new Waiter<T, V>(this, value, priority, resolve, takeReject()), options);
+    else if (this.resolveOnly) {
+      takeReject(); // a plain waiter is rejected through its resolve: one function less per waiter
+      const ring = priority === 0 ? this.main : this.levelFor(priority);
+      ring.push(resolve, value);
+      this.count++;
+      this.newest = resolve;
+      this.newestRing = ring;
+    } else this.append(new PlainWait<T>(resolve, takeReject(), undefined) as PlainWait, value, priority);
     return promise;
+  }
+
+  /**
+   * {@link WaitQueue.park}, after checking `options` as `rejectEarly` does (bad input, then an aborted signal),
+   * naming `method` of the owner in the error: the prologue of a waiting method, written once.
+   */
+  parkChecked(
+    options: WaitOptions | undefined,
+    method: string,
+    value: V = undefined as V,
+    priority = 0,
+  ): Promise<T> {
+    return rejectEarly(options, this.owner.label, method) ?? this.park(options, value, priority);
   }
 
   /**
@@ -358,16 +207,38 @@ export class WaitQueue<T = void, V = undefined> implements List<T, V> {
     options: WaitOptions | undefined,
     value: V,
     priority: number,
-    fn: (guard: Guard) => R | PromiseLike<R>,
+    fn: RunBody<R>,
   ): Promise<R> {
     const refused = this.refusal(options);
     if (refused !== undefined) return refused;
-    const waiter = new RunWaiter<V, R>(this, value, priority, fn);
-    const promise = new Promise<R>((resolve, reject) => {
-      waiter.resolve = resolve as unknown as (guard: Guard) => void;
-      waiter.reject = reject;
-    });
+    const promise = newPromise<R>();
+    const resolve = takeResolve<R>();
+    const reject = takeReject();
+    if (isPlain(options)) this.append(new PlainWait<R>(resolve, reject, fn) as PlainWait, value, priority);
+    else {
+      const run = fn as RunBody<unknown>;
+      this.enqueue(new Waiter<Guard, V>(this, value, priority, resolve as never, reject, run), options);
+    }
+    return promise;
+  }
+
+  /**
+   * Parks a waiter whose own timer ends it: after `ms` ms, `onAlarm` gets the waiter (to grant it, cancel it, or
+   * arm {@link Waiter.alarm} again). Settling the waiter, by any means, clears that timer with its timeout and
+   * signal listener: a sleep or a poll is a waiter like any other, with one timer mechanism.
+   */
+  parkAlarmed(
+    options: WaitOptions | undefined,
+    ms: number,
+    onAlarm: (waiter: Waiter<T, V>) => void,
+    value: V = undefined as V,
+  ): Promise<T> {
+    const refused = this.refusal(options);
+    if (refused !== undefined) return refused;
+    const promise = newPromise<T>();
+    const waiter = new Waiter<T, V>(this, value, 0, takeResolve<T>(), takeReject());
     this.enqueue(waiter, options);
+    if (ms !== Infinity && waiter.queue === this) waiter.alarm(ms, onAlarm);
     return promise;
   }
 
@@ -381,8 +252,9 @@ export class WaitQueue<T = void, V = undefined> implements List<T, V> {
     return undefined;
   }
 
+  /** Queues a waiter object and wires what it listens to. */
   private enqueue(waiter: Waiter<T, V>, options: WaitOptions | undefined): void {
-    this.append(waiter);
+    this.append(waiter, undefined, waiter.priority);
     const signal = options?.signal;
     const timeout = options?.timeout;
     if (signal !== undefined || (timeout !== undefined && timeout !== Infinity))
@@ -392,34 +264,58 @@ export class WaitQueue<T = void, V = undefined> implements List<T, V> {
     if (hook !== undefined) hook.parked(waiter);
   }
 
-  /** Settles `waiter` with `result` and unlinks it, in one step. Grant wins: a later abort or timeout does nothing. */
+  /** Grants the best waiter `result`, in one step; does nothing when none waits. Grant wins. Amortised O(1). */
+  grantBest(result: T): void {
+    const ring = this.heap === undefined ? this.main : this.bestRing();
+    if (ring === undefined || ring.live === 0) return;
+    const seq = ring.first();
+    const entry = ring.entryAt(seq) as Entry<T, V>;
+    if (typeof entry === 'function' && currentHook() === undefined) {
+      // The common case, kept apart: a plain waiter of a resolveOnly queue.
+      ring.remove(seq);
+      this.count--;
+      if (this.newest === entry) this.newest = this.newestRing = undefined;
+      entry(result);
+      return;
+    }
+    const value = entry instanceof Waiter ? undefined : (ring.valueAt(seq) as V);
+    this.removeAt(ring, seq, entry);
+    this.settleEntry(entry, value, ring.priority, true, result);
+  }
+
+  /** Settles `waiter` with `result` and removes it, in one step. Grant wins: a later abort or timeout does nothing. */
   grant(waiter: Waiter<T, V>, result: T): void {
-    this.unlink(waiter);
-    waiter.detach();
-    waiter.settle(true, result, this.owner);
+    this.removeAt(this.ringOf(waiter.priority), waiter.seq, waiter);
+    this.settleEntry(waiter, undefined, 0, true, result);
   }
 
   /** Grants every waiter parked now, best first, the same `result`; returns how many. */
   grantAll(result: T): number {
-    const waiters = this.snapshot();
-    for (const waiter of waiters) if (waiter.queue === this) this.grant(waiter, result);
-    return waiters.length;
+    const count = this.count;
+    for (let left = count; left > 0 && this.count > 0; left--) this.grantBest(result);
+    return count;
   }
 
   /**
    * Rejects every waiter parked now, best first, with a reason built for each (so errors are never shared, unless
    * `reason` returns one value on purpose); returns how many. The base of `cancelWaiters`. Later parks queue as
-   * usual; `onCancel` is not called.
+   * usual; `onCancel` is not called. A `reason` that declares no parameter is given none, and the waiters stay
+   * plain entries to the end.
    */
   rejectAll(reason: (waiter: Waiter<T, V>) => unknown): number {
-    const waiters = this.snapshot();
-    for (const waiter of waiters) {
-      if (waiter.queue !== this) continue;
-      this.unlink(waiter);
-      waiter.detach();
-      waiter.settle(false, reason(waiter), this.owner);
+    const count = this.count;
+    const looks = reason.length > 0;
+    for (let left = count; left > 0; left--) {
+      const ring = this.bestRing();
+      if (ring === undefined) break;
+      const seq = ring.first();
+      const entry = looks ? this.waiterAt(ring, seq) : (ring.entryAt(seq) as Entry<T, V>);
+      const value = entry instanceof Waiter ? undefined : (ring.valueAt(seq) as V);
+      this.removeAt(ring, seq, entry);
+      const why = looks ? reason(entry as Waiter<T, V>) : (reason as () => unknown)();
+      this.settleEntry(entry, value, ring.priority, false, why);
     }
-    return waiters.length;
+    return count;
   }
 
   /**
@@ -449,15 +345,15 @@ export class WaitQueue<T = void, V = undefined> implements List<T, V> {
 
   /**
    * Removes `waiter` because its signal fired, its timeout expired or its primitive refused it, rejecting it with
-   * `reason`, then calls `onCancel`. Does nothing if it was already granted or moved elsewhere.
+   * `reason`, then calls `onCancel`. Does nothing if it was already granted or moved elsewhere. Amortised O(1): it
+   * leaves a tombstone, and the ring packs itself once tombstones outnumber its live waiters (or 64).
    *
    * @returns whether it was removed.
    */
   cancel(waiter: Waiter<T, V>, reason: unknown): boolean {
     if (waiter.queue !== this) return false;
-    this.unlink(waiter);
-    waiter.detach();
-    waiter.settle(false, reason, this.owner);
+    this.removeAt(this.ringOf(waiter.priority), waiter.seq, waiter);
+    this.settleEntry(waiter, undefined, 0, false, reason);
     this.onCancel?.(waiter);
     return true;
   }
@@ -476,10 +372,16 @@ export class WaitQueue<T = void, V = undefined> implements List<T, V> {
     cancellable = false,
   ): number {
     let moved = 0;
-    for (let waiter = this.head; moved < count && waiter !== undefined; waiter = this.head) {
-      this.unlink(waiter);
-      if (!cancellable) waiter.detach();
-      (typeof target === 'function' ? target(waiter) : target).append(waiter);
+    for (let ring = this.bestRing(); moved < count && ring !== undefined; ring = this.bestRing()) {
+      const seq = ring.first();
+      let entry = ring.entryAt(seq) as Entry<T, V>;
+      // A queue chosen per waiter is chosen by looking at the waiter: the entry becomes an object.
+      if (typeof target === 'function') entry = this.waiterAt(ring, seq);
+      const value = entry instanceof Waiter ? undefined : (ring.valueAt(seq) as V);
+      this.removeAt(ring, seq, entry);
+      if (entry instanceof Waiter && !cancellable) entry.detach();
+      const to = typeof target === 'function' ? target(entry as Waiter<T, V>) : target;
+      to.append(entry, value, ring.priority);
       moved++;
     }
     return moved;
@@ -487,103 +389,18 @@ export class WaitQueue<T = void, V = undefined> implements List<T, V> {
 
   /** Moves `waiter` from this queue to `target`, still cancellable, in O(1) (O(log n) into a new priority level). */
   reparkWaiter(waiter: Waiter<T, V>, target: WaitQueue<T, V>): void {
-    this.unlink(waiter);
-    target.append(waiter);
+    const priority = waiter.priority;
+    this.removeAt(this.ringOf(priority), waiter.seq, waiter);
+    target.append(waiter, undefined, priority);
   }
 
   /** How many wait, whether the queue is closed, and the best waiter's priority. */
   statistics(): WaitQueueStatistics {
-    return { waiting: this.count, closed: this.closed, bestPriority: this.head?.priority };
+    return { waiting: this.count, closed: this.closed, bestPriority: this.bestPriority };
   }
 
-  /** The waiters, best first. */
+  /** The waiters, best first, as objects (see {@link WaitQueue.head}). */
   *[Symbol.iterator](): IterableIterator<Waiter<T, V>> {
     yield* this.snapshot();
   }
-
-  /** The waiters parked now, best first: levels by descending priority, FIFO within each. */
-  private snapshot(): Waiter<T, V>[] {
-    const waiters: Waiter<T, V>[] = [];
-    const levels = this.levelsByPriority();
-    for (const level of levels) {
-      for (let waiter = level.first; waiter !== undefined; waiter = waiter.next) waiters.push(waiter);
-    }
-    return waiters;
-  }
-
-  private levelsByPriority(): List<T, V>[] {
-    const others = this.others;
-    if (others === undefined || others.size === 0) return [this];
-    const levels = [...others.values()].sort((a, b) => b.priority - a.priority);
-    const above = levels.filter((level) => level.priority > 0);
-    return [...above, this, ...levels.slice(above.length)];
-  }
-
-  private levelFor(priority: number): List<T, V> {
-    if (priority === 0) return this;
-    const others = (this.others ??= new Map());
-    let level = others.get(priority);
-    if (level === undefined) {
-      level = new Level<T, V>(priority);
-      others.set(priority, level);
-      pushHeap((this.heap ??= []), priority);
-    }
-    return level;
-  }
-
-  private append(waiter: Waiter<T, V>): void {
-    const level = this.levelFor(waiter.priority);
-    waiter.queue = this;
-    waiter.previous = level.last;
-    waiter.next = undefined;
-    if (level.last === undefined) level.first = waiter;
-    else level.last.next = waiter;
-    level.last = waiter;
-    this.count++;
-    this.newest = waiter;
-  }
-
-  private unlink(waiter: Waiter<T, V>): void {
-    const priority = waiter.priority;
-    const level: List<T, V> = priority === 0 ? this : (this.others?.get(priority) as Level<T, V>);
-    const { previous, next } = waiter;
-    if (previous === undefined) level.first = next;
-    else previous.next = next;
-    if (next === undefined) level.last = previous;
-    else next.previous = previous;
-    waiter.previous = undefined;
-    waiter.next = undefined;
-    waiter.queue = undefined;
-    this.count--;
-    if (this.newest === waiter) this.newest = undefined;
-  }
-}
-
-/** Adds `value` to the max-heap `heap`. */
-function pushHeap(heap: number[], value: number): void {
-  let index = heap.length;
-  heap.push(value);
-  while (index > 0) {
-    const parent = (index - 1) >> 1;
-    if ((heap[parent] as number) >= value) break;
-    heap[index] = heap[parent] as number;
-    index = parent;
-  }
-  heap[index] = value;
-}
-
-/** Removes the largest value of the non-empty max-heap `heap`. */
-function popHeap(heap: number[]): void {
-  const last = heap.pop() as number;
-  if (heap.length === 0) return;
-  let index = 0;
-  for (;;) {
-    let child = 2 * index + 1;
-    if (child >= heap.length) break;
-    if (child + 1 < heap.length && (heap[child + 1] as number) > (heap[child] as number)) child++;
-    if ((heap[child] as number) <= last) break;
-    heap[index] = heap[child] as number;
-    index = child;
-  }
-  heap[index] = last;
 }

@@ -1,0 +1,334 @@
+/**
+ * The parked calls of a {@link WaitQueue}, in the three shapes a queue keeps them:
+ *
+ * - a plain waiter (no signal, no finite timeout, no scheduler hook, no diagnostics) is only its promise's
+ *   `resolve` function, kept in the ring slot itself: no object, no `reject` (a rejection, rare for such a waiter,
+ *   resolves it with a rejected promise);
+ * - a plain queued `run(fn)` is a {@link PlainWait}: `fn` and the run's own `resolve`/`reject` (and so is a plain
+ *   waiter on a queue that must reject in order, without `fn`);
+ * - every other waiter is a {@link Waiter} object, which watches its signal and owns its timers.
+ *
+ * A queue turns a plain entry into a {@link Waiter} (in the same slot) when a caller asks for the object.
+ *
+ * @module
+ */
+
+import { TimeoutError } from '../errors.js';
+import { unwatchSignal, watchSignal, type AbortWatcher } from './abort.js';
+import type { Guard } from './guard.js';
+import type { WaitOptions } from './options.js';
+import { clearTimer, currentHook, setTimer, type ParkedWaiter } from './scheduler.js';
+import { holdsTraced, traceWaitEnd, traceWaitStart, waitsTraced } from './diagnostics.js';
+
+/** The primitive a queue belongs to, named in timeout messages and deadlock reports. */
+export interface QueueOwner {
+  /** The primitive's kind and name, such as `AsyncLock(db)`. */
+  readonly label: string;
+}
+
+/** What a waiter needs of the queue it is parked on. */
+export interface WaiterHome<T, V> {
+  readonly owner: QueueOwner;
+  /** Removes the waiter (its signal fired, its timeout expired) and rejects it with `reason`. */
+  cancel(waiter: Waiter<T, V>, reason: unknown): boolean;
+}
+
+/** A plain waiter: its promise's `resolve`, alone in its ring slot. */
+export type Resolve<T> = (value: T) => void;
+
+/** The function of a queued `run`. */
+export type RunBody<R> = (guard: Guard) => R | PromiseLike<R>;
+
+/** Resolving functions caught by {@link capture}: one executor for every promise, no closure per waiter. */
+let caughtResolve: Resolve<never> | undefined;
+let caughtReject: ((reason: unknown) => void) | undefined;
+
+function capture(resolve: Resolve<never>, reject: (reason: unknown) => void): void {
+  caughtResolve = resolve;
+  caughtReject = reject;
+}
+
+/** A new promise and its resolving functions (read {@link takeResolve} / {@link takeReject} right after). */
+export function newPromise<T>(): Promise<T> {
+  return new Promise<T>(capture);
+}
+
+/** The `resolve` of the promise made last by {@link newPromise}. */
+export function takeResolve<T>(): Resolve<T> {
+  const resolve = caughtResolve as Resolve<T>;
+  caughtResolve = undefined;
+  return resolve;
+}
+
+/** The `reject` of the promise made last by {@link newPromise}. */
+export function takeReject(): (reason: unknown) => void {
+  const reject = caughtReject as (reason: unknown) => void;
+  caughtReject = undefined;
+  return reject;
+}
+
+/**
+ * Rejects a promise of which only `resolve` was kept: resolved with a rejected promise, it rejects with `reason`
+ * two microtask turns later than a direct rejection would.
+ */
+export function rejectThrough<T>(resolve: Resolve<T>, reason: unknown): void {
+  resolve(Promise.reject(reason) as unknown as T);
+}
+
+/**
+ * Starts `fn` holding `guard` (on a later microtask, never inside the call that granted), releases the guard when
+ * `fn` settles, then settles the run with what `fn` did.
+ */
+async function startRun<R>(
+  guard: Guard,
+  fn: RunBody<R>,
+  fulfil: Resolve<R>,
+  reject: (reason: unknown) => void,
+): Promise<void> {
+  let result: R;
+  try {
+    await undefined; // never inside the release() that granted it
+    result = await fn(guard);
+  } catch (error) {
+    guard.release();
+    reject(error);
+    return;
+  }
+  guard.release();
+  fulfil(result);
+}
+
+/**
+ * A waiter that nothing can cancel but its queue, with both resolving functions: a queued `run(fn)` (with `fn`),
+ * or a plain waiter on a queue that rejects in order (without).
+ */
+export class PlainWait<R = unknown> {
+  constructor(
+    readonly resolve: Resolve<R>,
+    readonly reject: (reason: unknown) => void,
+    readonly fn: RunBody<R> | undefined,
+  ) {}
+
+  /** Granted `outcome`: resolves with it, or starts the run holding it (a guard). */
+  grant(outcome: unknown): void {
+    const fn = this.fn;
+    if (fn === undefined) this.resolve(outcome as R);
+    else void startRun(outcome as Guard, fn, this.resolve, this.reject);
+  }
+}
+
+/**
+ * What only some waiters need, kept apart so that a waiter object stays small: every field costs 8 bytes for each
+ * of possibly millions of parked calls.
+ */
+class WaiterExtras {
+  /** A priority other than the default 0 (the default costs no field on the waiter). */
+  priority = 0;
+  signal: AbortSignal | undefined = undefined;
+  /** The timer of a finite `timeout`. */
+  timer: unknown = undefined;
+  /** The timer of {@link Waiter.alarm}. */
+  alarm: unknown = undefined;
+  /** The outcome held for the scheduler hook until it resumes the waiter. */
+  succeeded = false;
+  outcome: unknown = undefined;
+  /** When the wait started, while waits are traced (diagnostics). */
+  startedAt: number | undefined = undefined;
+  /** The name given at acquire, while holds are traced (diagnostics). */
+  holderName: string | undefined = undefined;
+}
+
+/**
+ * One parked call held as an object. Settled exactly once: granted by its primitive, or removed by its signal, its
+ * timeout or its primitive. It watches its signal itself ({@link AbortWatcher}), so parking allocates no closure.
+ * Where it sits is the queue's business: primitives read `value`, `priority` and `queue` only.
+ *
+ * @typeParam T - what its call resolves to.
+ * @typeParam V - what its primitive parks along with it (permits asked for, an item to put, a held lock level).
+ */
+export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWatcher {
+  /** The queue it is parked on now; `undefined` once settled. */
+  private home: WaiterHome<T, V> | undefined;
+  /** Its position in its queue's ring, or -1 once it has left. */
+  private position = -1;
+  /** Signal, timers and the outcome held for the hook, when any of them is used; see {@link WaiterExtras}. */
+  private extras: WaiterExtras | undefined = undefined;
+
+  /**
+   * @param resolve - its promise's `resolve`.
+   * @param reject - its promise's `reject`; `undefined` for a plain waiter turned into an object, which is rejected
+   *   through `resolve` ({@link rejectThrough}).
+   * @param run - the function of a queued `run`, started on its grant.
+   */
+  constructor(
+    home: WaiterHome<T, V>,
+    /** What its primitive parked along with it. */
+    readonly value: V,
+    priority: number,
+    private readonly resolve: Resolve<T>,
+    private readonly reject: ((reason: unknown) => void) | undefined,
+    private readonly run: RunBody<unknown> | undefined = undefined,
+  ) {
+    this.home = home;
+    if (priority !== 0) (this.extras = new WaiterExtras()).priority = priority;
+  }
+
+  /** The queue it is parked on now (a repark changes it); `undefined` once settled. */
+  get queue(): WaiterHome<T, V> | undefined {
+    return this.home;
+  }
+
+  /** Its position in the ring of its queue (the queue's business), or -1 once it has left. */
+  get seq(): number {
+    return this.position;
+  }
+
+  /** @internal Records that it now sits at `seq` of `home` (or has left every queue). */
+  place(home: WaiterHome<T, V> | undefined, seq: number): void {
+    this.home = home;
+    this.position = seq;
+  }
+
+  /** @internal Its ring packed itself: same queue, new position. */
+  renumber(seq: number): void {
+    this.position = seq;
+  }
+
+  /** Larger is served first; 0 by default. */
+  get priority(): number {
+    const extras = this.extras;
+    return extras === undefined ? 0 : extras.priority;
+  }
+
+  get waitingOn(): object | undefined {
+    return this.home?.owner;
+  }
+
+  /** The abort signal it listens to while cancellable. */
+  get signal(): AbortSignal | undefined {
+    return this.extras?.signal;
+  }
+
+  /** The name its caller gave at acquire, recorded only while holds are traced (diagnostics). */
+  get holderName(): string | undefined {
+    return this.extras?.holderName;
+  }
+
+  /** Its timeout timer while cancellable. */
+  get timer(): unknown {
+    return this.extras?.timer;
+  }
+
+  /** @internal Records what diagnostics need: the start time of the wait, and the name given at acquire. */
+  trace(options: WaitOptions | undefined): void {
+    const extras = (this.extras ??= new WaiterExtras());
+    const home = this.home as WaiterHome<T, V>;
+    if (waitsTraced()) extras.startedAt = traceWaitStart(home.owner, this);
+    if (holdsTraced()) extras.holderName = (options as { name?: string } | undefined)?.name;
+  }
+
+  /** @internal Watches `signal` and starts the timer of `timeout` (if any), so that either cancels the wait. */
+  watch(signal: AbortSignal | undefined, timeout: number | undefined): void {
+    const extras = (this.extras ??= new WaiterExtras());
+    if (signal !== undefined) {
+      extras.signal = signal;
+      watchSignal(signal, this);
+    }
+    if (timeout !== undefined && timeout !== Infinity) {
+      extras.timer = setTimer(() => this.expire(timeout), timeout, this);
+    }
+  }
+
+  /**
+   * @internal Calls `callback` with this waiter after `ms` ms, unless it is settled first: the one timer of a wait
+   * that its own code ends (a sleep's end, a poll). Settling clears it, as it clears the timeout. One alarm at a
+   * time: arming again replaces it.
+   */
+  alarm(ms: number, callback: (waiter: this) => void): void {
+    const extras = (this.extras ??= new WaiterExtras());
+    if (extras.alarm !== undefined) clearTimer(extras.alarm);
+    extras.alarm = setTimer(
+      () => {
+        extras.alarm = undefined;
+        callback(this);
+      },
+      ms,
+      this,
+    );
+  }
+
+  /** Its signal aborted: it cancels from the queue the waiter is on now, which a repark may have changed. */
+  signalAborted(reason: unknown): void {
+    (this.extras as WaiterExtras).signal = undefined;
+    this.home?.cancel(this, reason);
+  }
+
+  /** The timeout: like an abort, it cancels from the queue the waiter is on now. */
+  private expire(timeout: number): void {
+    (this.extras as WaiterExtras).timer = undefined;
+    const home = this.home;
+    home?.cancel(this, new TimeoutError(`${home.owner.label} timed out after ${timeout} ms`));
+  }
+
+  /** @internal Stops watching the signal and clears the timers: a waiter no longer cancellable keeps none. */
+  detach(): void {
+    const extras = this.extras;
+    if (extras === undefined) return;
+    if (extras.signal !== undefined) {
+      unwatchSignal(extras.signal, this);
+      extras.signal = undefined;
+    }
+    if (extras.timer !== undefined) {
+      clearTimer(extras.timer);
+      extras.timer = undefined;
+    }
+    if (extras.alarm !== undefined) {
+      clearTimer(extras.alarm);
+      extras.alarm = undefined;
+    }
+  }
+
+  /**
+   * @internal Delivers the outcome: resolves or rejects the caller's promise, now or when the scheduler hook
+   * chooses.
+   *
+   * @param from - the primitive whose queue settled it, named by the hook's trace.
+   */
+  settle(succeeded: boolean, outcome: unknown, from: QueueOwner): void {
+    const startedAt = this.extras?.startedAt;
+    if (startedAt !== undefined) traceWaitEnd(from, this, startedAt, succeeded, outcome);
+    const hook = currentHook();
+    if (hook === undefined) this.deliver(succeeded, outcome);
+    else {
+      const extras = (this.extras ??= new WaiterExtras());
+      extras.succeeded = succeeded;
+      extras.outcome = outcome;
+      hook.wake(this, from);
+    }
+  }
+
+  get granted(): boolean {
+    return this.extras?.succeeded === true;
+  }
+
+  get outcome(): unknown {
+    return this.extras?.outcome;
+  }
+
+  resume(): void {
+    const extras = this.extras as WaiterExtras;
+    const outcome = extras.outcome;
+    extras.outcome = undefined;
+    this.deliver(extras.succeeded, outcome);
+  }
+
+  /** Hands the outcome to the caller: resolves or rejects its promise. A parked `run` starts its function instead. */
+  private deliver(succeeded: boolean, outcome: unknown): void {
+    const run = this.run;
+    if (succeeded) {
+      if (run === undefined) this.resolve(outcome as T);
+      else void startRun(outcome as Guard, run, this.resolve as Resolve<unknown>, this.reject as never);
+    } else if (this.reject === undefined) rejectThrough(this.resolve, outcome);
+    else this.reject(outcome);
+  }
+}
