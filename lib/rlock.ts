@@ -33,6 +33,7 @@ import {
   type NameOptions,
   type WaitOptions,
 } from './core/options.js';
+import { moveWaiter } from './core/hold.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
 import {
   belongsTo,
@@ -295,17 +296,17 @@ export class AsyncRLock {
     this.handOff();
   }
 
-  /** @internal */
-  heldByCaller(): boolean {
+  /** @internal Whether the calling context owns the innermost level (may `release()` it): Python's `_is_owned`. */
+  isOwned(): boolean {
     return this.innermost !== undefined && this.callerOwns(this.innermost);
   }
 
   /**
    * @internal Sets aside every level of the hold (the whole stack: all of it belongs to the caller's task tree), as
-   * Python's RLock does in `Condition.wait`. Requests to re-enter those levels lose their claim while they are set
-   * aside and queue as outsiders, so a sibling can take the lock and notify the waiter.
+   * Python's `RLock._release_save` does, and hands the lock on. Requests to re-enter those levels lose their claim
+   * while they are set aside and queue as outsiders, so that a sibling can take the lock meanwhile.
    */
-  suspendHold(): unknown {
+  releaseSave(): unknown {
     const top = this.innermost as RLockHold;
     const levels = this.levels;
     const bottom = this.setAsideStack();
@@ -343,29 +344,30 @@ export class AsyncRLock {
   }
 
   /**
-   * @internal Where the waiter of a suspended hold queues to have it restored: the re-entry queue of the level it
-   * claims, or the outsiders. `waiter` (about to be appended there) is remembered by a set-aside claim.
+   * @internal The parked form of {@link AsyncRLock.acquireRestore}: moves `waiter` (parked on another queue, its
+   * value levels set aside by `releaseSave`) to where those levels wait to be restored, no longer cancellable; it
+   * is granted them in its turn, as the same waiter (the scheduler hook sees one wait).
    */
-  queueForRestore(hold: unknown, waiter?: Waiter<Guard, unknown>): WaitQueue<Guard, unknown> {
-    return this.restoreQueueOf(
-      hold as SuspendedLevels,
-      waiter as Waiter<Guard, Parked> | undefined,
-    ) as WaitQueue<Guard, unknown>;
+  parkRestore(waiter: Waiter<Guard, unknown>): void {
+    const suspended = waiter.value as SuspendedLevels;
+    const queue = this.restoreQueueOf(suspended);
+    moveWaiter(waiter, queue as WaitQueue<Guard, unknown>);
+    if (queue === this.outsiders) this.displace(suspended.claim, waiter as Waiter<Guard, Parked>);
+    if (this.innermost === undefined) this.handOff();
   }
 
-  private restoreQueueOf(
-    suspended: SuspendedLevels,
-    waiter?: Waiter<Guard, Parked>,
-  ): WaitQueue<Guard, Parked> {
+  /** Where set-aside levels wait to be restored: the re-entry queue of the level they claim, or the outsiders. */
+  private restoreQueueOf(suspended: SuspendedLevels): WaitQueue<Guard, Parked> {
     const claim = suspended.claim;
-    if (claim !== undefined && claim.state === 'active') return this.reentryQueue(claim);
-    if (claim !== undefined && waiter !== undefined) (claim.displaced ??= []).push(waiter);
-    return this.outsiders;
+    return claim !== undefined && claim.state === 'active' ? this.reentryQueue(claim) : this.outsiders;
   }
 
-  /** @internal */
-  restoreHold(hold: unknown): Promise<Guard> {
-    const suspended = hold as SuspendedLevels;
+  /**
+   * @internal Takes back the levels {@link AsyncRLock.releaseSave} set aside (Python's `_acquire_restore`): they
+   * wait like a request of the scope their bottom level re-enters, and are restored whole. Not cancellable.
+   */
+  acquireRestore(saved: unknown): Promise<Guard> {
+    const suspended = saved as SuspendedLevels;
     const queue = this.restoreQueueOf(suspended);
     const now =
       queue === this.outsiders ? this.innermost === undefined : this.mayEnter(suspended.claim as RLockHold);
