@@ -10,8 +10,22 @@ import { markNotThenable, type Guard } from './core/guard.js';
 import type { WaitQueue, Waiter } from './core/wait-queue.js';
 import type { AsyncRLock } from './rlock.js';
 
-/** How far along its life a hold is. */
-export type HoldState = 'active' | 'suspended' | 'released';
+/**
+ * How far along its life a level is (the transitions are stated at the top of `rlock.ts`): in the stack (`held`,
+ * or `ending` once released below the innermost), set aside by `releaseSave` (`aside`, or `aside-ending` once
+ * released meanwhile), or `ended`.
+ */
+export type LevelState = 'held' | 'ending' | 'aside' | 'aside-ending' | 'ended';
+
+/** Whether `level` is in the lock's stack (held, or released early and waiting to be uncovered). */
+export function inStack(level: RLockHold): boolean {
+  return level.state === 'held' || level.state === 'ending';
+}
+
+/** Whether `level` is set aside by `releaseSave` (released meanwhile or not). */
+export function isSetAside(level: RLockHold): boolean {
+  return level.state === 'aside' || level.state === 'aside-ending';
+}
 
 /**
  * One level of an {@link AsyncRLock}'s hold: the stack of levels is a linked list through `parent`, innermost on top.
@@ -21,12 +35,7 @@ export class RLockHold implements Guard {
     markNotThenable(this);
   }
 
-  state: HoldState = 'active';
-  /**
-   * Released by its owner while levels above it were still held (it ends when they do), or while a condition wait
-   * had it set aside (it ends when restored).
-   */
-  releasePending = false;
+  state: LevelState = 'held';
   /** The level below this one, or `undefined` for the outermost. */
   parent: RLockHold | undefined;
   /**
@@ -60,14 +69,13 @@ export class RLockHold implements Guard {
   }
 
   get released(): boolean {
-    return this.state === 'released' || this.releasePending;
+    return this.state === 'ended' || this.state === 'ending' || this.state === 'aside-ending';
   }
 
   release(): void {
-    if (this.releasePending) return;
-    if (this.state === 'active') this.lock.releaseHold(this);
+    if (this.state === 'held') this.lock.releaseHold(this);
     // Set aside by a condition wait nobody awaited: the level ends as soon as the wait gets it back.
-    else if (this.state === 'suspended') this.releasePending = true;
+    else if (this.state === 'aside') this.state = 'aside-ending';
   }
 
   [Symbol.dispose](): void {
@@ -83,7 +91,6 @@ export class RLockHold implements Guard {
 export interface SuspendedLevels {
   readonly top: RLockHold;
   bottom: RLockHold;
-  levels: number;
   claim: RLockHold | undefined;
 }
 

@@ -5,9 +5,11 @@
  * height. Each level is a `run` (a scope of its own: the code of its `fn`, across awaits) or a bare `acquire` (it
  * belongs to the scope it was acquired from). A level's scope chain (`scope`) leads to the `run` it was taken in.
  *
- * **States** of a level (`HoldState`): `active` (in the stack), `suspended` (set aside by a condition wait, with
- * every level below it) and `released`; `releasePending` marks a level released early (below the innermost, or
- * while set aside): it ends as soon as it is uncovered or restored.
+ * **States** of a level (`LevelState`, one field): `held` (in the stack); `ending` (in the stack, released early by its
+ * owner while levels above it are held: it ends as soon as it is uncovered); `aside` (set aside with the whole stack
+ * by `releaseSave`, a condition wait); `aside-ending` (set aside, and released meanwhile: it ends as soon as it is
+ * restored); `ended`. Transitions: held → ending → ended; held ⇄ aside and ending ⇄ aside-ending (set aside,
+ * restored); aside → aside-ending (released). `depth` is counted, never kept: the levels in the stack.
  *
  * **Who may enter.** A request claims a level (its context's, or `{ owner }`): it enters at once when the innermost
  * level belongs to that claim's scope, else it waits in the claim's re-entry queue; a request without a claim (or
@@ -35,9 +37,12 @@ import {
 } from './core/options.js';
 import { moveWaiter } from './core/hold.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
+import { holdsTraced, traceHoldEnd, traceHoldStart, type HoldTrace } from './core/diagnostics.js';
 import {
   belongsTo,
   claimOf,
+  inStack,
+  isSetAside,
   Request,
   RLockHold,
   runScopeOf,
@@ -102,10 +107,15 @@ export class AsyncRLock {
   readonly name: string | undefined;
   /** The innermost level held, or `undefined` when free. Invariant: outsiders wait only while this is set. */
   private innermost: RLockHold | undefined = undefined;
-  private levels = 0;
   /** Callers with no claim on the current hold, waiting for the lock to be free. */
   private readonly outsiders = new WaitQueue<Guard, Parked>(this);
   private readonly context = createContextVariable<RLockHold>();
+  /**
+   * The diagnostics record of the current hold, while holds are traced: one per outermost hold (from the moment the
+   * lock is taken while free to the moment it is free again, or set aside whole by a condition wait), never one per
+   * nested level, which re-enters a hold already published.
+   */
+  private trace: HoldTrace | undefined = undefined;
   /** Whether the last grant restored set-aside levels (rather than adding a new one); see `continueFrom`. */
   private restoredLast = false;
 
@@ -131,7 +141,9 @@ export class AsyncRLock {
 
   /** Nested holds currently active (0 when free). */
   get depth(): number {
-    return this.levels;
+    let depth = 0;
+    for (let level = this.innermost; level !== undefined; level = level.parent) depth++;
+    return depth;
   }
 
   /** How many callers wait: outsiders plus re-entry requests. */
@@ -196,8 +208,7 @@ export class AsyncRLock {
       throw new TypeError(`${this.label}.tryAcquire: options must be an object, got ${describe(options)}`);
     }
     const claim = this.requestClaim(options?.owner, 'tryAcquire');
-    if (claim !== undefined && claim.state === 'active' && this.mayEnter(claim))
-      return this.push(claim, false);
+    if (claim !== undefined && claim.state === 'held' && this.mayEnter(claim)) return this.push(claim, false);
     if (this.innermost !== undefined || this.outsiders.size > 0) return undefined;
     return this.push(undefined, false);
   }
@@ -282,14 +293,14 @@ export class AsyncRLock {
 
   /** Describes the state, such as `AsyncRLock(account)[locked, depth=2, waiting=1]`. */
   toString(): string {
-    const state = this.innermost === undefined ? 'unlocked' : `locked, depth=${this.levels}`;
+    const state = this.innermost === undefined ? 'unlocked' : `locked, depth=${this.depth}`;
     return `${this.label}[${state}, waiting=${this.waiting}]`;
   }
 
   /** @internal Ends `level`; a level below the innermost ends when the levels above it do. */
   releaseHold(level: RLockHold): void {
     if (level !== this.innermost) {
-      level.releasePending = true;
+      level.state = 'ending';
       return;
     }
     this.pop();
@@ -308,9 +319,8 @@ export class AsyncRLock {
    */
   releaseSave(): unknown {
     const top = this.innermost as RLockHold;
-    const levels = this.levels;
     const bottom = this.setAsideStack();
-    const suspended: SuspendedLevels = { top, bottom, levels, claim: undefined };
+    const suspended: SuspendedLevels = { top, bottom, claim: undefined };
     this.claimFor(suspended, bottom.claim);
     this.handOff();
     return suspended;
@@ -323,7 +333,7 @@ export class AsyncRLock {
   private setAsideStack(): RLockHold {
     let bottom = this.innermost as RLockHold;
     for (let level: RLockHold | undefined = bottom; level !== undefined; level = level.parent) {
-      level.state = 'suspended';
+      level.state = level.state === 'ending' ? 'aside-ending' : 'aside';
       const reentry = level.reentry;
       if (reentry !== undefined && reentry.size > 0) {
         for (const waiter of reentry) (level.displaced ??= []).push(waiter);
@@ -332,13 +342,13 @@ export class AsyncRLock {
       bottom = level;
     }
     this.innermost = undefined;
-    this.levels = 0;
+    this.traceEnd();
     return bottom;
   }
 
   /** Records that `suspended` is to be restored on top of `claim` (or, without one, when the lock is free). */
   private claimFor(suspended: SuspendedLevels, claim: RLockHold | undefined): void {
-    if (claim === undefined || claim.state === 'released') return;
+    if (claim === undefined || claim.state === 'ended') return;
     suspended.claim = claim;
     (claim.claimants ??= []).push(suspended);
   }
@@ -359,7 +369,7 @@ export class AsyncRLock {
   /** Where set-aside levels wait to be restored: the re-entry queue of the level they claim, or the outsiders. */
   private restoreQueueOf(suspended: SuspendedLevels): WaitQueue<Guard, Parked> {
     const claim = suspended.claim;
-    return claim !== undefined && claim.state === 'active' ? this.reentryQueue(claim) : this.outsiders;
+    return claim !== undefined && inStack(claim) ? this.reentryQueue(claim) : this.outsiders;
   }
 
   /**
@@ -392,7 +402,7 @@ export class AsyncRLock {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (claim !== undefined && claim.state === 'active') {
+    if (claim !== undefined && claim.state === 'held') {
       if (this.mayEnter(claim)) return Promise.resolve(this.push(claim, ownScope));
       return this.reentryQueue(claim).park(options, new Request(ownScope, claim));
     }
@@ -428,18 +438,13 @@ export class AsyncRLock {
    */
   private requestClaim(owner: Guard | undefined, method: string): RLockHold | undefined {
     if (owner !== undefined) {
-      if (
-        !(owner instanceof RLockHold) ||
-        owner.state !== 'active' ||
-        owner.releasePending ||
-        !this.holds(owner)
-      ) {
+      if (!(owner instanceof RLockHold) || owner.state !== 'held' || !this.holds(owner)) {
         throw new LockError(`${this.label}.${method}: options.owner is not a current hold of this lock`);
       }
       return owner;
     }
     const level = this.context?.get();
-    return level !== undefined && level.state !== 'released' && !level.releasePending ? level : undefined;
+    return level !== undefined && (level.state === 'held' || level.state === 'aside') ? level : undefined;
   }
 
   /**
@@ -453,7 +458,7 @@ export class AsyncRLock {
   /** The calling context's level, if it is still active; `undefined` for outsiders. */
   private callerScope(): RLockHold | undefined {
     const level = this.context?.get();
-    return level !== undefined && level.state === 'active' && !level.releasePending ? level : undefined;
+    return level !== undefined && level.state === 'held' ? level : undefined;
   }
 
   /** Whether a request claiming `scope` may enter now: the innermost level belongs to that scope. */
@@ -474,11 +479,11 @@ export class AsyncRLock {
 
   /** Adds a level on top, for a `run` (a scope of its own) or a bare `acquire` from `scope`. */
   private push(scope: RLockHold | undefined, ownScope: boolean, claim?: RLockHold): RLockHold {
+    if (this.innermost === undefined) this.traceStart();
     const level = new RLockHold(this, this.innermost, ownScope ? 'self' : scope);
     // Granted while the level it re-enters is set aside (the lock was free): remember it, to return on top of it.
-    if (claim !== undefined && claim.state === 'suspended') level.claim = claim;
+    if (claim !== undefined && isSetAside(claim)) level.claim = claim;
     this.innermost = level;
-    this.levels++;
     return level;
   }
 
@@ -487,9 +492,7 @@ export class AsyncRLock {
     let level = this.innermost;
     do {
       const ended = level as RLockHold;
-      ended.state = 'released';
-      ended.releasePending = false;
-      this.levels--;
+      ended.state = 'ended';
       level = ended.parent;
       // Requests to re-enter a scope that just ended have no claim any more: they queue as outsiders.
       if (ended.reentry !== undefined) ended.reentry.repark(this.outsiders, ended.reentry.size, true);
@@ -498,8 +501,21 @@ export class AsyncRLock {
         for (const claimant of ended.claimants) claimant.claim = undefined;
         ended.claimants = undefined;
       }
-    } while (level !== undefined && level.releasePending);
+    } while (level !== undefined && level.state === 'ending');
     this.innermost = level;
+    if (level === undefined) this.traceEnd();
+  }
+
+  /** The lock was free and is taken: an outermost hold begins (published when holds are traced). */
+  private traceStart(): void {
+    if (holdsTraced()) this.trace = traceHoldStart(this, undefined, undefined);
+  }
+
+  /** The lock is free again, or its hold set aside whole: the outermost hold ends. */
+  private traceEnd(): void {
+    if (this.trace === undefined) return;
+    traceHoldEnd(this.trace);
+    this.trace = undefined;
   }
 
   /**
@@ -518,7 +534,7 @@ export class AsyncRLock {
    */
   private continueFrom(granted: RLockHold | undefined): void {
     while (granted !== undefined) {
-      if (granted.releasePending) {
+      if (granted.state === 'ending') {
         this.pop();
         granted = this.grantNext();
       } else if (this.restoredLast) granted = this.grantReentry();
@@ -543,13 +559,11 @@ export class AsyncRLock {
    * head outsider; returns the level granted, if any.
    */
   private setAsideBeneath(claimant: SuspendedLevels): RLockHold | undefined {
-    const levels = this.levels;
     this.unclaim(claimant);
     const joint = this.innermost as RLockHold;
     const bottom = this.setAsideStack();
     claimant.bottom.parent = joint;
     claimant.bottom = bottom;
-    claimant.levels += levels;
     this.claimFor(claimant, bottom.claim);
     return this.grantHead(this.outsiders, undefined);
   }
@@ -597,12 +611,12 @@ export class AsyncRLock {
   private restore(suspended: SuspendedLevels): RLockHold {
     this.unclaim(suspended);
     for (let level = suspended.top; ; level = level.parent as RLockHold) {
-      level.state = 'active';
+      level.state = level.state === 'aside-ending' ? 'ending' : 'held';
       if (level === suspended.bottom) break;
     }
+    if (this.innermost === undefined) this.traceStart();
     suspended.bottom.parent = this.innermost;
     this.innermost = suspended.top;
-    this.levels += suspended.levels;
     for (let level = suspended.top; ; level = level.parent as RLockHold) {
       this.reclaim(level);
       if (level === suspended.bottom) break;
@@ -623,6 +637,6 @@ export class AsyncRLock {
 
   /** Remembers that `waiter`, among the outsiders, claims the set-aside level `claim` (if any). */
   private displace(claim: RLockHold | undefined, waiter: Waiter<Guard, Parked>): void {
-    if (claim !== undefined && claim.state === 'suspended') (claim.displaced ??= []).push(waiter);
+    if (claim !== undefined && isSetAside(claim)) (claim.displaced ??= []).push(waiter);
   }
 }
