@@ -1,14 +1,14 @@
 /**
  * The pieces of an `AsyncRLock`'s state: the levels of a hold (`RLockHold`, also the guard of each level), the
  * levels a condition wait set aside, what a parked request asks for, and the two questions asked of a level (which
- * scope it belongs to, which `run` it was taken in). The model they implement is stated at the top of `rlock.ts`.
+ * scope it belongs to, which `run` it was taken in). The model they implement is stated at the top of `rlock.ts`; the transitions are in `rlock-core.ts`.
  *
  * @module
  */
 
 import { markNotThenable, type Guard } from './core/guard.js';
 import type { WaitQueue, Waiter } from './core/wait-queue.js';
-import type { AsyncRLock } from './rlock.js';
+import type { RLockStack } from './rlock-core.js';
 
 /**
  * How far along its life a level is (the transitions are stated at the top of `rlock.ts`): in the stack (`held`,
@@ -28,7 +28,7 @@ export function isSetAside(level: RLockHold): boolean {
 }
 
 /**
- * One level of an {@link AsyncRLock}'s hold: the stack of levels is a linked list through `parent`, innermost on top.
+ * One level of an `AsyncRLock`'s hold: the stack of levels is a linked list through `parent`, innermost on top.
  */
 export class RLockHold implements Guard {
   static {
@@ -60,7 +60,7 @@ export class RLockHold implements Guard {
   displaced: Waiter<Guard, Parked>[] | undefined = undefined;
 
   constructor(
-    private readonly lock: AsyncRLock,
+    private readonly lock: RLockStack,
     parent: RLockHold | undefined,
     scope: RLockHold | 'self' | undefined,
   ) {
@@ -86,7 +86,7 @@ export class RLockHold implements Guard {
 /**
  * The levels a condition `wait` set aside: the whole stack, `top` down to `bottom` through `parent`, to be put back
  * on top of `claim` when the bottom level re-enters one (else when the lock is free). The levels it claims may
- * later be set aside beneath it, when their lineage has nothing else to do ({@link AsyncRLock.handOff}).
+ * later be set aside beneath it, when their lineage has nothing else to do (`RLockStack.handOff`).
  */
 export interface SuspendedLevels {
   readonly top: RLockHold;
