@@ -1,7 +1,7 @@
 import { LockError, TimeoutError } from './errors.js';
 import { Deadline } from './core/deadline.js';
 import type { Guard } from './core/guard.js';
-import type { LockForCondition } from './core/hold.js';
+import type { SavableLock } from './core/hold.js';
 import {
   checkFunction,
   checkInteger,
@@ -10,19 +10,19 @@ import {
   type NameOptions,
   type WaitOptions,
 } from './core/options.js';
-import { WaitQueue, type Waiter } from './core/wait-queue.js';
+import { WaitQueue } from './core/wait-queue.js';
 import { AsyncLock } from './lock.js';
 import type { AsyncRLock } from './rlock.js';
 
-function isLockForCondition(value: unknown): value is AsyncLock | AsyncRLock {
-  const lock = value as Partial<LockForCondition> | null;
+function isSavableLock(value: unknown): value is AsyncLock | AsyncRLock {
+  const lock = value as Partial<SavableLock> | null;
   return (
     typeof lock === 'object' &&
     lock !== null &&
-    typeof lock.queueForRestore === 'function' &&
-    typeof lock.heldByCaller === 'function' &&
-    typeof lock.suspendHold === 'function' &&
-    typeof lock.restoreHold === 'function'
+    typeof lock.isOwned === 'function' &&
+    typeof lock.releaseSave === 'function' &&
+    typeof lock.acquireRestore === 'function' &&
+    typeof lock.parkRestore === 'function'
   );
 }
 
@@ -64,9 +64,13 @@ export class AsyncCondition {
   readonly name: string | undefined;
   /** The lock this condition is bound to. */
   readonly lock: AsyncLock | AsyncRLock;
-  /** The lock's side of the condition protocol (internal members, not in the published types). */
-  private readonly held: LockForCondition;
-  /** Waiters not yet notified; each carries the lock hold it suspended. */
+  /** The lock's capability to set its hold aside and take it back (internal members, not in the published types). */
+  private readonly held: SavableLock;
+  /**
+   * Waiters not yet notified; each carries the lock hold it set aside (`releaseSave`). The protocol is the
+   * condition's own, on the lock's generic capability ({@link SavableLock}): `wait` sets the hold aside and parks
+   * here; `notify` moves the waiter onto the lock (`parkRestore`), which grants it once it has the hold back.
+   */
   private readonly queue: WaitQueue<Guard, unknown>;
 
   /**
@@ -78,11 +82,11 @@ export class AsyncCondition {
   constructor(lock?: AsyncLock | AsyncRLock, options?: NameOptions) {
     this.label = labelFor('AsyncCondition', options);
     this.name = options?.name;
-    if (lock !== undefined && !isLockForCondition(lock)) {
+    if (lock !== undefined && !isSavableLock(lock)) {
       throw new TypeError(`${this.label}: lock must be an AsyncLock or an AsyncRLock`);
     }
     this.lock = lock ?? new AsyncLock(options);
-    this.held = this.lock satisfies LockForCondition;
+    this.held = this.lock satisfies SavableLock;
     this.queue = new WaitQueue<Guard, unknown>(this);
   }
 
@@ -235,7 +239,7 @@ export class AsyncCondition {
   notify(n = 1): void {
     checkInteger(n, `${this.label}.notify: n`, 0);
     this.checkHeld('notify');
-    this.queue.repark(this.restoreQueue, n);
+    this.wake(n);
   }
 
   /**
@@ -253,7 +257,7 @@ export class AsyncCondition {
    */
   notifyAll(): void {
     this.checkHeld('notifyAll');
-    this.queue.repark(this.restoreQueue, this.queue.size);
+    this.wake(this.queue.size);
   }
 
   /** Describes the state, such as `AsyncCondition(items)[locked, waiting=2]`. */
@@ -261,9 +265,17 @@ export class AsyncCondition {
     return `${this.label}[${this.lock.locked ? 'locked' : 'unlocked'}, waiting=${this.queue.size}]`;
   }
 
-  /** Where a notified waiter queues to get its suspended hold back. */
-  private readonly restoreQueue = (waiter: Waiter<Guard, unknown>): WaitQueue<Guard, unknown> =>
-    this.held.queueForRestore(waiter.value, waiter);
+  /**
+   * Moves the `n` longest waiters, in FIFO order, onto the lock, each to take back the hold it set aside: being
+   * moved is the notification's grant (a later abort or timeout does nothing).
+   */
+  private wake(n: number): void {
+    for (let woken = 0; woken < n; woken++) {
+      const head = this.queue.head;
+      if (head === undefined) return;
+      this.held.parkRestore(head);
+    }
+  }
 
   /** The body of `wait`, once options and the hold have been checked. */
   private async waitHeld(options: WaitOptions | undefined): Promise<void> {
@@ -272,25 +284,25 @@ export class AsyncCondition {
     const signal = options?.signal;
     if (signal !== undefined && signal.aborted) throw signal.reason;
     if (options?.timeout === 0) throw new TimeoutError(`${this.label} timed out after 0 ms`);
-    const hold = this.held.suspendHold();
-    const notified = this.queue.park(options, hold);
+    const saved = this.held.releaseSave();
     try {
-      // Resolves once notified *and* handed the lock again (the lock restores `hold` when it grants this waiter).
-      await notified;
+      // Resolves once notified *and* granted the hold back by the lock (see `wake`).
+      await this.queue.park(options, saved);
     } catch (reason) {
-      await this.held.restoreHold(hold);
+      // Timed out or aborted before any notification: take the hold back all the same, then reject.
+      await this.held.acquireRestore(saved);
       throw reason;
     }
   }
 
   private checkHeld(method: string): void {
-    if (!this.held.heldByCaller()) {
+    if (!this.held.isOwned()) {
       throw new LockError(`${this.label}.${method}: the lock (${this.lock.label}) is not held`);
     }
   }
 
   private rejectUnlessHeld(method: string): Promise<never> | undefined {
-    if (this.held.heldByCaller()) return undefined;
+    if (this.held.isOwned()) return undefined;
     return Promise.reject(
       new LockError(`${this.label}.${method}: the lock (${this.lock.label}) is not held`),
     );

@@ -1,6 +1,7 @@
 import { CancelledError, LockError } from './errors.js';
 import { hasPriority, type NotThenable, runHolding, type Guard } from './core/guard.js';
 import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import { moveWaiter } from './core/hold.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
 import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
 import {
@@ -23,19 +24,21 @@ class LockGuard implements Guard {
   readonly then: NotThenable = undefined;
 
   released = false;
-  /** Set aside by a condition `wait`; a release meanwhile ends the hold as soon as the wait gets it back. */
-  suspended = false;
 
   constructor(
     private readonly lock: AsyncLock,
-    /** What diagnostics record of this hold, while holds are traced. */
-    readonly trace: HoldTrace | undefined,
+    /** What diagnostics record of this hold, while holds are traced (a new record each time it is re-acquired). */
+    public trace: HoldTrace | undefined,
   ) {}
 
+  /**
+   * Ends the hold. A guard that is not the current holder's is stale, or set aside by `releaseSave`: marking it
+   * released is all it takes, and a set-aside hold then ends as soon as `acquireRestore` gets it back.
+   */
   release(): void {
     if (this.released) return;
-    if (this.suspended) this.released = true;
-    else this.lock.releaseHold(this);
+    this.released = true;
+    this.lock.releaseHold(this);
   }
 
   [Symbol.dispose](): void {
@@ -219,8 +222,8 @@ export class AsyncLock {
   }
 
   /**
-   * Rejects every queued acquirer (and `waitUnlocked` caller), and touches the holder not at all. Condition waiters
-   * re-acquiring the lock after a notification are not cancelled: a condition wait always re-acquires. Later calls
+   * Rejects every queued acquirer (and `waitUnlocked` caller), and touches the holder not at all. Holds being taken
+   * back after `releaseSave` (a condition wait re-acquiring the lock) are not cancelled: they always re-acquire. Later calls
    * queue as usual.
    *
    * @param reason - what every waiter rejects with; without it, each gets its own `CancelledError`.
@@ -275,7 +278,7 @@ export class AsyncLock {
     return `${this.label}[${this.holder === undefined ? 'unlocked' : 'locked'}, waiting=${this.waitQueue.size}]`;
   }
 
-  /** @internal Ends `hold` if it is the current one, handing the lock to the head waiter. */
+  /** @internal Ends `hold` (marked released) if it is the current one, handing the lock to the head waiter. */
   releaseHold(hold: LockGuard): void {
     if (this.holder !== hold) return;
     hold.released = true;
@@ -283,8 +286,54 @@ export class AsyncLock {
     this.handOff();
   }
 
+  /** @internal Whether the lock is held: for a plain lock, as in Python, any caller may release it. */
+  isOwned(): boolean {
+    return this.holder !== undefined;
+  }
+
   /**
-   * Gives the lock to the head waiter, or frees it. A loop, not a recursion: each condition waiter whose hold was
+   * @internal Releases the current hold as `release()` does, but keeps its guard, to be taken back by
+   * {@link AsyncLock.acquireRestore} (Python's `_release_save`): the guard is valid again once re-acquired. Its
+   * `release()` meanwhile ends the hold as soon as it is re-acquired.
+   */
+  releaseSave(): Guard {
+    const hold = this.holder as LockGuard;
+    if (hold.trace !== undefined) traceHoldEnd(hold.trace);
+    this.handOff();
+    return hold;
+  }
+
+  /**
+   * @internal Re-acquires a hold set aside by {@link AsyncLock.releaseSave}, with its own guard (Python's
+   * `_acquire_restore`): at once when the lock is free, else queued behind the waiters there now. Not cancellable.
+   */
+  acquireRestore(saved: Guard): Promise<Guard> {
+    const hold = saved as LockGuard;
+    if (this.holder !== undefined) return this.waitQueue.park(undefined, hold);
+    // Free, so nobody waits: a hold released while set aside ends at once.
+    if (!hold.released) this.reinstate(hold);
+    return Promise.resolve(hold);
+  }
+
+  /**
+   * @internal The parked form of {@link AsyncLock.acquireRestore}: moves `waiter` (parked on another queue, its
+   * value a hold set aside by `releaseSave`) onto this lock's queue, no longer cancellable, where it takes that hold
+   * back in its turn, behind the waiters there now. The waiter stays the same one, so the scheduler hook sees one
+   * wait, granted by this lock.
+   */
+  parkRestore(waiter: Waiter<Guard, unknown>): void {
+    moveWaiter(waiter, this.waitQueue as WaitQueue<Guard, unknown>);
+    if (this.holder === undefined) this.handOff();
+  }
+
+  /** Makes a hold taken back by `acquireRestore` the current one again (a released one ends in the caller). */
+  private reinstate(hold: LockGuard): void {
+    this.holder = hold;
+    if (!hold.released && holdsTraced()) hold.trace = traceHoldStart(this, undefined, hold.trace?.name);
+  }
+
+  /**
+   * Gives the lock to the head waiter, or frees it. A loop, not a recursion: each `acquireRestore` whose hold was
    * released while set aside takes its turn and ends it at once, and there may be any number of them in a row; a
    * `waitUnlocked` waiter takes its turn and nothing else. The holder is set before each grant, so the lock is
    * consistent at every step.
@@ -301,46 +350,21 @@ export class AsyncLock {
         queue.grantBest(undefined as unknown as Guard);
         continue;
       }
-      // A condition waiter carries the hold it set aside; it gets that same guard back.
-      const granted =
-        value ??
-        new LockGuard(
+      const saved = value as LockGuard | undefined;
+      if (saved === undefined) {
+        const granted = new LockGuard(
           this,
           holdsTraced() ? traceHoldStart(this, undefined, queue.bestHolderName) : undefined,
         );
-      granted.suspended = false;
-      this.holder = granted;
-      queue.grantBest(granted);
-      // Released while set aside (a wait nobody awaited): the wait has had its turn, and the hold ends now.
-      if (!granted.released) return;
+        this.holder = granted;
+        queue.grantBest(granted);
+        return;
+      }
+      // An `acquireRestore` gets its set-aside guard back; one released meanwhile (a wait nobody awaited) has its
+      // turn, and the hold ends at once.
+      this.reinstate(saved);
+      queue.grantBest(saved);
+      if (!saved.released) return;
     }
-  }
-
-  /** @internal */
-  queueForRestore(_hold: unknown, _waiter?: unknown): WaitQueue<Guard, unknown> {
-    return this.waitQueue as WaitQueue<Guard, unknown>;
-  }
-
-  /** @internal */
-  heldByCaller(): boolean {
-    return this.holder !== undefined;
-  }
-
-  /** @internal */
-  suspendHold(): unknown {
-    const hold = this.holder as LockGuard;
-    hold.suspended = true;
-    this.handOff();
-    return hold;
-  }
-
-  /** @internal */
-  restoreHold(hold: unknown): Promise<Guard> {
-    if (this.holder !== undefined) return this.waitQueue.park(undefined, hold as LockGuard);
-    const guard = hold as LockGuard;
-    guard.suspended = false;
-    // The lock is free, so nobody waits: a hold released while set aside ends at once.
-    if (!guard.released) this.holder = guard;
-    return Promise.resolve(guard);
   }
 }

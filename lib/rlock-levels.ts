@@ -1,31 +1,40 @@
 /**
  * The pieces of an `AsyncRLock`'s state: the levels of a hold (`RLockHold`, also the guard of each level), the
  * levels a condition wait set aside, what a parked request asks for, and the two questions asked of a level (which
- * scope it belongs to, which `run` it was taken in). The model they implement is stated at the top of `rlock.ts`.
+ * scope it belongs to, which `run` it was taken in). The model they implement is stated at the top of `rlock.ts`; the transitions are in `rlock-core.ts`.
  *
  * @module
  */
 
 import { type NotThenable, type Guard } from './core/guard.js';
 import type { WaitQueue, Waiter } from './core/wait-queue.js';
-import type { AsyncRLock } from './rlock.js';
-
-/** How far along its life a hold is. */
-export type HoldState = 'active' | 'suspended' | 'released';
+import type { RLockStack } from './rlock-core.js';
 
 /**
- * One level of an {@link AsyncRLock}'s hold: the stack of levels is a linked list through `parent`, innermost on top.
+ * How far along its life a level is (the transitions are stated at the top of `rlock.ts`): in the stack (`held`,
+ * or `ending` once released below the innermost), set aside by `releaseSave` (`aside`, or `aside-ending` once
+ * released meanwhile), or `ended`.
+ */
+export type LevelState = 'held' | 'ending' | 'aside' | 'aside-ending' | 'ended';
+
+/** Whether `level` is in the lock's stack (held, or released early and waiting to be uncovered). */
+export function inStack(level: RLockHold): boolean {
+  return level.state === 'held' || level.state === 'ending';
+}
+
+/** Whether `level` is set aside by `releaseSave` (released meanwhile or not). */
+export function isSetAside(level: RLockHold): boolean {
+  return level.state === 'aside' || level.state === 'aside-ending';
+}
+
+/**
+ * One level of an `AsyncRLock`'s hold: the stack of levels is a linked list through `parent`, innermost on top.
  */
 export class RLockHold implements Guard {
   /** A plain value, never a thenable (see {@link NotThenable}). */
   readonly then: NotThenable = undefined;
 
-  state: HoldState = 'active';
-  /**
-   * Released by its owner while levels above it were still held (it ends when they do), or while a condition wait
-   * had it set aside (it ends when restored).
-   */
-  releasePending = false;
+  state: LevelState = 'held';
   /** The level below this one, or `undefined` for the outermost. */
   parent: RLockHold | undefined;
   /**
@@ -50,7 +59,7 @@ export class RLockHold implements Guard {
   displaced: Waiter<Guard, Parked>[] | undefined = undefined;
 
   constructor(
-    private readonly lock: AsyncRLock,
+    private readonly lock: RLockStack,
     parent: RLockHold | undefined,
     scope: RLockHold | 'self' | undefined,
   ) {
@@ -59,14 +68,13 @@ export class RLockHold implements Guard {
   }
 
   get released(): boolean {
-    return this.state === 'released' || this.releasePending;
+    return this.state === 'ended' || this.state === 'ending' || this.state === 'aside-ending';
   }
 
   release(): void {
-    if (this.releasePending) return;
-    if (this.state === 'active') this.lock.releaseHold(this);
+    if (this.state === 'held') this.lock.releaseHold(this);
     // Set aside by a condition wait nobody awaited: the level ends as soon as the wait gets it back.
-    else if (this.state === 'suspended') this.releasePending = true;
+    else if (this.state === 'aside') this.state = 'aside-ending';
   }
 
   [Symbol.dispose](): void {
@@ -77,12 +85,11 @@ export class RLockHold implements Guard {
 /**
  * The levels a condition `wait` set aside: the whole stack, `top` down to `bottom` through `parent`, to be put back
  * on top of `claim` when the bottom level re-enters one (else when the lock is free). The levels it claims may
- * later be set aside beneath it, when their lineage has nothing else to do ({@link AsyncRLock.handOff}).
+ * later be set aside beneath it, when their lineage has nothing else to do (`RLockStack.handOff`).
  */
 export interface SuspendedLevels {
   readonly top: RLockHold;
   bottom: RLockHold;
-  levels: number;
   claim: RLockHold | undefined;
 }
 

@@ -5,9 +5,11 @@
  * height. Each level is a `run` (a scope of its own: the code of its `fn`, across awaits) or a bare `acquire` (it
  * belongs to the scope it was acquired from). A level's scope chain (`scope`) leads to the `run` it was taken in.
  *
- * **States** of a level (`HoldState`): `active` (in the stack), `suspended` (set aside by a condition wait, with
- * every level below it) and `released`; `releasePending` marks a level released early (below the innermost, or
- * while set aside): it ends as soon as it is uncovered or restored.
+ * **States** of a level (`LevelState`, one field): `held` (in the stack); `ending` (in the stack, released early by its
+ * owner while levels above it are held: it ends as soon as it is uncovered); `aside` (set aside with the whole stack
+ * by `releaseSave`, a condition wait); `aside-ending` (set aside, and released meanwhile: it ends as soon as it is
+ * restored); `ended`. Transitions: held → ending → ended; held ⇄ aside and ending ⇄ aside-ending (set aside,
+ * restored); aside → aside-ending (released). `depth` is counted, never kept: the levels in the stack.
  *
  * **Who may enter.** A request claims a level (its context's, or `{ owner }`): it enters at once when the innermost
  * level belongs to that claim's scope, else it waits in the claim's re-entry queue; a request without a claim (or
@@ -19,30 +21,21 @@
  * its levels that queued as outsiders meanwhile go back to those levels' re-entry queues and are served; a wait
  * restores exactly the levels it set aside; a hand-off is a loop, never a frame per waiter.
  *
+ * **Diagnostics.** One hold is published per outermost hold (the lock taken while free, until it is free again or
+ * set aside whole); nested levels publish nothing, as they re-enter a hold already published.
+ *
+ * **Files.** This one is the public class, a façade; the stack and its transitions are `RLockStack`
+ * (`rlock-core.ts`); the levels, the set-aside stacks and the scope questions are in `rlock-levels.ts`.
+ *
  * @module
  */
 
-import { CancelledError, LockError, TimeoutError } from './errors.js';
-import { createContextVariable } from './core/context.js';
+import { CancelledError, LockError } from './errors.js';
 import type { Guard } from './core/guard.js';
-import {
-  checkFunction,
-  describe,
-  labelFor,
-  rejectEarly,
-  type NameOptions,
-  type WaitOptions,
-} from './core/options.js';
-import { WaitQueue, type Waiter } from './core/wait-queue.js';
-import {
-  belongsTo,
-  claimOf,
-  Request,
-  RLockHold,
-  runScopeOf,
-  type Parked,
-  type SuspendedLevels,
-} from './rlock-levels.js';
+import { checkFunction, describe, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
+import type { WaitQueue, Waiter } from './core/wait-queue.js';
+import { RLockStack } from './rlock-core.js';
+import { Request, type Parked, type RLockHold } from './rlock-levels.js';
 
 /** Wait options of a reentrant lock, plus the hold to re-enter explicitly. */
 export interface RLockAcquireOptions extends WaitOptions {
@@ -99,14 +92,8 @@ export class AsyncRLock {
   readonly label: string;
   /** The name given to the constructor, if any. */
   readonly name: string | undefined;
-  /** The innermost level held, or `undefined` when free. Invariant: outsiders wait only while this is set. */
-  private innermost: RLockHold | undefined = undefined;
-  private levels = 0;
-  /** Callers with no claim on the current hold, waiting for the lock to be free. */
-  private readonly outsiders = new WaitQueue<Guard, Parked>(this);
-  private readonly context = createContextVariable<RLockHold>();
-  /** Whether the last grant restored set-aside levels (rather than adding a new one); see `continueFrom`. */
-  private restoredLast = false;
+  /** The levels, the queues and every transition (`rlock-core.ts`). */
+  private readonly stack: RLockStack = new RLockStack(this);
 
   /**
    * @param options - `name`: shown by `toString()`, in timeout messages and in deadlock reports.
@@ -119,24 +106,26 @@ export class AsyncRLock {
 
   /** Whether the lock is held (at any depth). */
   get locked(): boolean {
-    return this.innermost !== undefined;
+    return this.stack.innermost !== undefined;
   }
 
   /** Whether the calling async context could re-enter the lock right now (always `false` without async context). */
   get owned(): boolean {
-    const scope = this.callerScope();
-    return scope !== undefined && this.mayEnter(scope);
+    const scope = this.stack.callerScope();
+    return scope !== undefined && this.stack.mayEnter(scope);
   }
 
   /** Nested holds currently active (0 when free). */
   get depth(): number {
-    return this.levels;
+    let depth = 0;
+    for (let level = this.stack.innermost; level !== undefined; level = level.parent) depth++;
+    return depth;
   }
 
   /** How many callers wait: outsiders plus re-entry requests. */
   get waiting(): number {
-    let count = this.outsiders.size;
-    for (let level = this.innermost; level !== undefined; level = level.parent)
+    let count = this.stack.outsiders.size;
+    for (let level = this.stack.innermost; level !== undefined; level = level.parent)
       count += level.reentry?.size ?? 0;
     return count;
   }
@@ -173,7 +162,7 @@ export class AsyncRLock {
    * ```
    */
   acquire(options?: RLockAcquireOptions): Promise<Guard> {
-    return this.enter(options, false);
+    return this.stack.enter(options, false);
   }
 
   /**
@@ -194,11 +183,11 @@ export class AsyncRLock {
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
       throw new TypeError(`${this.label}.tryAcquire: options must be an object, got ${describe(options)}`);
     }
-    const claim = this.requestClaim(options?.owner, 'tryAcquire');
-    if (claim !== undefined && claim.state === 'active' && this.mayEnter(claim))
-      return this.push(claim, false);
-    if (this.innermost !== undefined || this.outsiders.size > 0) return undefined;
-    return this.push(undefined, false);
+    const claim = this.stack.requestClaim(options?.owner, 'tryAcquire');
+    if (claim !== undefined && claim.state === 'held' && this.stack.mayEnter(claim))
+      return this.stack.push(claim, false);
+    if (this.stack.innermost !== undefined || this.stack.outsiders.size > 0) return undefined;
+    return this.stack.push(undefined, false);
   }
 
   /**
@@ -213,12 +202,12 @@ export class AsyncRLock {
    * ```
    */
   release(): void {
-    const level = this.innermost;
+    const level = this.stack.innermost;
     if (level === undefined) throw new LockError(`${this.label} is not locked`);
-    if (!this.callerOwns(level)) {
+    if (!this.stack.callerOwns(level)) {
       throw new LockError(`${this.label}: the calling context does not own the innermost hold`);
     }
-    this.releaseHold(level);
+    this.stack.releaseHold(level);
   }
 
   /**
@@ -242,10 +231,10 @@ export class AsyncRLock {
    */
   async run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: RLockAcquireOptions): Promise<T> {
     if (typeof fn !== 'function') checkFunction(fn, `${this.label}.run: fn`);
-    const guard = (await this.enter(options, true)) as RLockHold;
+    const guard = (await this.stack.enter(options, true)) as RLockHold;
     try {
-      if (this.context === undefined) return await fn(guard);
-      return await this.context.run(guard, () => fn(guard));
+      if (this.stack.context === undefined) return await fn(guard);
+      return await this.stack.context.run(guard, () => fn(guard));
     } finally {
       guard.release();
     }
@@ -271,8 +260,8 @@ export class AsyncRLock {
       if (queue !== undefined)
         for (const waiter of queue) if (waiter.value instanceof Request) doomed.push([queue, waiter]);
     };
-    collect(this.outsiders);
-    for (let level = this.innermost; level !== undefined; level = level.parent) collect(level.reentry);
+    collect(this.stack.outsiders);
+    for (let level = this.stack.innermost; level !== undefined; level = level.parent) collect(level.reentry);
     for (const [queue, waiter] of doomed) {
       queue.cancel(waiter, own ? new CancelledError(`${this.label}: the wait was cancelled`) : reason);
     }
@@ -281,346 +270,36 @@ export class AsyncRLock {
 
   /** Describes the state, such as `AsyncRLock(account)[locked, depth=2, waiting=1]`. */
   toString(): string {
-    const state = this.innermost === undefined ? 'unlocked' : `locked, depth=${this.levels}`;
+    const state = this.stack.innermost === undefined ? 'unlocked' : `locked, depth=${this.depth}`;
     return `${this.label}[${state}, waiting=${this.waiting}]`;
   }
 
-  /** @internal Ends `level`; a level below the innermost ends when the levels above it do. */
-  releaseHold(level: RLockHold): void {
-    if (level !== this.innermost) {
-      level.releasePending = true;
-      return;
-    }
-    this.pop();
-    this.handOff();
-  }
-
-  /** @internal */
-  heldByCaller(): boolean {
-    return this.innermost !== undefined && this.callerOwns(this.innermost);
+  /** @internal Whether the calling context owns the innermost level (may `release()` it): Python's `_is_owned`. */
+  isOwned(): boolean {
+    return this.stack.isOwned();
   }
 
   /**
    * @internal Sets aside every level of the hold (the whole stack: all of it belongs to the caller's task tree), as
-   * Python's RLock does in `Condition.wait`. Requests to re-enter those levels lose their claim while they are set
-   * aside and queue as outsiders, so a sibling can take the lock and notify the waiter.
+   * Python's `RLock._release_save` does, and hands the lock on; returns what {@link AsyncRLock.acquireRestore} takes.
    */
-  suspendHold(): unknown {
-    const top = this.innermost as RLockHold;
-    const levels = this.levels;
-    const bottom = this.setAsideStack();
-    const suspended: SuspendedLevels = { top, bottom, levels, claim: undefined };
-    this.claimFor(suspended, bottom.claim);
-    this.handOff();
-    return suspended;
+  releaseSave(): unknown {
+    return this.stack.releaseSave();
   }
 
   /**
-   * Sets the whole stack aside: marks it suspended, sends its re-entry requests to the outsiders (they keep their
-   * claim), frees the lock, and returns the bottom level.
+   * @internal Takes back the levels {@link AsyncRLock.releaseSave} set aside (Python's `_acquire_restore`): they
+   * wait like a request of the scope their bottom level re-enters, and are restored whole. Not cancellable.
    */
-  private setAsideStack(): RLockHold {
-    let bottom = this.innermost as RLockHold;
-    for (let level: RLockHold | undefined = bottom; level !== undefined; level = level.parent) {
-      level.state = 'suspended';
-      const reentry = level.reentry;
-      if (reentry !== undefined && reentry.size > 0) {
-        for (const waiter of reentry) (level.displaced ??= []).push(waiter);
-        reentry.repark(this.outsiders, reentry.size, true);
-      }
-      bottom = level;
-    }
-    this.innermost = undefined;
-    this.levels = 0;
-    return bottom;
-  }
-
-  /** Records that `suspended` is to be restored on top of `claim` (or, without one, when the lock is free). */
-  private claimFor(suspended: SuspendedLevels, claim: RLockHold | undefined): void {
-    if (claim === undefined || claim.state === 'released') return;
-    suspended.claim = claim;
-    (claim.claimants ??= []).push(suspended);
+  acquireRestore(saved: unknown): Promise<Guard> {
+    return this.stack.acquireRestore(saved);
   }
 
   /**
-   * @internal Where the waiter of a suspended hold queues to have it restored: the re-entry queue of the level it
-   * claims, or the outsiders. `waiter` (about to be appended there) is remembered by a set-aside claim.
+   * @internal The parked form of {@link AsyncRLock.acquireRestore}: moves `waiter` (parked on another queue, its
+   * value levels set aside by `releaseSave`) to where those levels wait to be restored, no longer cancellable.
    */
-  queueForRestore(hold: unknown, waiter?: Waiter<Guard, unknown>): WaitQueue<Guard, unknown> {
-    return this.restoreQueueOf(
-      hold as SuspendedLevels,
-      waiter as Waiter<Guard, Parked> | undefined,
-    ) as WaitQueue<Guard, unknown>;
-  }
-
-  private restoreQueueOf(
-    suspended: SuspendedLevels,
-    waiter?: Waiter<Guard, Parked>,
-  ): WaitQueue<Guard, Parked> {
-    const claim = suspended.claim;
-    if (claim !== undefined && claim.state === 'active') return this.reentryQueue(claim);
-    if (claim !== undefined && waiter !== undefined) (claim.displaced ??= []).push(waiter);
-    return this.outsiders;
-  }
-
-  /** @internal */
-  restoreHold(hold: unknown): Promise<Guard> {
-    const suspended = hold as SuspendedLevels;
-    const queue = this.restoreQueueOf(suspended);
-    const now =
-      queue === this.outsiders ? this.innermost === undefined : this.mayEnter(suspended.claim as RLockHold);
-    if (!now || queue.size > 0) {
-      const parked = queue.park(undefined, suspended);
-      if (queue === this.outsiders) this.displace(suspended.claim, queue.tail as Waiter<Guard, Parked>);
-      return parked;
-    }
-    const top = this.restore(suspended);
-    this.restoredLast = true;
-    this.continueFrom(top);
-    return Promise.resolve(top);
-  }
-
-  /** The shared body of `acquire` and `run`. */
-  private enter(options: RLockAcquireOptions | undefined, ownScope: boolean): Promise<Guard> {
-    const early = rejectEarly(options, this.label, ownScope ? 'run' : 'acquire');
-    if (early !== undefined) return early;
-    let claim: RLockHold | undefined;
-    try {
-      claim = this.requestClaim(options?.owner, ownScope ? 'run' : 'acquire');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (claim !== undefined && claim.state === 'active') {
-      if (this.mayEnter(claim)) return Promise.resolve(this.push(claim, ownScope));
-      return this.reentryQueue(claim).park(options, new Request(ownScope, claim));
-    }
-    // No claim, or one a condition wait has set aside: wait as an outsider until that wait restores it.
-    if (this.innermost === undefined && this.outsiders.size === 0)
-      return Promise.resolve(this.push(undefined, ownScope, claim));
-    const parked = this.outsiders.park(options, new Request(ownScope, claim));
-    if (claim !== undefined && this.outsiders.tail?.value instanceof Request)
-      this.displace(claim, this.outsiders.tail);
-    if (this.context !== undefined || options?.owner !== undefined) return parked;
-    return parked.catch((error: unknown) => {
-      throw this.explainTimeout(error, ownScope ? 'run' : 'acquire');
-    });
-  }
-
-  /**
-   * Without async context, a `run` or `acquire` nested in a hold of this lock and lacking `{ owner }` cannot be told
-   * from another task's: it waits for the hold it is nested in, a deadlock. When its timeout tells, say so.
-   */
-  private explainTimeout(error: unknown, method: string): unknown {
-    if (!(error instanceof TimeoutError) || this.innermost === undefined) return error;
-    return new TimeoutError(
-      `${error.message} while it was held; this runtime has no async context, so a ${method} nested in a hold of ` +
-        `${this.label} cannot re-enter implicitly and waits for that hold: pass { owner: guard } (the guard run ` +
-        `gives fn, or acquire returns) to re-enter`,
-      { cause: error },
-    );
-  }
-
-  /**
-   * The level a request claims to re-enter: the explicit owner (which must be a current level), else the calling
-   * context's level while it lasts (active, or set aside by a condition wait). `undefined` means an outsider.
-   */
-  private requestClaim(owner: Guard | undefined, method: string): RLockHold | undefined {
-    if (owner !== undefined) {
-      if (
-        !(owner instanceof RLockHold) ||
-        owner.state !== 'active' ||
-        owner.releasePending ||
-        !this.holds(owner)
-      ) {
-        throw new LockError(`${this.label}.${method}: options.owner is not a current hold of this lock`);
-      }
-      return owner;
-    }
-    const level = this.context?.get();
-    return level !== undefined && level.state !== 'released' && !level.releasePending ? level : undefined;
-  }
-
-  /**
-   * Whether the caller owns `level` (may release it, or wait on a condition with it): it belongs to the caller's
-   * scope. Without async context support no caller can be told apart, and any caller owns it, as with `AsyncLock`.
-   */
-  private callerOwns(level: RLockHold): boolean {
-    return this.context === undefined || runScopeOf(level) === this.callerScope();
-  }
-
-  /** The calling context's level, if it is still active; `undefined` for outsiders. */
-  private callerScope(): RLockHold | undefined {
-    const level = this.context?.get();
-    return level !== undefined && level.state === 'active' && !level.releasePending ? level : undefined;
-  }
-
-  /** Whether a request claiming `scope` may enter now: the innermost level belongs to that scope. */
-  private mayEnter(scope: RLockHold): boolean {
-    return this.innermost !== undefined && belongsTo(this.innermost, scope);
-  }
-
-  private holds(level: RLockHold): boolean {
-    for (let current = this.innermost; current !== undefined; current = current.parent) {
-      if (current === level) return true;
-    }
-    return false;
-  }
-
-  private reentryQueue(scope: RLockHold): WaitQueue<Guard, Parked> {
-    return (scope.reentry ??= new WaitQueue<Guard, Parked>(this));
-  }
-
-  /** Adds a level on top, for a `run` (a scope of its own) or a bare `acquire` from `scope`. */
-  private push(scope: RLockHold | undefined, ownScope: boolean, claim?: RLockHold): RLockHold {
-    const level = new RLockHold(this, this.innermost, ownScope ? 'self' : scope);
-    // Granted while the level it re-enters is set aside (the lock was free): remember it, to return on top of it.
-    if (claim !== undefined && claim.state === 'suspended') level.claim = claim;
-    this.innermost = level;
-    this.levels++;
-    return level;
-  }
-
-  /** Removes the innermost level, and the pending-release levels it uncovers. */
-  private pop(): void {
-    let level = this.innermost;
-    do {
-      const ended = level as RLockHold;
-      ended.state = 'released';
-      ended.releasePending = false;
-      this.levels--;
-      level = ended.parent;
-      // Requests to re-enter a scope that just ended have no claim any more: they queue as outsiders.
-      if (ended.reentry !== undefined) ended.reentry.repark(this.outsiders, ended.reentry.size, true);
-      ended.displaced = undefined;
-      if (ended.claimants !== undefined) {
-        for (const claimant of ended.claimants) claimant.claim = undefined;
-        ended.claimants = undefined;
-      }
-    } while (level !== undefined && level.releasePending);
-    this.innermost = level;
-  }
-
-  /**
-   * Grants the next request the current state allows: a re-entry into the innermost level or a scope it belongs
-   * to, or, when the lock is free, the head outsider. A loop, not a recursion: a restored level that was released
-   * while set aside ends at once and the next request is served, however many there are in a row.
-   */
-  private handOff(): void {
-    this.continueFrom(this.grantNext());
-  }
-
-  /**
-   * Goes on from a grant of `granted` while the state allows more: a restored level released while set aside
-   * ends at once, and set-aside levels just restored let the requests that re-enter them in (they queued as
-   * outsiders meanwhile and are back in the restored levels' re-entry queues: nothing else would grant them).
-   */
-  private continueFrom(granted: RLockHold | undefined): void {
-    while (granted !== undefined) {
-      if (granted.releasePending) {
-        this.pop();
-        granted = this.grantNext();
-      } else if (this.restoredLast) granted = this.grantReentry();
-      else return;
-    }
-  }
-
-  /** Grants one request, as {@link AsyncRLock.handOff} describes; returns the level granted, if any. */
-  private grantNext(): RLockHold | undefined {
-    const top = this.innermost;
-    if (top === undefined) return this.grantHead(this.outsiders, undefined);
-    const reentered = this.grantReentry();
-    if (reentered !== undefined) return reentered;
-    // Nobody re-enters, and a condition wait of this lineage waits to be restored on top of this level: a wait sets
-    // aside every level of the hold, its ancestors' included, so this stack joins that wait's set-aside levels.
-    const claimant = top.claimants?.[0];
-    return claimant === undefined ? undefined : this.setAsideBeneath(claimant);
-  }
-
-  /**
-   * Sets the whole stack aside beneath `claimant`'s levels (on top of which it was to be restored), then grants the
-   * head outsider; returns the level granted, if any.
-   */
-  private setAsideBeneath(claimant: SuspendedLevels): RLockHold | undefined {
-    const levels = this.levels;
-    this.unclaim(claimant);
-    const joint = this.innermost as RLockHold;
-    const bottom = this.setAsideStack();
-    claimant.bottom.parent = joint;
-    claimant.bottom = bottom;
-    claimant.levels += levels;
-    this.claimFor(claimant, bottom.claim);
-    return this.grantHead(this.outsiders, undefined);
-  }
-
-  /** Forgets that `suspended` claims a level. */
-  private unclaim(suspended: SuspendedLevels): void {
-    const claimants = suspended.claim?.claimants;
-    if (claimants !== undefined) claimants.splice(claimants.indexOf(suspended), 1);
-    suspended.claim = undefined;
-  }
-
-  /**
-   * Grants the head of `queue`, if any, on behalf of `scope`: a new level, or the levels a condition waiter set
-   * aside. Returns the innermost level granted; the caller ends it if it was released while set aside.
-   */
-  /** Grants the head request to re-enter the innermost level or a scope it belongs to, if any. */
-  private grantReentry(): RLockHold | undefined {
-    for (let scope = this.innermost; scope !== undefined; scope = scope.scope) {
-      const granted = this.grantHead(scope.reentry, scope);
-      if (granted !== undefined) return granted;
-      if (scope.scope === scope) break;
-    }
-    return undefined;
-  }
-
-  private grantHead(
-    queue: WaitQueue<Guard, Parked> | undefined,
-    scope: RLockHold | undefined,
-  ): RLockHold | undefined {
-    const head = queue?.head;
-    if (queue === undefined || head === undefined) return undefined;
-    const value = head.value;
-    this.restoredLast = !(value instanceof Request);
-    const top =
-      value instanceof Request ? this.push(scope, value.ownScope, value.claim) : this.restore(value);
-    queue.grant(head, top);
-    return top;
-  }
-
-  /**
-   * Puts set-aside levels back on top of the current stack (empty, or the levels of their claim) and returns the
-   * innermost, the caller's. Requests that claim one of them and queued as outsiders meanwhile get their claim
-   * back: they move to that level's re-entry queue.
-   */
-  private restore(suspended: SuspendedLevels): RLockHold {
-    this.unclaim(suspended);
-    for (let level = suspended.top; ; level = level.parent as RLockHold) {
-      level.state = 'active';
-      if (level === suspended.bottom) break;
-    }
-    suspended.bottom.parent = this.innermost;
-    this.innermost = suspended.top;
-    this.levels += suspended.levels;
-    for (let level = suspended.top; ; level = level.parent as RLockHold) {
-      this.reclaim(level);
-      if (level === suspended.bottom) break;
-    }
-    return suspended.top;
-  }
-
-  /** Moves the outsiders that claim the just-restored `level` back to its re-entry queue, in their order. */
-  private reclaim(level: RLockHold): void {
-    const displaced = level.displaced;
-    if (displaced === undefined) return;
-    level.displaced = undefined;
-    for (const waiter of displaced) {
-      if (waiter.queue === this.outsiders && claimOf(waiter.value) === level)
-        this.outsiders.reparkWaiter(waiter, this.reentryQueue(level));
-    }
-  }
-
-  /** Remembers that `waiter`, among the outsiders, claims the set-aside level `claim` (if any). */
-  private displace(claim: RLockHold | undefined, waiter: Waiter<Guard, Parked>): void {
-    if (claim !== undefined && claim.state === 'suspended') (claim.displaced ??= []).push(waiter);
+  parkRestore(waiter: Waiter<Guard, unknown>): void {
+    this.stack.parkRestore(waiter);
   }
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { AsyncCondition, AsyncLock, AsyncRLock, LockError, TimeoutError } from '../lib/index.js';
+import { AsyncCondition, AsyncLock, AsyncRLock, LockError, TimeoutError, type Guard } from '../lib/index.js';
+import { explore, type Scenario } from '../lib/testing/index.js';
 import { describeLockLike } from './suites/lock-like.js';
 import { flush, yieldTurns } from './suites/helpers.js';
 
@@ -424,6 +425,102 @@ describe('AsyncCondition', () => {
       cond.notify();
       guard.release();
       await task;
+    });
+  });
+
+  describe('over every schedule (the harness)', () => {
+    /** Fails with the schedule and trace of the first failing interleaving; returns how many were run. */
+    async function proven(scenario: Scenario): Promise<number> {
+      const result = await explore(scenario, { strategy: 'dfs', runs: 50_000 });
+      if (result.failure !== undefined) {
+        const { error, schedule, trace } = result.failure;
+        throw new Error(`${String(error)}\nschedule: ${schedule}\n${trace.join('\n')}`);
+      }
+      expect(result.exhausted).to.equal(true);
+      return result.runs;
+    }
+
+    it('an AsyncRLock wait sets every level aside and takes them back, excluding the others, whatever the order', async () => {
+      const runs = await proven(async (sim) => {
+        const rlock = new AsyncRLock({ name: 'r' });
+        const cond = new AsyncCondition(rlock, { name: 'c' });
+        let inside: string | undefined;
+        let ready = false;
+        const enter = (who: string) => {
+          if (inside !== undefined) throw new Error(`${who} holds the lock while ${inside} does`);
+          inside = who;
+        };
+        const leave = () => (inside = undefined);
+        const waiter = (name: string, timeout?: number) => async () => {
+          await rlock.run(async (outer) => {
+            await rlock.run(
+              async () => {
+                enter(name);
+                leave(); // a wait gives up the lock
+                await cond
+                  .waitFor(() => ready, { timeout })
+                  .catch((error: unknown) => {
+                    if (!(error instanceof TimeoutError)) throw error;
+                  });
+                enter(name);
+                if (rlock.depth !== 2) throw new Error(`${name} woke at depth ${rlock.depth}, not 2`);
+                await sim.yield();
+                leave();
+              },
+              { owner: outer },
+            );
+          });
+        };
+        sim.spawn('patient', waiter('patient'));
+        sim.spawn('hasty', waiter('hasty', 5));
+        sim.spawn('setter', async () => {
+          await sim.yield();
+          const guard = await rlock.acquire();
+          enter('setter');
+          ready = true;
+          cond.notifyAll();
+          leave();
+          guard.release();
+        });
+        await sim.run();
+        if (rlock.locked || rlock.waiting !== 0 || cond.waiting !== 0) {
+          throw new Error(`left ${rlock.toString()}, ${cond.toString()}`);
+        }
+      });
+      expect(runs).to.be.greaterThan(10);
+    });
+
+    it('an AsyncLock wait whose guard is released while set aside ends the hold once taken back, in every order', async () => {
+      const runs = await proven(async (sim) => {
+        const lock = new AsyncLock({ name: 'l' });
+        const cond = new AsyncCondition(lock, { name: 'c' });
+        let waiting: Promise<void> | undefined;
+        let guard: Guard | undefined;
+        sim.spawn('abandoner', async () => {
+          guard = await lock.acquire();
+          waiting = cond.wait({ timeout: 3 }).catch(() => undefined); // not awaited before the release
+          guard.release();
+          await waiting;
+          if (lock.locked && !guard.released) throw new Error('the abandoned hold came back alive');
+        });
+        sim.spawn('notifier', async () => {
+          await sim.yield();
+          await lock.run(async () => {
+            cond.notify();
+            await sim.yield();
+          });
+        });
+        sim.spawn('other', async () => {
+          await sim.yield();
+          await lock.run(() => sim.yield());
+        });
+        await sim.run();
+        await waiting;
+        if (lock.locked || lock.waiting !== 0 || cond.waiting !== 0) {
+          throw new Error(`left ${lock.toString()}, ${cond.toString()}`);
+        }
+      });
+      expect(runs).to.be.greaterThan(5);
     });
   });
 });

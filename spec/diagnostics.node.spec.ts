@@ -12,6 +12,7 @@ import {
   AsyncKeyedLock,
   AsyncLock,
   AsyncQueue,
+  AsyncRLock,
   AsyncRWLock,
   AsyncSemaphore,
   CancelledError,
@@ -97,6 +98,48 @@ describe('diagnostics (diagnostics_channel)', () => {
         ['waitGranted', 'AsyncLock(db)', 'waited=30'],
         ['holdEnd', 'AsyncLock(db)', 'held=5 name=report'],
       ]);
+    });
+  });
+
+  it('an AsyncRLock: one hold per outermost hold, none per nested level; a condition wait ends it, its restore begins one', async () => {
+    await recording(async (events) => {
+      const rlock = new AsyncRLock({ name: 'r' });
+      const first = await rlock.acquire();
+      const nested = await rlock.acquire({ owner: first });
+      const second = rlock.acquire();
+      await clock.tickAsync(20);
+      nested.release();
+      expect(events.map(([channel]) => channel)).to.deep.equal(['holdStart', 'waitStart']);
+      first.release();
+      await clock.tickAsync(5);
+      (await second).release();
+      expect(events).to.deep.equal([
+        ['holdStart', 'AsyncRLock(r)', ''],
+        ['waitStart', 'AsyncRLock(r)', ''],
+        ['holdEnd', 'AsyncRLock(r)', 'held=20'],
+        ['holdStart', 'AsyncRLock(r)', ''],
+        ['waitGranted', 'AsyncRLock(r)', 'waited=20'],
+        ['holdEnd', 'AsyncRLock(r)', 'held=5'],
+      ]);
+      events.length = 0;
+
+      const cond = new AsyncCondition(rlock, { name: 'c' });
+      const waiter = rlock.run(() => rlock.run(() => cond.wait()));
+      await flush();
+      await clock.tickAsync(7);
+      await rlock.run(() => cond.notify());
+      await waiter;
+      expect(events).to.deep.equal([
+        ['holdStart', 'AsyncRLock(r)', ''],
+        ['holdEnd', 'AsyncRLock(r)', 'held=0'], // the wait sets both levels aside: the hold ends
+        ['waitStart', 'AsyncCondition(c)', ''],
+        ['holdStart', 'AsyncRLock(r)', ''], // the notifier's hold
+        ['holdEnd', 'AsyncRLock(r)', 'held=0'],
+        ['holdStart', 'AsyncRLock(r)', ''], // the waiter's levels restored: a new outermost hold
+        ['waitGranted', 'AsyncRLock(r)', 'waited=7'],
+        ['holdEnd', 'AsyncRLock(r)', 'held=0'],
+      ]);
+      expect(rlock.locked).to.equal(false);
     });
   });
 

@@ -9,6 +9,7 @@ import {
   AsyncBoundedSemaphore,
   AsyncKeyedLock,
   AsyncLock,
+  AsyncRLock,
   AsyncRWLock,
   configureDiagnostics,
   describeHolders,
@@ -82,6 +83,21 @@ describe('diagnostics: holders', () => {
     expect(describeHolders(keyed).map(({ mode, name }) => [mode, name])).to.deep.equal([['["/a"]', 'read']]);
     reading.release();
     expect(describeHolders(keyed)).to.deep.equal([]);
+  });
+
+  it('an AsyncRLock is described by its outermost hold, not by each nested level', async () => {
+    configureDiagnostics({ holders: true });
+    const rlock = new AsyncRLock({ name: 'r' });
+    const outer = await rlock.acquire();
+    await clock.tickAsync(40);
+    const inner = await rlock.acquire({ owner: outer });
+    const described = { label: 'AsyncRLock(r)', mode: undefined, name: undefined, stack: undefined };
+    expect(describeHolders(rlock)).to.deep.equal([{ ...described, heldFor: 40 }]);
+    inner.release();
+    await clock.tickAsync(2);
+    expect(describeHolders(rlock)).to.deep.equal([{ ...described, heldFor: 42 }]);
+    outer.release();
+    expect(describeHolders(rlock)).to.deep.equal([]);
   });
 
   it('rejects bad options, naming them', () => {

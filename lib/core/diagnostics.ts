@@ -260,10 +260,11 @@ export function traceHoldEnd(trace: HoldTrace): void {
 }
 
 /**
- * Describes the current holders of `primitive` (an `AsyncLock`, `AsyncSemaphore`, `AsyncRWLock` or
+ * Describes the current holders of `primitive` (an `AsyncLock`, `AsyncRLock`, `AsyncSemaphore`, `AsyncRWLock` or
  * `AsyncKeyedLock`), longest-held first: how long each has held it, the name given at acquire, and where it was
  * acquired when stack capture is on. Empty unless holder tracking is on ({@link configureDiagnostics}); holds taken
- * before it was switched on are not known. For an `AsyncKeyedLock`, each hold names its keys' lock.
+ * before it was switched on are not known. For an `AsyncKeyedLock`, each hold names its keys' lock; an `AsyncRLock`
+ * has one entry per outermost hold, none per nested level.
  *
  * @param primitive - the primitive to describe.
  * @returns one entry per current hold.

@@ -1,0 +1,394 @@
+/**
+ * The state machine of an `AsyncRLock`: its stack of levels, its queues, and every transition (enter, release,
+ * hand-off, set aside, restore). The model it implements, and the invariants that hold after every step, are
+ * stated at the top of `rlock.ts`; the public class there is a façade over this one.
+ *
+ * @module
+ */
+
+import { LockError, TimeoutError } from './errors.js';
+import { createContextVariable } from './core/context.js';
+import { holdsTraced, traceHoldEnd, traceHoldStart, type HoldTrace } from './core/diagnostics.js';
+import type { Guard } from './core/guard.js';
+import { moveWaiter } from './core/hold.js';
+import { rejectEarly } from './core/options.js';
+import { WaitQueue, type Waiter } from './core/wait-queue.js';
+import {
+  belongsTo,
+  claimOf,
+  inStack,
+  isSetAside,
+  Request,
+  RLockHold,
+  runScopeOf,
+  type Parked,
+  type SuspendedLevels,
+} from './rlock-levels.js';
+import type { AsyncRLock, RLockAcquireOptions } from './rlock.js';
+
+/** The stack of levels of one `AsyncRLock` and its transitions. */
+export class RLockStack {
+  /** The innermost level held, or `undefined` when free. Invariant: outsiders wait only while this is set. */
+  innermost: RLockHold | undefined = undefined;
+  /** Callers with no claim on the current hold, waiting for the lock to be free. */
+  readonly outsiders: WaitQueue<Guard, Parked>;
+  readonly context = createContextVariable<RLockHold>();
+  /**
+   * The diagnostics record of the current hold, while holds are traced: one per outermost hold (from the moment the
+   * lock is taken while free to the moment it is free again, or set aside whole by a condition wait), never one per
+   * nested level, which re-enters a hold already published.
+   */
+  private trace: HoldTrace | undefined = undefined;
+  /** Whether the last grant restored set-aside levels (rather than adding a new one); see `continueFrom`. */
+  private restoredLast = false;
+
+  /** @param owner - the lock: what its queues, traces and messages name. */
+  constructor(private readonly owner: AsyncRLock) {
+    this.outsiders = new WaitQueue<Guard, Parked>(owner);
+  }
+
+  /** @internal Ends `level`; a level below the innermost ends when the levels above it do. */
+  releaseHold(level: RLockHold): void {
+    if (level !== this.innermost) {
+      level.state = 'ending';
+      return;
+    }
+    this.pop();
+    this.handOff();
+  }
+
+  /** @internal Whether the calling context owns the innermost level (may `release()` it): Python's `_is_owned`. */
+  isOwned(): boolean {
+    return this.innermost !== undefined && this.callerOwns(this.innermost);
+  }
+
+  /**
+   * @internal Sets aside every level of the hold (the whole stack: all of it belongs to the caller's task tree), as
+   * Python's `RLock._release_save` does, and hands the lock on. Requests to re-enter those levels lose their claim
+   * while they are set aside and queue as outsiders, so that a sibling can take the lock meanwhile.
+   */
+  releaseSave(): unknown {
+    const top = this.innermost as RLockHold;
+    const bottom = this.setAsideStack();
+    const suspended: SuspendedLevels = { top, bottom, claim: undefined };
+    this.claimFor(suspended, bottom.claim);
+    this.handOff();
+    return suspended;
+  }
+
+  /**
+   * Sets the whole stack aside: marks it suspended, sends its re-entry requests to the outsiders (they keep their
+   * claim), frees the lock, and returns the bottom level.
+   */
+  private setAsideStack(): RLockHold {
+    let bottom = this.innermost as RLockHold;
+    for (let level: RLockHold | undefined = bottom; level !== undefined; level = level.parent) {
+      level.state = level.state === 'ending' ? 'aside-ending' : 'aside';
+      const reentry = level.reentry;
+      if (reentry !== undefined && reentry.size > 0) {
+        for (const waiter of reentry) (level.displaced ??= []).push(waiter);
+        reentry.repark(this.outsiders, reentry.size, true);
+      }
+      bottom = level;
+    }
+    this.innermost = undefined;
+    this.traceEnd();
+    return bottom;
+  }
+
+  /** Records that `suspended` is to be restored on top of `claim` (or, without one, when the lock is free). */
+  private claimFor(suspended: SuspendedLevels, claim: RLockHold | undefined): void {
+    if (claim === undefined || claim.state === 'ended') return;
+    suspended.claim = claim;
+    (claim.claimants ??= []).push(suspended);
+  }
+
+  /**
+   * @internal The parked form of {@link AsyncRLock.acquireRestore}: moves `waiter` (parked on another queue, its
+   * value levels set aside by `releaseSave`) to where those levels wait to be restored, no longer cancellable; it
+   * is granted them in its turn, as the same waiter (the scheduler hook sees one wait).
+   */
+  parkRestore(waiter: Waiter<Guard, unknown>): void {
+    const suspended = waiter.value as SuspendedLevels;
+    const queue = this.restoreQueueOf(suspended);
+    moveWaiter(waiter, queue as WaitQueue<Guard, unknown>);
+    if (queue === this.outsiders) this.displace(suspended.claim, waiter as Waiter<Guard, Parked>);
+    if (this.innermost === undefined) this.handOff();
+  }
+
+  /** Where set-aside levels wait to be restored: the re-entry queue of the level they claim, or the outsiders. */
+  private restoreQueueOf(suspended: SuspendedLevels): WaitQueue<Guard, Parked> {
+    const claim = suspended.claim;
+    return claim !== undefined && inStack(claim) ? this.reentryQueue(claim) : this.outsiders;
+  }
+
+  /**
+   * @internal Takes back the levels {@link AsyncRLock.releaseSave} set aside (Python's `_acquire_restore`): they
+   * wait like a request of the scope their bottom level re-enters, and are restored whole. Not cancellable.
+   */
+  acquireRestore(saved: unknown): Promise<Guard> {
+    const suspended = saved as SuspendedLevels;
+    const queue = this.restoreQueueOf(suspended);
+    const now =
+      queue === this.outsiders ? this.innermost === undefined : this.mayEnter(suspended.claim as RLockHold);
+    if (!now || queue.size > 0) {
+      const parked = queue.park(undefined, suspended);
+      if (queue === this.outsiders) this.displace(suspended.claim, queue.tail as Waiter<Guard, Parked>);
+      return parked;
+    }
+    const top = this.restore(suspended);
+    this.restoredLast = true;
+    this.continueFrom(top);
+    return Promise.resolve(top);
+  }
+
+  /** The shared body of `acquire` and `run`. */
+  enter(options: RLockAcquireOptions | undefined, ownScope: boolean): Promise<Guard> {
+    const early = rejectEarly(options, this.owner.label, ownScope ? 'run' : 'acquire');
+    if (early !== undefined) return early;
+    let claim: RLockHold | undefined;
+    try {
+      claim = this.requestClaim(options?.owner, ownScope ? 'run' : 'acquire');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (claim !== undefined && claim.state === 'held') {
+      if (this.mayEnter(claim)) return Promise.resolve(this.push(claim, ownScope));
+      return this.reentryQueue(claim).park(options, new Request(ownScope, claim));
+    }
+    // No claim, or one a condition wait has set aside: wait as an outsider until that wait restores it.
+    if (this.innermost === undefined && this.outsiders.size === 0)
+      return Promise.resolve(this.push(undefined, ownScope, claim));
+    const parked = this.outsiders.park(options, new Request(ownScope, claim));
+    if (claim !== undefined && this.outsiders.tail?.value instanceof Request)
+      this.displace(claim, this.outsiders.tail);
+    if (this.context !== undefined || options?.owner !== undefined) return parked;
+    return parked.catch((error: unknown) => {
+      throw this.explainTimeout(error, ownScope ? 'run' : 'acquire');
+    });
+  }
+
+  /**
+   * Without async context, a `run` or `acquire` nested in a hold of this lock and lacking `{ owner }` cannot be told
+   * from another task's: it waits for the hold it is nested in, a deadlock. When its timeout tells, say so.
+   */
+  private explainTimeout(error: unknown, method: string): unknown {
+    if (!(error instanceof TimeoutError) || this.innermost === undefined) return error;
+    return new TimeoutError(
+      `${error.message} while it was held; this runtime has no async context, so a ${method} nested in a hold of ` +
+        `${this.owner.label} cannot re-enter implicitly and waits for that hold: pass { owner: guard } (the guard run ` +
+        `gives fn, or acquire returns) to re-enter`,
+      { cause: error },
+    );
+  }
+
+  /**
+   * The level a request claims to re-enter: the explicit owner (which must be a current level), else the calling
+   * context's level while it lasts (active, or set aside by a condition wait). `undefined` means an outsider.
+   */
+  requestClaim(owner: Guard | undefined, method: string): RLockHold | undefined {
+    if (owner !== undefined) {
+      if (!(owner instanceof RLockHold) || owner.state !== 'held' || !this.holds(owner)) {
+        throw new LockError(
+          `${this.owner.label}.${method}: options.owner is not a current hold of this lock`,
+        );
+      }
+      return owner;
+    }
+    const level = this.context?.get();
+    return level !== undefined && (level.state === 'held' || level.state === 'aside') ? level : undefined;
+  }
+
+  /**
+   * Whether the caller owns `level` (may release it, or wait on a condition with it): it belongs to the caller's
+   * scope. Without async context support no caller can be told apart, and any caller owns it, as with `AsyncLock`.
+   */
+  callerOwns(level: RLockHold): boolean {
+    return this.context === undefined || runScopeOf(level) === this.callerScope();
+  }
+
+  /** The calling context's level, if it is still active; `undefined` for outsiders. */
+  callerScope(): RLockHold | undefined {
+    const level = this.context?.get();
+    return level !== undefined && level.state === 'held' ? level : undefined;
+  }
+
+  /** Whether a request claiming `scope` may enter now: the innermost level belongs to that scope. */
+  mayEnter(scope: RLockHold): boolean {
+    return this.innermost !== undefined && belongsTo(this.innermost, scope);
+  }
+
+  private holds(level: RLockHold): boolean {
+    for (let current = this.innermost; current !== undefined; current = current.parent) {
+      if (current === level) return true;
+    }
+    return false;
+  }
+
+  private reentryQueue(scope: RLockHold): WaitQueue<Guard, Parked> {
+    return (scope.reentry ??= new WaitQueue<Guard, Parked>(this.owner));
+  }
+
+  /** Adds a level on top, for a `run` (a scope of its own) or a bare `acquire` from `scope`. */
+  push(scope: RLockHold | undefined, ownScope: boolean, claim?: RLockHold): RLockHold {
+    if (this.innermost === undefined) this.traceStart();
+    const level = new RLockHold(this, this.innermost, ownScope ? 'self' : scope);
+    // Granted while the level it re-enters is set aside (the lock was free): remember it, to return on top of it.
+    if (claim !== undefined && isSetAside(claim)) level.claim = claim;
+    this.innermost = level;
+    return level;
+  }
+
+  /** Removes the innermost level, and the pending-release levels it uncovers. */
+  private pop(): void {
+    let level = this.innermost;
+    do {
+      const ended = level as RLockHold;
+      ended.state = 'ended';
+      level = ended.parent;
+      // Requests to re-enter a scope that just ended have no claim any more: they queue as outsiders.
+      if (ended.reentry !== undefined) ended.reentry.repark(this.outsiders, ended.reentry.size, true);
+      ended.displaced = undefined;
+      if (ended.claimants !== undefined) {
+        for (const claimant of ended.claimants) claimant.claim = undefined;
+        ended.claimants = undefined;
+      }
+    } while (level !== undefined && level.state === 'ending');
+    this.innermost = level;
+    if (level === undefined) this.traceEnd();
+  }
+
+  /** The lock was free and is taken: an outermost hold begins (published when holds are traced). */
+  private traceStart(): void {
+    if (holdsTraced()) this.trace = traceHoldStart(this.owner, undefined, undefined);
+  }
+
+  /** The lock is free again, or its hold set aside whole: the outermost hold ends. */
+  private traceEnd(): void {
+    if (this.trace === undefined) return;
+    traceHoldEnd(this.trace);
+    this.trace = undefined;
+  }
+
+  /**
+   * Grants the next request the current state allows: a re-entry into the innermost level or a scope it belongs
+   * to, or, when the lock is free, the head outsider. A loop, not a recursion: a restored level that was released
+   * while set aside ends at once and the next request is served, however many there are in a row.
+   */
+  private handOff(): void {
+    this.continueFrom(this.grantNext());
+  }
+
+  /**
+   * Goes on from a grant of `granted` while the state allows more: a restored level released while set aside
+   * ends at once, and set-aside levels just restored let the requests that re-enter them in (they queued as
+   * outsiders meanwhile and are back in the restored levels' re-entry queues: nothing else would grant them).
+   */
+  private continueFrom(granted: RLockHold | undefined): void {
+    while (granted !== undefined) {
+      if (granted.state === 'ending') {
+        this.pop();
+        granted = this.grantNext();
+      } else if (this.restoredLast) granted = this.grantReentry();
+      else return;
+    }
+  }
+
+  /** Grants one request, as {@link AsyncRLock.handOff} describes; returns the level granted, if any. */
+  private grantNext(): RLockHold | undefined {
+    const top = this.innermost;
+    if (top === undefined) return this.grantHead(this.outsiders, undefined);
+    const reentered = this.grantReentry();
+    if (reentered !== undefined) return reentered;
+    // Nobody re-enters, and a condition wait of this lineage waits to be restored on top of this level: a wait sets
+    // aside every level of the hold, its ancestors' included, so this stack joins that wait's set-aside levels.
+    const claimant = top.claimants?.[0];
+    return claimant === undefined ? undefined : this.setAsideBeneath(claimant);
+  }
+
+  /**
+   * Sets the whole stack aside beneath `claimant`'s levels (on top of which it was to be restored), then grants the
+   * head outsider; returns the level granted, if any.
+   */
+  private setAsideBeneath(claimant: SuspendedLevels): RLockHold | undefined {
+    this.unclaim(claimant);
+    const joint = this.innermost as RLockHold;
+    const bottom = this.setAsideStack();
+    claimant.bottom.parent = joint;
+    claimant.bottom = bottom;
+    this.claimFor(claimant, bottom.claim);
+    return this.grantHead(this.outsiders, undefined);
+  }
+
+  /** Forgets that `suspended` claims a level. */
+  private unclaim(suspended: SuspendedLevels): void {
+    const claimants = suspended.claim?.claimants;
+    if (claimants !== undefined) claimants.splice(claimants.indexOf(suspended), 1);
+    suspended.claim = undefined;
+  }
+
+  /**
+   * Grants the head of `queue`, if any, on behalf of `scope`: a new level, or the levels a condition waiter set
+   * aside. Returns the innermost level granted; the caller ends it if it was released while set aside.
+   */
+  /** Grants the head request to re-enter the innermost level or a scope it belongs to, if any. */
+  private grantReentry(): RLockHold | undefined {
+    for (let scope = this.innermost; scope !== undefined; scope = scope.scope) {
+      const granted = this.grantHead(scope.reentry, scope);
+      if (granted !== undefined) return granted;
+      if (scope.scope === scope) break;
+    }
+    return undefined;
+  }
+
+  private grantHead(
+    queue: WaitQueue<Guard, Parked> | undefined,
+    scope: RLockHold | undefined,
+  ): RLockHold | undefined {
+    const head = queue?.head;
+    if (queue === undefined || head === undefined) return undefined;
+    const value = head.value;
+    this.restoredLast = !(value instanceof Request);
+    const top =
+      value instanceof Request ? this.push(scope, value.ownScope, value.claim) : this.restore(value);
+    queue.grant(head, top);
+    return top;
+  }
+
+  /**
+   * Puts set-aside levels back on top of the current stack (empty, or the levels of their claim) and returns the
+   * innermost, the caller's. Requests that claim one of them and queued as outsiders meanwhile get their claim
+   * back: they move to that level's re-entry queue.
+   */
+  private restore(suspended: SuspendedLevels): RLockHold {
+    this.unclaim(suspended);
+    for (let level = suspended.top; ; level = level.parent as RLockHold) {
+      level.state = level.state === 'aside-ending' ? 'ending' : 'held';
+      if (level === suspended.bottom) break;
+    }
+    if (this.innermost === undefined) this.traceStart();
+    suspended.bottom.parent = this.innermost;
+    this.innermost = suspended.top;
+    for (let level = suspended.top; ; level = level.parent as RLockHold) {
+      this.reclaim(level);
+      if (level === suspended.bottom) break;
+    }
+    return suspended.top;
+  }
+
+  /** Moves the outsiders that claim the just-restored `level` back to its re-entry queue, in their order. */
+  private reclaim(level: RLockHold): void {
+    const displaced = level.displaced;
+    if (displaced === undefined) return;
+    level.displaced = undefined;
+    for (const waiter of displaced) {
+      if (waiter.queue === this.outsiders && claimOf(waiter.value) === level)
+        this.outsiders.reparkWaiter(waiter, this.reentryQueue(level));
+    }
+  }
+
+  /** Remembers that `waiter`, among the outsiders, claims the set-aside level `claim` (if any). */
+  private displace(claim: RLockHold | undefined, waiter: Waiter<Guard, Parked>): void {
+    if (claim !== undefined && isSetAside(claim)) (claim.displaced ??= []).push(waiter);
+  }
+}
