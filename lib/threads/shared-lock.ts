@@ -19,8 +19,6 @@ const CAPACITY = 1024;
 const WORDS = LOCK_HEADER_WORDS + CAPACITY;
 /** How many times `acquireSync` looks at its slot before it sleeps. */
 const SPINS = 200;
-/** How many times `acquire` looks at its slot before it waits asynchronously. */
-const ASYNC_SPINS = 0;
 
 /**
  * ticket-lock.ts's `STATE` and `FREE`, as local constants: the inlined fast paths read them on every call, and an
@@ -223,11 +221,7 @@ export class SharedLock {
         for (;;) {
           if (this.machine.run(w) !== Pc.Parked && w.pc !== Pc.ParkedForRoom) return settle();
           if (w.pc === Pc.Parked) this.parked.set(w.ticket, wake);
-          const index = this.machine.waitIndex(w);
-          const value = this.machine.waitValue(w);
-          // A hand-off from a thread that is on a core now costs no round trip through the event loop.
-          for (let spin = 0; spin < ASYNC_SPINS && Atomics.load(this.words, index) === value; spin++);
-          if (waitWord(this.words, index, value, wake)) return;
+          if (waitWord(this.words, this.machine.waitIndex(w), this.machine.waitValue(w), wake)) return;
           this.machine.wake(w);
         }
       };
