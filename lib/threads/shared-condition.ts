@@ -6,7 +6,7 @@ import {
   type WaitOptions,
 } from '../core/options.js';
 import { LockError, TimeoutError } from '../errors.js';
-import { allocateWords } from './agent.js';
+import { agentId, allocateWords } from './agent.js';
 import { checkHandle, type SharedHandle } from './handle.js';
 import { SharedLock, type SharedLockGuard } from './shared-lock.js';
 import {
@@ -26,9 +26,11 @@ const CAPACITY = 256;
 const WORDS = HEADER + CAPACITY;
 
 const EMPTY = 0;
-const WAITING = 1;
 const WOKEN = 2;
 const CANCELLED = 3;
+/** A slot's value while agent `agent` waits on it. */
+const waiting = (agent: number) => 4 + agent;
+const isWaiting = (value: number) => value >= 4;
 
 /** The handle `SharedCondition.from` is adopting, read by the constructor. */
 let adopting: SharedHandle | undefined;
@@ -40,7 +42,7 @@ let adopting: SharedHandle | undefined;
  * pthreads or Python's `threading.Condition`.
  *
  * Model: a ring of 256 slots in its own `SharedArrayBuffer`, one per waiter, between `NOTIFIED` (the next waiter
- * to wake) and `TICKETS` (the next to come); each slot is `WAITING`, `WOKEN` or `CANCELLED`. Every change is made
+ * to wake) and `TICKETS` (the next to come); each slot is `WAITING(agent)`, `WOKEN` or `CANCELLED`. Every change is made
  * while holding the lock, so `notify` wakes exactly the longest waiters, in order, and a waiter that timed out is
  * skipped. A slot belongs to its waiter until that waiter returns.
  *
@@ -85,6 +87,7 @@ export class SharedCondition {
       buffer: this.words.buffer as SharedArrayBuffer,
       name: this.name,
     };
+    lock.conditions.add(this);
   }
 
   /**
@@ -111,7 +114,7 @@ export class SharedCondition {
   get waiting(): number {
     let count = 0;
     const end = this.load(TICKETS);
-    for (let t = this.load(NOTIFIED); t !== end; t = (t + 1) | 0) if (this.slotValue(t) === WAITING) count++;
+    for (let t = this.load(NOTIFIED); t !== end; t = (t + 1) | 0) if (isWaiting(this.slotValue(t))) count++;
     return count;
   }
 
@@ -139,6 +142,7 @@ export class SharedCondition {
     const early = earlyReason(options, `${this.label}.wait`);
     if (early !== undefined) throw early.reason;
     const { guard, ticket } = this.enqueue('wait');
+    const mine = waiting(agentId());
     let reason: unknown;
     let cancelled = false;
     await new Promise<void>((resolve) => {
@@ -151,8 +155,8 @@ export class SharedCondition {
       };
       const look = () => {
         if (done) return;
-        if (this.slotValue(ticket) !== WAITING || cancelled) return finish();
-        if (!waitWord(this.words, this.slotIndex(ticket), WAITING, look)) finish();
+        if (this.slotValue(ticket) !== mine || cancelled) return finish();
+        if (!waitWord(this.words, this.slotIndex(ticket), mine, look)) finish();
       };
       const disarm = armCancellation(options, `${this.label}.wait`, (why) => {
         reason = why;
@@ -190,8 +194,9 @@ export class SharedCondition {
     const deadline = syncDeadline(options, `${this.label}.waitSync`);
     checkCanBlock(this.label, 'waitSync');
     const { guard, ticket } = this.enqueue('waitSync');
-    while (this.slotValue(ticket) === WAITING) {
-      if (!blockOnWord(this.words, this.slotIndex(ticket), WAITING, deadline)) break;
+    const mine = waiting(agentId());
+    while (this.slotValue(ticket) === mine) {
+      if (!blockOnWord(this.words, this.slotIndex(ticket), mine, deadline)) break;
     }
     this.resume(guard, this.lock.acquireSync() as SharedLockGuard);
     if (!this.settle(ticket)) {
@@ -268,8 +273,12 @@ export class SharedCondition {
         continue;
       }
       if (n === 0) break;
+      // A compare-exchange: `recover` may cancel the wait of a dead agent at any moment (then it is skipped).
+      if (Atomics.compareExchange(this.words, this.slotIndex(next), value, WOKEN) !== value) {
+        Atomics.store(this.words, this.slotIndex(next), EMPTY);
+        continue;
+      }
       n--;
-      Atomics.store(this.words, this.slotIndex(next), WOKEN);
       Atomics.notify(this.words, this.slotIndex(next), 1);
     }
     Atomics.store(this.words, NOTIFIED, next);
@@ -287,6 +296,23 @@ export class SharedCondition {
    */
   notifyAll(): void {
     this.notify(Infinity);
+  }
+
+  /**
+   * @internal Withdraws the waits of a dead agent (called by `SharedLock.recover`), so that `notify` skips them.
+   * Returns how many.
+   */
+  abandonAll(agent: number): number {
+    let count = 0;
+    const end = this.load(TICKETS);
+    for (let t = this.load(NOTIFIED); t !== end; t = (t + 1) | 0) {
+      if (
+        Atomics.compareExchange(this.words, this.slotIndex(t), waiting(agent), CANCELLED) === waiting(agent)
+      ) {
+        count++;
+      }
+    }
+    return count;
   }
 
   /** Describes the state, such as `SharedCondition(ready)[waiting=2]`. */
@@ -321,16 +347,15 @@ export class SharedCondition {
     if (((ticket - this.load(NOTIFIED)) | 0) >= CAPACITY || this.slotValue(ticket) !== EMPTY) {
       throw new RangeError(`${this.label}.${method}: ${CAPACITY} calls wait already`);
     }
-    Atomics.store(this.words, this.slotIndex(ticket), WAITING);
+    Atomics.store(this.words, this.slotIndex(ticket), waiting(agentId()));
     Atomics.store(this.words, TICKETS, (ticket + 1) | 0);
     guard.suspended = true;
-    this.lock.releaseTicket(guard.ticket);
+    this.lock.releaseHold();
     return { guard, ticket };
   }
 
   /** The lock is back (as `held`): the caller's guard stands for it again. */
   private resume(guard: SharedLockGuard, held: SharedLockGuard): void {
-    guard.ticket = held.ticket;
     guard.previousOwnerDied = held.previousOwnerDied;
     guard.suspended = false;
     this.lock.current = guard;

@@ -4,7 +4,7 @@ import { LockError, TimeoutError } from '../errors.js';
 import { agentId, allocateWords } from './agent.js';
 import { checkHandle, type SharedHandle } from './handle.js';
 import { Int32Memory } from './memory.js';
-import { LOCK_HEADER_WORDS, MAX_AGENT_ID, Pc, Ticket, TicketLock } from './ticket-lock.js';
+import { FREE_DIED, heldBy, LOCK_HEADER_WORDS, MAX_AGENT_ID, Pc, Ticket, TicketLock } from './ticket-lock.js';
 import {
   armCancellation,
   blockOnWord,
@@ -20,6 +20,19 @@ const WORDS = LOCK_HEADER_WORDS + CAPACITY;
 /** How many times `acquireSync` looks at its slot before it sleeps. */
 const SPINS = 200;
 
+/**
+ * ticket-lock.ts's `STATE` and `FREE`, as local constants: the inlined fast paths read them on every call, and an
+ * imported binding can cost a getter call there under some loaders (tsx). A spec checks that they agree.
+ */
+const STATE = 0;
+const FREE = 0;
+
+/** This agent's `STATE` value of a hold (its agent id never changes). */
+let ownState = -1;
+/** Set once `checkCanBlock` passed in this agent (it never changes), so the fast path skips the call. */
+let mayBlock = false;
+const own = () => (ownState >= 0 ? ownState : (ownState = heldBy(agentId())));
+
 /** The handle `SharedLock.from` is adopting, read by the constructor (keeps the constructor's signature public). */
 let adopting: SharedHandle | undefined;
 
@@ -32,7 +45,7 @@ export interface SharedGuard extends Guard {
   readonly previousOwnerDied: boolean;
 }
 
-/** @internal One hold. `ticket` changes while a condition `wait` lends the lock out and takes it back. */
+/** @internal One hold. While a condition `wait` lends the lock out, `suspended` is set. */
 export class SharedLockGuard implements SharedGuard {
   /** A plain value, never a thenable (see {@link NotThenable}). */
   readonly then: NotThenable = undefined;
@@ -43,14 +56,13 @@ export class SharedLockGuard implements SharedGuard {
 
   constructor(
     private readonly lock: SharedLock,
-    public ticket: number,
     public previousOwnerDied: boolean,
   ) {}
 
   release(): void {
     if (this.released) return;
     this.released = true;
-    if (!this.suspended) this.lock.releaseTicket(this.ticket);
+    if (!this.suspended) this.lock.releaseHold();
   }
 
   [Symbol.dispose](): void {
@@ -95,6 +107,8 @@ export class SharedLock {
   readonly words: Int32Array;
   /** @internal */
   readonly machine: TicketLock;
+  /** @internal The conditions bound to this object: `recover` withdraws a dead agent's waits on them too. */
+  readonly conditions = new Set<{ abandonAll(agent: number): number }>();
   /** @internal This agent's hold, if it holds the lock through this object. */
   current: SharedLockGuard | undefined = undefined;
   /** The registers of every synchronous run of the machine (they never interleave within one agent). */
@@ -116,7 +130,6 @@ export class SharedLock {
     this.name = options?.name;
     this.words = handle === undefined ? allocateWords(this.label, WORDS) : new Int32Array(handle.buffer);
     this.machine = new TicketLock(new Int32Memory(this.words), 0, CAPACITY);
-    if (handle === undefined) this.machine.initialize();
     this.handle = handle ?? {
       kind: 'SharedLock',
       buffer: this.words.buffer as SharedArrayBuffer,
@@ -177,11 +190,20 @@ export class SharedLock {
    * ```
    */
   acquire(options?: WaitOptions): Promise<SharedGuard> {
-    const early = options === undefined ? undefined : earlyReason(options, `${this.label}.acquire`);
-    if (early !== undefined) return Promise.reject(early.reason);
-    const first = this.machine.begin(this.scratch, Pc.TakeLoadNext, agentId());
+    if (options !== undefined) {
+      const early = earlyReason(options, `${this.label}.acquire`);
+      if (early !== undefined) return Promise.reject(early.reason);
+    }
+    // The machine's first step (Pc.AcqFast), inlined: one compare-exchange when the lock is free.
+    const seen = Atomics.compareExchange(this.words, STATE, FREE, own());
+    if (seen === FREE) return Promise.resolve(this.grant(false));
+    return this.acquireQueued(options, seen);
+  }
+
+  private acquireQueued(options: WaitOptions | undefined, seen: number): Promise<SharedGuard> {
+    if (options?.timeout === 0) return this.acquireNow(seen);
+    const first = this.machine.afterFast(this.scratch, agentId(), seen);
     if (this.machine.run(first) === Pc.Holds) return Promise.resolve(this.hold(first));
-    if (options?.timeout === 0) return this.giveUpNow(first);
     const w = Object.assign(new Ticket(), first); // parked: its registers outlive this call
     return new Promise<SharedGuard>((resolve, reject) => {
       let settled = false;
@@ -244,9 +266,28 @@ export class SharedLock {
    * ```
    */
   acquireSync(options?: { timeout?: number }): SharedGuard {
-    const deadline = syncDeadline(options, `${this.label}.acquireSync`);
-    checkCanBlock(this.label, 'acquireSync');
-    const w = this.machine.begin(this.scratch, Pc.TakeLoadNext, agentId());
+    const deadline = options === undefined ? Infinity : syncDeadline(options, `${this.label}.acquireSync`);
+    if (!mayBlock) {
+      checkCanBlock(this.label, 'acquireSync');
+      mayBlock = true;
+    }
+    // The machine's first step (Pc.AcqFast), inlined: one compare-exchange when the lock is free.
+    const seen = Atomics.compareExchange(this.words, STATE, FREE, own());
+    if (seen === FREE) return this.grant(false);
+    return this.acquireSyncQueued(options, seen, deadline);
+  }
+
+  private acquireSyncQueued(
+    options: { timeout?: number } | undefined,
+    seen: number,
+    deadline: number,
+  ): SharedGuard {
+    if (options?.timeout === 0) {
+      const now = this.takeNow(seen);
+      if (now !== undefined) return now;
+      throw new TimeoutError(`${this.label}.acquireSync timed out after 0 ms`);
+    }
+    const w = this.machine.afterFast(this.scratch, agentId(), seen);
     while (this.machine.run(w) !== Pc.Holds) {
       const index = this.machine.waitIndex(w);
       const value = this.machine.waitValue(w);
@@ -276,8 +317,8 @@ export class SharedLock {
    * ```
    */
   tryAcquire(): SharedGuard | undefined {
-    const w = this.machine.begin(this.scratch, Pc.TryLoadNext, agentId());
-    return this.machine.run(w) === Pc.Holds ? this.hold(w) : undefined;
+    const seen = Atomics.compareExchange(this.words, STATE, FREE, own());
+    return seen === FREE ? this.grant(false) : this.takeNow(seen);
   }
 
   /**
@@ -330,9 +371,11 @@ export class SharedLock {
   }
 
   /**
-   * Frees the hold of an agent that died holding the lock; the next holder's guard then has
-   * `previousOwnerDied === true`. Tickets the dead agent was waiting with are given up too. Call it from whatever
-   * observes the death, typically `worker.on('exit', () => lock.recover(worker.threadId))`.
+   * Frees the hold of an agent that died holding the lock (or was being handed it); the next holder's guard then has
+   * `previousOwnerDied === true`. Tickets the dead agent was waiting with are given up too, and so are its waits on
+   * the {@link SharedCondition}s bound to this lock object (those created or rebuilt in this agent), so that a
+   * `notify` never goes to it. Call it from whatever observes the death, typically
+   * `worker.on('exit', () => lock.recover(worker.threadId))`.
    *
    * @param agent - the dead agent's id: `worker.threadId` in Node, the worker's {@link agentId} elsewhere.
    * @returns `true` when that agent held the lock (now freed), `false` when it held nothing.
@@ -354,9 +397,11 @@ export class SharedLock {
     if (agent < 0 || agent > MAX_AGENT_ID) {
       throw new RangeError(`${this.label}.recover: agent must be from 0 to ${MAX_AGENT_ID}, got ${agent}`);
     }
-    this.machine.abandonAll(agent);
-    const w = this.machine.begin(new Ticket(), Pc.RecoverLoadHead, agent);
-    return this.machine.run(w) === Pc.Released;
+    for (const condition of this.conditions) condition.abandonAll(agent);
+    const w = this.machine.beginRecover(new Ticket(), agent);
+    this.machine.run(w);
+    this.wakeHere(w);
+    return w.recovered;
   }
 
   /** Describes the state, such as `SharedLock(counter)[locked by 3, waiting=2]`. */
@@ -386,13 +431,14 @@ export class SharedLock {
     current.release();
   }
 
-  /** @internal Ends the hold of `ticket` and hands the lock on. */
-  releaseTicket(ticket: number): void {
+  /** @internal Ends this agent's hold and hands the lock on. */
+  releaseHold(): void {
     this.current = undefined;
-    const w = this.machine.begin(this.scratch, Pc.ReleaseClear, agentId(), ticket);
-    this.machine.run(w);
-    // Offered to a ticket parked through this object: wake it now rather than through the agent's task queue.
-    if (this.parked.size > 0) this.parked.get(w.ticket)?.();
+    // The machine's first release step (Pc.RelFast), inlined: one compare-exchange when nobody queues.
+    const held = own();
+    if (Atomics.compareExchange(this.words, STATE, held, FREE) === held) return;
+    const w = this.machine.beginRelease(this.scratch, agentId());
+    if (this.machine.run(w) === Pc.Released) this.wakeHere(w);
   }
 
   /** @internal Whether this agent holds the lock now. */
@@ -402,12 +448,30 @@ export class SharedLock {
 
   /** @internal The guard of a ticket that the machine left holding. */
   hold(w: Ticket): SharedLockGuard {
-    return (this.current = new SharedLockGuard(this, w.ticket, w.previousOwnerDied));
+    return this.grant(w.previousOwnerDied);
   }
 
-  private giveUpNow(w: Ticket): Promise<SharedGuard> {
-    this.machine.cancel(w);
-    if (this.machine.run(w) === Pc.Holds) return Promise.resolve(this.hold(w));
+  /** @internal The guard of a hold just taken. */
+  grant(previousOwnerDied: boolean): SharedLockGuard {
+    return (this.current = new SharedLockGuard(this, previousOwnerDied));
+  }
+
+  /** Handed to a ticket parked through this object: wake it now rather than through the agent's task queue. */
+  private wakeHere(w: Ticket): void {
+    if (w.handed && this.parked.size > 0) this.parked.get(w.head)?.();
+  }
+
+  /** Takes the lock only if it is free now (`seen` is the state the inlined first step found). */
+  private takeNow(seen: number): SharedLockGuard | undefined {
+    if (seen !== FREE_DIED) return undefined;
+    const w = this.machine.begin(this.scratch, Pc.TryFast, agentId());
+    w.value = seen;
+    return this.machine.run(w) === Pc.Holds ? this.hold(w) : undefined;
+  }
+
+  private acquireNow(seen: number): Promise<SharedGuard> {
+    const now = this.takeNow(seen);
+    if (now !== undefined) return Promise.resolve(now);
     return Promise.reject(new TimeoutError(`${this.label}.acquire({ timeout: 0 }): the lock is taken`));
   }
 }

@@ -1,56 +1,84 @@
 /**
- * The algorithm of `SharedLock`: a FIFO ticket lock whose tickets can be abandoned, over an {@link AtomicMemory}.
+ * The algorithm of `SharedLock`: a state word that names the holder (one compare-exchange each way when nobody
+ * queues) in front of a FIFO queue of tickets that can be abandoned, over an {@link AtomicMemory}.
  *
- * Model. A region of `4 + capacity` words: `NEXT` (the next ticket to hand out), `HEAD` (the ticket that holds the
- * lock or is being offered it), `ROOM` (how many acquirers wait for a free slot), then one slot per ticket modulo
- * `capacity`. A slot is `EMPTY`, `GRANTED` (offered to a ticket nobody has claimed yet), `ABANDONED` (its waiter
- * gave up), or tagged with an agent id: `WAIT(a)` (agent `a` parks on it), `OFFERED(a)` (granted to that parked
- * waiter), `HELD(a)`. `*_DIED` variants of the grants carry "the previous owner died".
+ * Model. A region of `4 + capacity` words: `STATE`, `NEXT` (the next ticket to hand out), `HEAD` (the oldest ticket
+ * still queued), `ROOM` (how many acquirers wait for a free slot), then one slot per ticket modulo `capacity`.
  *
- * - acquire: take ticket `t` with a compare-exchange on `NEXT` (only while `NEXT - HEAD < capacity`, so no two live
- *   tickets share a slot), then claim the slot if it is granted, else mark it `WAIT(me)` and park on it.
- * - release of ticket `h`: empty its slot, set `HEAD = h + 1`, offer that slot (compare-exchange from whatever
- *   state it is in); an `ABANDONED` slot is emptied and the next ticket is offered instead.
- * - give up: compare-exchange `WAIT(me)` to `ABANDONED`; if that fails the slot was offered first: grant wins.
+ * - `STATE` is `FREE`, `FREE_DIED` (free; the next holder is told the previous owner died), `held(a)` (agent `a`
+ *   holds it; with the `RECOVERING` bit when an observer is ending the hold of a dead `a`), or `HANDOFF` (handed to
+ *   the ticket at `HEAD`, which has not claimed it yet). The `QUEUED` bit on a held state says "tickets may wait: the
+ *   release must look at the queue". `HANDOFF` always carries it.
+ * - A slot is `emptyFor(t)` (free for ticket `t`; the value changes every lap of the ring, so a stale claim fails),
+ *   `WAIT(a)` (ticket taken by agent `a`, which parks on it), `OFFERED(a)` / `OFFERED_DIED(a)` (the lock is handed
+ *   to it) or `ABANDONED` (its waiter gave up or died).
  *
- * Invariants: exactly one ticket in `[HEAD, NEXT]` is granted, offered or held; tickets are served in the order
- * they were taken; a slot is only written by its ticket's owner or by the (single) releaser.
+ * Transitions.
+ * - acquire: compare-exchange `STATE` from free to `held(me)`: done (the uncontended path, one operation). Else take
+ *   a ticket: claim `slot(NEXT)` from `emptyFor(NEXT)` to `WAIT(me)` (taking the ticket and marking it mine are one
+ *   operation; a claim that loses advances `NEXT` for the winner), advance `NEXT`, then set `QUEUED` on `STATE`
+ *   (or, finding it free, take it as a proxy and release it to the head of the queue), and park on the slot.
+ * - release: compare-exchange `STATE` from `held(me)` to free: done when `QUEUED` is clear (no notify). Else clear
+ *   `QUEUED`, then look at `slot(HEAD)`: free for `HEAD` means nobody queues: free `STATE` (if a ticket set `QUEUED`
+ *   again meanwhile, look again); `WAIT(a)`: store `HANDOFF`, offer the slot, notify that slot only; a slot
+ *   abandoned (or left by a dead claimer) is emptied and `HEAD` moves on.
+ * - claim (an offered waiter): `STATE` becomes `held(me)`, the slot is emptied for the next lap, `HEAD` moves on.
+ * - give up: compare-exchange `WAIT(me)` to `ABANDONED`; if that fails the slot was offered first: grant wins. A
+ *   release that finds its offer abandoned takes `STATE` back from `HANDOFF` and moves on.
+ * - recover(dead): abandon the dead agent's waiting tickets, then end its hold (from `held(dead)`, or from
+ *   `HANDOFF` with `OFFERED(dead)` at `HEAD`) by releasing it with "the previous owner died". Not covered: an agent
+ *   that dies in the two steps between storing `HANDOFF` and offering the slot (the lock then stays handed over).
+ *
+ * Invariants: the lock is held (or handed over) exactly when `STATE` is neither free state; only whoever `STATE`
+ * names (or the releaser that wrote `HANDOFF`) moves `HEAD`; tickets are claimed in order, so `slot(HEAD)` free for
+ * `HEAD` means no ticket is queued; a waiter parks only after seeing `QUEUED` set, and every release that frees
+ * `STATE` first clears that bit and then looks at the queue (no lost wake-up); while a ticket is parked, `STATE` is
+ * never free (no barging).
  *
  * Every step below performs exactly one memory operation, so the model check can interleave agents between any
- * two of them; production runs the steps back to back ({@link TicketLock.run}).
+ * two of them; production runs the steps back to back ({@link TicketLock.run}), after an inlined first step.
  *
  * @module
  */
 
 import type { AtomicMemory } from './memory.js';
 
-const NEXT = 0;
-const HEAD = 1;
-const ROOM = 2;
+export const STATE = 0;
+const NEXT = 1;
+const HEAD = 2;
+const ROOM = 3;
 /** Words before the slots. */
 export const LOCK_HEADER_WORDS = 4;
 
-export const EMPTY = 0;
-export const GRANTED = 1;
-export const GRANTED_DIED = 2;
-export const ABANDONED = 3;
+/** `STATE` values. */
+export const FREE = 0;
+export const FREE_DIED = 2;
+export const QUEUED = 1;
+export const RECOVERING = 2;
+export const HANDOFF = 4 | QUEUED;
+/** The `STATE` value of a hold by `agent`. */
+export const heldBy = (agent: number) => (agent + 2) << 2;
+const isFree = (state: number) => state === FREE || state === FREE_DIED;
+const holderOfState = (state: number) => (state >> 2) - 2;
+
+/** Slot values. */
+export const ABANDONED = 1;
 const TAGGED = 8;
 const WAIT = 0;
-const HELD = 1;
-const OFFERED = 2;
-const OFFERED_DIED = 3;
-/** The largest agent id a slot can carry. */
+const OFFERED = 1;
+const OFFERED_DIED = 2;
+/** The largest agent id a slot or the state can carry. */
 export const MAX_AGENT_ID = (0x7fffffff - TAGGED) >> 2;
 
 const tag = (agent: number, kind: number) => TAGGED + agent * 4 + kind;
 /** The slot value of a ticket that `agent` parks with. */
 export const waitingValue = (agent: number) => tag(agent, WAIT);
-/** The slot value of a ticket that `agent` holds. */
-export const heldValue = (agent: number) => tag(agent, HELD);
+/** The slot value of a ticket offered to `agent`. */
+export const offeredValue = (agent: number, died = false) => tag(agent, died ? OFFERED_DIED : OFFERED);
 const kindOf = (value: number) => (value - TAGGED) & 3;
 const agentOf = (value: number) => (value - TAGGED) >> 2;
 
-/** Where a {@link Ticket} is: a resting state (`HOLDS` and below) or the step it takes next. */
+/** Where a {@link Ticket} is: a resting state (`NotHeld` and below) or the step it takes next. */
 export const Pc = {
   /** Resting: the ticket holds the lock. */
   Holds: 0,
@@ -60,38 +88,53 @@ export const Pc = {
   ParkedForRoom: 2,
   /** Resting: gave up without the lock. */
   GaveUp: 3,
-  /** Resting: `tryTake` found the lock taken. */
+  /** Resting: `tryAcquire` found the lock taken. */
   Busy: 4,
   /** Resting: released (or recovered); `recovered` tells which. */
   Released: 5,
-  /** Resting: `recover` found no hold of that agent. */
+  /** Resting: `recover` found no hold of that agent; a release found the lock not held by it. */
   NotHeld: 6,
-  TakeLoadNext: 7,
-  TakeLoadHead: 8,
-  TakeCompareExchange: 9,
-  RoomAnnounce: 10,
-  RoomCheck: 11,
-  RoomLeave: 12,
-  RoomCancel: 13,
-  TryLoadNext: 14,
-  TryLoadSlot: 15,
-  TryCompareExchange: 16,
-  ClaimGranted: 17,
-  MarkWaiting: 18,
-  Claim: 19,
-  Poll: 20,
-  Abandon: 21,
-  AbandonWake: 22,
-  ReleaseClear: 23,
-  RecoverLoadHead: 24,
-  RecoverLoadSlot: 25,
-  RecoverCompareExchange: 26,
-  ReleaseHead: 27,
-  ReleaseOffer: 28,
-  ReleaseSkip: 29,
-  ReleaseNotify: 30,
-  ReleaseRoom: 31,
-  ReleaseRoomNotify: 32,
+  AcqFast: 7,
+  TryFast: 8,
+  TakeLoadNext: 9,
+  TakeLoadHead: 10,
+  TakeClaim: 11,
+  TakeHelp: 12,
+  TakeAdvance: 13,
+  Flag: 14,
+  RoomAnnounce: 15,
+  RoomCheck: 16,
+  RoomLeave: 17,
+  RoomCancel: 18,
+  Poll: 19,
+  Claim: 20,
+  ClaimClear: 21,
+  ClaimHead: 22,
+  ClaimRoom: 23,
+  ClaimRoomNotify: 24,
+  Abandon: 25,
+  AbandonWake: 26,
+  RelFast: 27,
+  RelClearQueued: 28,
+  RelLoadHead: 29,
+  RelLoadSlot: 30,
+  RelFree: 31,
+  RelSkipClear: 32,
+  RelSkipHead: 33,
+  RelSkipRoom: 34,
+  RelSkipRoomNotify: 35,
+  RelHandOff: 36,
+  RelOffer: 37,
+  RelNotify: 38,
+  RelTakeBack: 39,
+  RecoverScanHead: 40,
+  RecoverScanNext: 41,
+  RecoverScan: 42,
+  RecoverLoadState: 43,
+  RecoverTake: 44,
+  RecoverLoadHead: 45,
+  RecoverLoadSlot: 46,
+  RecoverTakeOffered: 47,
 } as const;
 export type Pc = (typeof Pc)[keyof typeof Pc];
 
@@ -100,29 +143,47 @@ export function pcName(pc: Pc): string {
   return Object.keys(Pc).find((name) => Pc[name as keyof typeof Pc] === pc) ?? String(pc);
 }
 
-/** One acquisition or release in progress: the registers of the state machine. */
+/** One acquisition, release or recovery in progress: the registers of the state machine. */
 export class Ticket {
   pc: Pc = Pc.Holds;
-  /** The ticket taken (acquire) or being offered (release). */
+  /** The ticket taken (acquire). */
   ticket = 0;
+  /** The queue position a release (or recovery) looks at; after a hand-off, the ticket it was handed to. */
+  head = 0;
   /** The last value read, or the value a compare-exchange expects. */
   value = 0;
   /** The agent on whose behalf the machine runs. */
   agent = 0;
-  /** Whether the hold that ends was recovered from a dead agent (what the next holder is told). */
+  /** While releasing: the `STATE` value (without `QUEUED`) that says "this release holds the lock". */
+  own = 0;
+  /** While releasing: tell the next holder that the previous owner died. */
   died = false;
   /** Set when the hold was granted with "the previous owner died". */
   previousOwnerDied = false;
+  /** A release run on behalf of this acquisition (it found the lock free with its ticket queued). */
+  proxy = false;
+  /** The ticket is queued (set `QUEUED` and parked, or took the lock as a proxy) and has not settled yet. */
+  queued = false;
+  /** A recovery ended a hold of the dead agent. */
+  recovered = false;
+  /** The hold came through the queue (a hand-off), not the free state. */
+  viaQueue = false;
+  /** A release (or recovery) offered the lock to the ticket in `head` and notified it. */
+  handed = false;
+  /** Scan cursor and end of a recovery's abandon pass. */
+  scan = 0;
+  scanEnd = 0;
 }
 
 /** The steps of the lock over one region of memory. */
 export class TicketLock {
   private readonly mask: number;
+  private readonly shift: number;
 
   /**
-   * @param memory - the words.
+   * @param memory - the words (zeroed: a free lock with ticket 0 next).
    * @param base - index of the region's first word.
-   * @param capacity - slots; a power of two, at least 2.
+   * @param capacity - slots; a power of two, at least 1.
    */
   constructor(
     readonly memory: AtomicMemory,
@@ -130,16 +191,17 @@ export class TicketLock {
     readonly capacity: number,
   ) {
     this.mask = capacity - 1;
-  }
-
-  /** Sets up a fresh region: ticket 0 is granted. */
-  initialize(): void {
-    this.memory.store(this.slot(0), GRANTED);
+    this.shift = 31 - Math.clz32(capacity);
   }
 
   /** The index of the slot of ticket `ticket`. */
   slot(ticket: number): number {
     return this.base + LOCK_HEADER_WORDS + (ticket & this.mask);
+  }
+
+  /** The value of a slot that ticket `ticket` may claim (it changes with every lap of the ring). */
+  emptyFor(ticket: number): number {
+    return -(ticket >>> this.shift) | 0;
   }
 
   /** Where a parked ticket waits, and the value it expects there. */
@@ -148,16 +210,32 @@ export class TicketLock {
   }
 
   waitValue(w: Ticket): number {
-    return w.pc === Pc.Parked ? tag(w.agent, WAIT) : w.value;
+    return w.pc === Pc.Parked ? tag(w.agent, WAIT) : w.head;
   }
 
-  begin(w: Ticket, pc: Pc, agent: number, ticket = 0): Ticket {
+  /** Sets `w` up to run from `pc` for `agent`. */
+  begin(w: Ticket, pc: Pc, agent: number): Ticket {
     w.pc = pc;
     w.agent = agent;
-    w.ticket = ticket;
-    w.value = 0;
+    w.ticket = 0;
+    w.head = 0;
+    w.value = pc === Pc.AcqFast || pc === Pc.TryFast ? FREE : 0;
+    w.own = heldBy(agent);
     w.died = false;
     w.previousOwnerDied = false;
+    w.proxy = false;
+    w.queued = false;
+    w.recovered = false;
+    w.handed = false;
+    w.viaQueue = false;
+    return w;
+  }
+
+  /** Sets `w` up as if its {@link Pc.AcqFast} step had just read `seen` (the driver inlines that step). */
+  afterFast(w: Ticket, agent: number, seen: number): Ticket {
+    this.begin(w, Pc.AcqFast, agent);
+    w.value = seen;
+    if (!isFree(seen)) w.pc = Pc.TakeLoadNext;
     return w;
   }
 
@@ -182,6 +260,19 @@ export class TicketLock {
     const m = this.memory;
     const base = this.base;
     switch (w.pc) {
+      case Pc.AcqFast:
+      case Pc.TryFast: {
+        // w.value: the free state expected (FREE first; FREE_DIED once seen).
+        const seen = m.compareExchange(base + STATE, w.value, w.own);
+        if (seen === w.value) {
+          w.previousOwnerDied = seen === FREE_DIED;
+          w.pc = Pc.Holds;
+        } else {
+          w.value = seen;
+          if (!isFree(seen)) w.pc = w.pc === Pc.TryFast ? Pc.Busy : Pc.TakeLoadNext;
+        }
+        return;
+      }
       case Pc.TakeLoadNext:
         w.ticket = m.load(base + NEXT);
         w.pc = Pc.TakeLoadHead;
@@ -189,17 +280,55 @@ export class TicketLock {
       case Pc.TakeLoadHead: {
         const head = m.load(base + HEAD);
         if (((w.ticket - head) | 0) >= this.capacity) {
-          w.value = head;
+          w.head = head;
           w.pc = Pc.RoomAnnounce;
-        } else w.pc = Pc.TakeCompareExchange;
+        } else w.pc = Pc.TakeClaim;
         return;
       }
-      case Pc.TakeCompareExchange: {
+      case Pc.TakeClaim: {
+        // Taking the ticket and marking it mine, in one operation: no window in which it is taken but nameless.
+        const empty = this.emptyFor(w.ticket);
+        w.pc =
+          m.compareExchange(this.slot(w.ticket), empty, tag(w.agent, WAIT)) === empty
+            ? Pc.TakeAdvance
+            : Pc.TakeHelp;
+        return;
+      }
+      case Pc.TakeHelp: {
+        // Another agent claimed this ticket: advance NEXT for it (it may not have yet), and try the next one.
         const seen = m.compareExchange(base + NEXT, w.ticket, (w.ticket + 1) | 0);
-        if (seen === w.ticket) w.pc = Pc.ClaimGranted;
-        else {
-          w.ticket = seen;
-          w.pc = Pc.TakeLoadHead;
+        w.ticket = seen === w.ticket ? (w.ticket + 1) | 0 : seen;
+        w.pc = Pc.TakeLoadHead;
+        return;
+      }
+      case Pc.TakeAdvance:
+        m.compareExchange(base + NEXT, w.ticket, (w.ticket + 1) | 0); // fails only when another agent helped
+        w.pc = Pc.Flag;
+        return;
+      case Pc.Flag: {
+        // w.value: the state last seen.
+        const guess = w.value;
+        if (isFree(guess)) {
+          // Released since: take it as a proxy of the queue and release it to the head (maybe this ticket).
+          const seen = m.compareExchange(base + STATE, guess, w.own);
+          if (seen === guess) {
+            w.queued = true;
+            w.proxy = true;
+            w.died = guess === FREE_DIED;
+            w.pc = Pc.RelLoadHead;
+          } else w.value = seen;
+        } else if ((guess & QUEUED) !== 0) {
+          const seen = m.load(base + STATE);
+          if (seen === guess) {
+            w.queued = true;
+            w.pc = Pc.Parked;
+          } else w.value = seen;
+        } else {
+          const seen = m.compareExchange(base + STATE, guess, guess | QUEUED);
+          if (seen === guess) {
+            w.queued = true;
+            w.pc = Pc.Parked;
+          } else w.value = seen;
         }
         return;
       }
@@ -210,7 +339,7 @@ export class TicketLock {
       case Pc.RoomCheck: {
         const head = m.load(base + HEAD);
         if (((w.ticket - head) | 0) >= this.capacity) {
-          w.value = head;
+          w.head = head;
           w.pc = Pc.ParkedForRoom;
         } else w.pc = Pc.RoomLeave;
         return;
@@ -223,50 +352,40 @@ export class TicketLock {
         m.add(base + ROOM, -1);
         w.pc = Pc.GaveUp;
         return;
-      case Pc.TryLoadNext:
-        w.ticket = m.load(base + NEXT);
-        w.pc = Pc.TryLoadSlot;
-        return;
-      case Pc.TryLoadSlot: {
-        const value = m.load(this.slot(w.ticket));
-        w.pc = value === GRANTED || value === GRANTED_DIED ? Pc.TryCompareExchange : Pc.Busy;
-        return;
-      }
-      case Pc.TryCompareExchange:
-        // Losing this race means another agent took the granted ticket: the lock is taken.
-        w.pc =
-          m.compareExchange(base + NEXT, w.ticket, (w.ticket + 1) | 0) === w.ticket
-            ? Pc.ClaimGranted
-            : Pc.Busy;
-        return;
-      case Pc.ClaimGranted: {
-        // The uncontended case in one step: a granted slot becomes ours.
-        const seen = m.compareExchange(this.slot(w.ticket), GRANTED, tag(w.agent, HELD));
-        if (seen === GRANTED) w.pc = Pc.Holds;
-        else if (seen === EMPTY) w.pc = Pc.MarkWaiting;
-        else this.granted(w, seen);
-        return;
-      }
-      case Pc.MarkWaiting: {
-        const seen = m.compareExchange(this.slot(w.ticket), EMPTY, tag(w.agent, WAIT));
-        if (seen === EMPTY) w.pc = Pc.Parked;
-        else this.granted(w, seen);
-        return;
-      }
-      case Pc.Claim:
-        m.store(this.slot(w.ticket), tag(w.agent, HELD));
-        w.pc = Pc.Holds;
-        return;
       case Pc.Poll: {
         const seen = m.load(this.slot(w.ticket));
         if (seen === tag(w.agent, WAIT)) w.pc = Pc.Parked;
         else this.granted(w, seen);
         return;
       }
+      case Pc.Claim:
+        w.viaQueue = true;
+        m.store(base + STATE, w.own | QUEUED);
+        w.pc = Pc.ClaimClear;
+        return;
+      case Pc.ClaimClear:
+        m.store(this.slot(w.ticket), this.emptyFor((w.ticket + this.capacity) | 0));
+        w.pc = Pc.ClaimHead;
+        return;
+      case Pc.ClaimHead:
+        m.store(base + HEAD, (w.ticket + 1) | 0);
+        w.pc = Pc.ClaimRoom;
+        return;
+      case Pc.ClaimRoom:
+        w.pc = m.load(base + ROOM) > 0 ? Pc.ClaimRoomNotify : Pc.Holds;
+        if (w.pc === Pc.Holds) w.queued = false;
+        return;
+      case Pc.ClaimRoomNotify:
+        m.notify(base + HEAD, Infinity);
+        w.queued = false;
+        w.pc = Pc.Holds;
+        return;
       case Pc.Abandon: {
         const seen = m.compareExchange(this.slot(w.ticket), tag(w.agent, WAIT), ABANDONED);
-        if (seen === tag(w.agent, WAIT)) w.pc = Pc.AbandonWake;
-        else this.granted(w, seen); // grant wins
+        if (seen === tag(w.agent, WAIT)) {
+          w.queued = false; // out of the queue from here on
+          w.pc = Pc.AbandonWake;
+        } else this.granted(w, seen); // grant wins
         return;
       }
       case Pc.AbandonWake:
@@ -274,75 +393,167 @@ export class TicketLock {
         m.notify(this.slot(w.ticket), 1);
         w.pc = Pc.GaveUp;
         return;
-      case Pc.ReleaseClear:
-        m.store(this.slot(w.ticket), EMPTY);
-        w.ticket = (w.ticket + 1) | 0;
-        w.pc = Pc.ReleaseHead;
+      case Pc.RelFast: {
+        const free = w.died ? FREE_DIED : FREE;
+        const seen = m.compareExchange(base + STATE, w.own, free);
+        if (seen === w.own) this.released(w);
+        else w.pc = seen === (w.own | QUEUED) ? Pc.RelClearQueued : Pc.NotHeld;
         return;
+      }
+      case Pc.RelClearQueued:
+        // From here on a ticket that parks must set QUEUED again, which the RelFree below sees.
+        w.pc =
+          m.compareExchange(base + STATE, w.own | QUEUED, w.own) === (w.own | QUEUED)
+            ? Pc.RelLoadHead
+            : Pc.NotHeld;
+        return;
+      case Pc.RelLoadHead:
+        w.head = m.load(base + HEAD);
+        w.pc = Pc.RelLoadSlot;
+        return;
+      case Pc.RelLoadSlot: {
+        const seen = m.load(this.slot(w.head));
+        w.value = seen;
+        if (seen === this.emptyFor(w.head)) w.pc = Pc.RelFree;
+        else if (seen >= TAGGED && kindOf(seen) === WAIT) w.pc = Pc.RelHandOff;
+        else if (
+          seen === ABANDONED ||
+          seen === this.emptyFor((w.head + this.capacity) | 0) || // its claimer died before moving HEAD
+          (seen >= TAGGED && kindOf(seen) !== WAIT) // offered to an agent that died before claiming
+        )
+          w.pc = Pc.RelSkipClear;
+        else throw new Error(`TicketLock: slot of ticket ${w.head} in state ${seen}`);
+        return;
+      }
+      case Pc.RelFree: {
+        const seen = m.compareExchange(base + STATE, w.own, w.died ? FREE_DIED : FREE);
+        if (seen === w.own) this.released(w);
+        else if (seen === (w.own | QUEUED))
+          w.pc = Pc.RelClearQueued; // a ticket queued meanwhile: look again
+        else w.pc = Pc.NotHeld;
+        return;
+      }
+      case Pc.RelSkipClear:
+        m.store(this.slot(w.head), this.emptyFor((w.head + this.capacity) | 0));
+        w.pc = Pc.RelSkipHead;
+        return;
+      case Pc.RelSkipHead:
+        w.head = (w.head + 1) | 0;
+        m.store(base + HEAD, w.head);
+        w.pc = Pc.RelSkipRoom;
+        return;
+      case Pc.RelSkipRoom:
+        w.pc = m.load(base + ROOM) > 0 ? Pc.RelSkipRoomNotify : Pc.RelLoadSlot;
+        return;
+      case Pc.RelSkipRoomNotify:
+        m.notify(base + HEAD, Infinity);
+        w.pc = Pc.RelLoadSlot;
+        return;
+      case Pc.RelHandOff:
+        m.store(base + STATE, HANDOFF);
+        w.pc = Pc.RelOffer;
+        return;
+      case Pc.RelOffer: {
+        const offer = tag(agentOf(w.value), w.died ? OFFERED_DIED : OFFERED);
+        w.pc =
+          m.compareExchange(this.slot(w.head), w.value, offer) === w.value ? Pc.RelNotify : Pc.RelTakeBack;
+        return;
+      }
+      case Pc.RelNotify:
+        m.notify(this.slot(w.head), 1);
+        w.handed = true;
+        this.released(w);
+        return;
+      case Pc.RelTakeBack:
+        // The waiter gave up first: take the lock back and move on, unless a recovery already did.
+        if (m.compareExchange(base + STATE, HANDOFF, w.own) === HANDOFF) w.pc = Pc.RelSkipClear;
+        else this.released(w);
+        return;
+      case Pc.RecoverScanHead:
+        w.scan = m.load(base + HEAD);
+        w.pc = Pc.RecoverScanNext;
+        return;
+      case Pc.RecoverScanNext:
+        // One past NEXT: a ticket may be claimed before NEXT moves past it.
+        w.scanEnd = (m.load(base + NEXT) + 1) | 0;
+        if (((w.scanEnd - w.scan) | 0) > this.capacity) w.scanEnd = (w.scan + this.capacity) | 0;
+        w.pc = Pc.RecoverScan;
+        return;
+      case Pc.RecoverScan:
+        if (w.scan === w.scanEnd) {
+          w.pc = Pc.RecoverLoadState;
+          return;
+        }
+        m.compareExchange(this.slot(w.scan), tag(w.agent, WAIT), ABANDONED);
+        w.scan = (w.scan + 1) | 0;
+        if (w.scan === w.scanEnd) w.pc = Pc.RecoverLoadState;
+        return;
+      case Pc.RecoverLoadState: {
+        const seen = m.load(base + STATE);
+        w.value = seen;
+        if (seen === HANDOFF) w.pc = Pc.RecoverLoadHead;
+        else if ((seen & ~QUEUED) === heldBy(w.agent)) w.pc = Pc.RecoverTake;
+        else w.pc = Pc.NotHeld;
+        return;
+      }
+      case Pc.RecoverTake: {
+        // Exactly one observer of the death wins this: it releases the hold, telling the next holder.
+        const seen = m.compareExchange(base + STATE, w.value, w.own | QUEUED);
+        if (seen === w.value) this.recovering(w);
+        else w.pc = Pc.RecoverLoadState;
+        return;
+      }
       case Pc.RecoverLoadHead:
-        w.ticket = m.load(base + HEAD);
+        w.head = m.load(base + HEAD);
         w.pc = Pc.RecoverLoadSlot;
         return;
       case Pc.RecoverLoadSlot: {
-        const seen = m.load(this.slot(w.ticket));
-        const held = seen >= TAGGED && agentOf(seen) === w.agent && kindOf(seen) !== WAIT;
+        const seen = m.load(this.slot(w.head));
         w.value = seen;
-        w.pc = held ? Pc.RecoverCompareExchange : Pc.NotHeld;
+        // Only a hand-off to the dead agent is its hold. (A hand-off to another ticket is its releaser's to finish:
+        // offering for it from here could act on a stale HANDOFF.)
+        w.pc =
+          seen === tag(w.agent, OFFERED) || seen === tag(w.agent, OFFERED_DIED)
+            ? Pc.RecoverTakeOffered
+            : Pc.NotHeld;
         return;
       }
-      case Pc.RecoverCompareExchange:
-        if (m.compareExchange(this.slot(w.ticket), w.value, EMPTY) === w.value) {
-          w.died = true;
-          w.ticket = (w.ticket + 1) | 0;
-          w.pc = Pc.ReleaseHead;
-        } else w.pc = Pc.NotHeld; // another observer recovered it first
-        return;
-      case Pc.ReleaseHead:
-        m.store(base + HEAD, w.ticket);
-        w.value = EMPTY;
-        w.pc = Pc.ReleaseOffer;
-        return;
-      case Pc.ReleaseOffer: {
-        const expected = w.value;
-        const offer =
-          expected === EMPTY
-            ? w.died
-              ? GRANTED_DIED
-              : GRANTED
-            : tag(agentOf(expected), w.died ? OFFERED_DIED : OFFERED);
-        const seen = m.compareExchange(this.slot(w.ticket), expected, offer);
-        if (seen === expected) w.pc = expected === EMPTY ? Pc.ReleaseRoom : Pc.ReleaseNotify;
-        else if (seen === ABANDONED) w.pc = Pc.ReleaseSkip;
-        else w.value = seen; // the waiter marked itself meanwhile: offer again, to it
-        return;
-      }
-      case Pc.ReleaseSkip:
-        m.store(this.slot(w.ticket), EMPTY);
-        w.ticket = (w.ticket + 1) | 0;
-        w.pc = Pc.ReleaseHead;
-        return;
-      case Pc.ReleaseNotify:
-        m.notify(this.slot(w.ticket), 1);
-        w.pc = Pc.ReleaseRoom;
-        return;
-      case Pc.ReleaseRoom:
-        w.pc = m.load(base + ROOM) > 0 ? Pc.ReleaseRoomNotify : Pc.Released;
-        return;
-      case Pc.ReleaseRoomNotify:
-        m.notify(base + HEAD, Infinity);
-        w.pc = Pc.Released;
+      case Pc.RecoverTakeOffered:
+        // Handed to the dead agent, which never claimed it.
+        if (m.compareExchange(base + STATE, HANDOFF, w.own | QUEUED) === HANDOFF) this.recovering(w);
+        else w.pc = Pc.RecoverLoadState;
         return;
       default:
         throw new Error(`TicketLock: no step from state ${w.pc}`);
     }
   }
 
+  /** Sets `w` up to release the hold of `agent` (ends in {@link Pc.Released}, or {@link Pc.NotHeld}). */
+  beginRelease(w: Ticket, agent: number): Ticket {
+    this.begin(w, Pc.RelFast, agent);
+    return w;
+  }
+
+  /** Sets `w` up to recover the hold of dead `agent`. */
+  beginRecover(w: Ticket, agent: number): Ticket {
+    this.begin(w, Pc.RecoverScanHead, agent);
+    w.own = heldBy(agent) | RECOVERING;
+    return w;
+  }
+
+  private recovering(w: Ticket): void {
+    w.recovered = true;
+    w.died = true;
+    w.pc = Pc.RelClearQueued;
+  }
+
+  private released(w: Ticket): void {
+    w.pc = w.proxy ? Pc.Poll : Pc.Released;
+  }
+
   /** `seen` is a grant for `w`'s ticket: claim it (no memory operation here; the claim is the next step). */
   private granted(w: Ticket, seen: number): void {
-    if (seen === GRANTED || seen === GRANTED_DIED) {
-      w.previousOwnerDied = seen === GRANTED_DIED;
-      w.pc = Pc.Claim;
-    } else if (seen >= TAGGED && agentOf(seen) === w.agent && kindOf(seen) >= OFFERED) {
+    if (seen >= TAGGED && agentOf(seen) === w.agent && kindOf(seen) !== WAIT) {
       w.previousOwnerDied = kindOf(seen) === OFFERED_DIED;
       w.pc = Pc.Claim;
     } else {
@@ -352,38 +563,31 @@ export class TicketLock {
 
   /** Whether the lock is held (or being handed over) now. */
   locked(): boolean {
-    const value = this.memory.load(this.slot(this.memory.load(this.base + NEXT)));
-    return value !== GRANTED && value !== GRANTED_DIED;
+    return !isFree(this.memory.load(this.base + STATE));
   }
 
-  /** How many tickets wait behind the holder now (parked ones). */
+  /** How many tickets wait now (parked ones, and those waiting for room). */
   waiting(): number {
     const m = this.memory;
     const head = m.load(this.base + HEAD);
     const next = m.load(this.base + NEXT);
     let count = 0;
-    for (let t = head; t !== next; t = (t + 1) | 0) {
+    // NEXT may trail HEAD for a moment (a ticket claimed by an agent that died before moving NEXT).
+    const queued = Math.max(0, Math.min((next - head) | 0, this.capacity));
+    for (let t = head; t !== ((head + queued) | 0); t = (t + 1) | 0) {
       const value = m.load(this.slot(t));
       if (value >= TAGGED && kindOf(value) === WAIT) count++;
     }
     return count + m.load(this.base + ROOM);
   }
 
-  /** The agent holding the lock now (or being offered it), or `undefined`. */
+  /** The agent holding the lock now (or being handed it), or `undefined`. */
   holder(): number | undefined {
-    const value = this.memory.load(this.slot(this.memory.load(this.base + HEAD)));
-    return value >= TAGGED && kindOf(value) !== WAIT ? agentOf(value) : undefined;
-  }
-
-  /** Marks every ticket that `agent` parked with as abandoned (it died waiting), so releases skip them. */
-  abandonAll(agent: number): number {
-    const m = this.memory;
-    const waiting = tag(agent, WAIT);
-    let count = 0;
-    const next = m.load(this.base + NEXT);
-    for (let t = m.load(this.base + HEAD); t !== next; t = (t + 1) | 0) {
-      if (m.compareExchange(this.slot(t), waiting, ABANDONED) === waiting) count++;
+    const state = this.memory.load(this.base + STATE);
+    if (state === HANDOFF) {
+      const value = this.memory.load(this.slot(this.memory.load(this.base + HEAD)));
+      return value >= TAGGED ? agentOf(value) : undefined;
     }
-    return count;
+    return isFree(state) ? undefined : holderOfState(state);
   }
 }

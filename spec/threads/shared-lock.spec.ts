@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { SharedLock, TimeoutError, agentId } from '../../lib/threads/index.js';
+import { FREE, FREE_DIED, STATE, heldBy } from '../../lib/threads/ticket-lock.js';
 import { describeLockLike } from '../suites/lock-like.js';
 
 describeLockLike('SharedLock', () => {
@@ -74,6 +75,23 @@ describe('SharedLock (one agent)', () => {
     expect(() => lock.recover(-1)).to.throw(RangeError, /recover: agent/);
     expect(() => lock.recover(1.5)).to.throw(TypeError, /recover: agent/);
     expect(() => lock.recover('1' as never)).to.throw(TypeError, /recover: agent/);
+  });
+});
+
+describe('SharedLock state word (the fast path the machine inlines)', () => {
+  it('a hold is one word naming the holder; release frees it; a recovered hold leaves FREE_DIED for the next', () => {
+    const lock = new SharedLock();
+    expect(lock.words[STATE]).to.equal(FREE);
+    const guard = lock.tryAcquire()!;
+    expect(lock.words[STATE]).to.equal(heldBy(agentId()));
+    guard.release();
+    expect(lock.words[STATE]).to.equal(FREE);
+    lock.tryAcquire();
+    expect(lock.recover(agentId())).to.equal(true);
+    expect(lock.words[STATE]).to.equal(FREE_DIED);
+    const next = lock.tryAcquire()!;
+    expect([next.previousOwnerDied, lock.words[STATE]]).to.deep.equal([true, heldBy(agentId())]);
+    next.release();
   });
 });
 

@@ -4,9 +4,9 @@
  * wake-up leaves a task blocked forever and the harness reports a `DeadlockError`.
  */
 import { AsyncEvent } from '../../lib/index.js';
-import type { Simulation } from '../../lib/testing/index.js';
+import type { Access, Simulation } from '../../lib/testing/index.js';
 import type { AtomicMemory } from '../../lib/threads/memory.js';
-import { Pc, Ticket, type TicketLock } from '../../lib/threads/ticket-lock.js';
+import { Pc, Ticket, TicketLock } from '../../lib/threads/ticket-lock.js';
 
 interface Sleeper {
   readonly event: AsyncEvent;
@@ -30,10 +30,13 @@ export class SimulatedMemory implements AtomicMemory {
     if (++this.operations > 1) throw new Error('two memory operations in one step: interleavings are missed');
   }
 
-  /** The choice point after a step. */
-  async choice(): Promise<void> {
+  /**
+   * The choice point after a step. `next`: what the step after it touches (one word), for the reduction of
+   * `explore` (steps on different words commute, and so do two loads); left out, it touches everything.
+   */
+  async choice(next?: Access): Promise<void> {
     this.operations = 0;
-    await this.sim.yield();
+    await this.sim.yield(next);
   }
 
   load(index: number): number {
@@ -96,11 +99,62 @@ export class SimulatedMemory implements AtomicMemory {
   }
 }
 
-/** Runs `w` from its current state to rest, one step and one choice point at a time. */
-export async function runSteps(lock: TicketLock, memory: SimulatedMemory, w: Ticket): Promise<Pc> {
+/** Records the one operation of a step without performing it (a dry run on a copy of the registers). */
+class Recorder implements AtomicMemory {
+  access: Access | undefined;
+  constructor(private readonly memory: SimulatedMemory) {}
+  private read(index: number): number {
+    this.access = { reads: [`word${index}`] };
+    return this.memory.words[index]!;
+  }
+  private write(index: number): number {
+    this.access = { writes: [`word${index}`] };
+    return this.memory.words[index]!;
+  }
+  load(index: number): number {
+    return this.read(index);
+  }
+  store(index: number): void {
+    this.write(index);
+  }
+  compareExchange(index: number): number {
+    return this.write(index);
+  }
+  add(index: number): number {
+    return this.write(index);
+  }
+  notify(index: number): number {
+    this.write(index);
+    return 0;
+  }
+}
+
+/** What the next step of `w` touches; `undefined` (everything) when it rests and the caller's code runs next. */
+function nextAccess(lock: TicketLock, memory: SimulatedMemory, w: Ticket): Access | undefined {
+  if (w.pc <= Pc.NotHeld) return undefined;
+  const recorder = new Recorder(memory);
+  try {
+    new TicketLock(recorder, lock.base, lock.capacity).step(Object.assign(new Ticket(), w));
+  } catch {
+    return undefined;
+  }
+  return recorder.access ?? {};
+}
+
+/**
+ * Runs `w` from its current state to rest, one step and one choice point at a time. `onHold` runs in the very step
+ * that grants the lock (so a check in it sees the other agents as they are at that moment).
+ */
+export async function runSteps(
+  lock: TicketLock,
+  memory: SimulatedMemory,
+  w: Ticket,
+  onHold?: (w: Ticket) => void,
+): Promise<Pc> {
   while (w.pc > Pc.NotHeld) {
     lock.step(w);
-    await memory.choice();
+    if (w.pc === Pc.Holds) onHold?.(w);
+    await memory.choice(nextAccess(lock, memory, w));
   }
   return w.pc;
 }
@@ -114,10 +168,11 @@ export async function simulatedAcquire(
   memory: SimulatedMemory,
   agent: number,
   signal?: AbortSignal,
-  w: Ticket = lock.begin(new Ticket(), Pc.TakeLoadNext, agent),
+  w: Ticket = lock.begin(new Ticket(), Pc.AcqFast, agent),
+  onHold?: (w: Ticket) => void,
 ): Promise<Ticket> {
   for (;;) {
-    const rest = await runSteps(lock, memory, w);
+    const rest = await runSteps(lock, memory, w, onHold);
     if (rest !== Pc.Parked && rest !== Pc.ParkedForRoom) return w;
     try {
       await memory.wait(lock.waitIndex(w), lock.waitValue(w), signal);
@@ -128,7 +183,18 @@ export async function simulatedAcquire(
   }
 }
 
-export async function simulatedRelease(lock: TicketLock, memory: SimulatedMemory, w: Ticket): Promise<void> {
-  lock.begin(w, Pc.ReleaseClear, w.agent, w.ticket);
+/** The release of the hold of `w.agent`; resolves to where it rests ({@link Pc.Released}). */
+export async function simulatedRelease(lock: TicketLock, memory: SimulatedMemory, w: Ticket): Promise<Pc> {
+  return runSteps(lock, memory, lock.beginRelease(w, w.agent));
+}
+
+/** `recover(agent)` run by an observer; resolves to whether it ended a hold of `agent`. */
+export async function simulatedRecover(
+  lock: TicketLock,
+  memory: SimulatedMemory,
+  agent: number,
+): Promise<boolean> {
+  const w = lock.beginRecover(new Ticket(), agent);
   await runSteps(lock, memory, w);
+  return w.recovered;
 }

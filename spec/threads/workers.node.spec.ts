@@ -94,4 +94,69 @@ describe('threads: SharedLock across Node workers', function () {
     expect(most).to.be.at.most(2);
     expect(String(sem)).to.equal('SharedSemaphore(two)[value=2, waiting=0]');
   });
+
+  it('a worker killed after taking its ticket, before moving NEXT or queuing: recover gives it up, the lock goes on', async () => {
+    const lock = new SharedLock({ name: 'ticket' });
+    const held = lock.tryAcquire()!;
+    const doomed = startWorker('die-at', { lock: lock.handle, stopAt: 'TakeAdvance' });
+    await nextMessage(doomed, (message) => message === 'stopped at TakeAdvance');
+    const next = startWorker('take', { lock: lock.handle });
+    await nextMessage(next, (message) => message === 'waiting');
+    const id = doomed.threadId;
+    await doomed.terminate();
+    expect(lock.recover(id)).to.equal(false); // it held nothing
+    const told = nextMessage<{ previousOwnerDied: boolean }>(next);
+    held.release();
+    expect(await told).to.deep.equal({ previousOwnerDied: false });
+    next.postMessage('release');
+    await exited(next);
+    expect([lock.locked, lock.waiting]).to.deep.equal([false, 0]);
+    const again = await lock.acquire({ timeout: 5000 });
+    again.release();
+  });
+
+  it('a worker killed after the lock was handed to it, before it claimed it: recover frees it, the next is told', async () => {
+    const lock = new SharedLock({ name: 'handed' });
+    const held = lock.tryAcquire()!;
+    const doomed = startWorker('die-at', { lock: lock.handle, stopAt: 'Claim' });
+    await nextMessage(doomed, (message) => message === 'parked');
+    const next = startWorker('take', { lock: lock.handle });
+    await nextMessage(next, (message) => message === 'waiting');
+    const stopped = nextMessage(doomed, (message) => message === 'stopped at Claim');
+    held.release(); // handed to the doomed worker, which never claims it
+    await stopped;
+    expect(String(lock)).to.equal(`SharedLock(handed)[locked by ${doomed.threadId}, waiting=1]`);
+    const id = doomed.threadId;
+    await doomed.terminate();
+    const told = nextMessage<{ previousOwnerDied: boolean }>(next);
+    expect(lock.recover(id)).to.equal(true);
+    expect(await told).to.deep.equal({ previousOwnerDied: true });
+    next.postMessage('release');
+    await exited(next);
+    expect([lock.locked, lock.waiting]).to.deep.equal([false, 0]);
+  });
+
+  it('a worker killed while waiting on a condition bound to the lock: recover withdraws its wait, notify reaches the others', async () => {
+    const lock = new SharedLock({ name: 'cv' });
+    const cond = new SharedCondition(lock, { name: 'ready' });
+    const flag = new SharedArrayBuffer(4);
+    const common = { lock: lock.handle, cond: cond.handle, flag };
+    const doomed = startWorker('condition-waiter', common);
+    await nextMessage(doomed, (message) => message === 'waiting');
+    const survivor = startWorker('condition-waiter', common);
+    await nextMessage(survivor, (message) => message === 'waiting');
+    expect(cond.waiting).to.equal(2);
+    const id = doomed.threadId;
+    await doomed.terminate();
+    expect(lock.recover(id)).to.equal(false); // it waited on the condition, the lock was lent out
+    expect(cond.waiting).to.equal(1);
+    const proceeded = nextMessage(survivor, (message) => message === 'proceeded');
+    await lock.run(() => {
+      new Int32Array(flag)[0] = 1;
+      cond.notify(); // one notify: it must reach the survivor, not the dead worker
+    });
+    await proceeded;
+    await exited(survivor);
+    expect([lock.locked, lock.waiting, cond.waiting]).to.deep.equal([false, 0, 0]);
+  });
 });
