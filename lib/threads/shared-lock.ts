@@ -346,7 +346,7 @@ export class SharedLock {
    * @example
    * ```ts
    * const { threadId } = worker; // read it while the worker runs: it is -1 once the worker has exited
- * worker.on('exit', () => lock.recover(threadId));
+   * worker.on('exit', () => lock.recover(threadId));
    * ```
    */
   recover(agent: number): boolean {
