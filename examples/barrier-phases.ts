@@ -4,7 +4,7 @@
  * last to arrive (arrival index `parties - 1`) announces the end of the phase. The workers run in a `Simulation` of
  * `coop-sync/testing`, in virtual time.
  */
-import { AsyncBarrier } from '../lib/index.js';
+import { AsyncBarrier } from 'coop-sync';
 import { at, runMain, simulation, type ExampleOptions, type Print } from './run-main.js';
 
 export async function main(print: Print = console.log, options: ExampleOptions = {}): Promise<void> {

@@ -7,8 +7,8 @@
  * The bound catches a classic pool bug: giving a connection back twice. A plain AsyncSemaphore would count it and
  * let three queries run on two connections; the bounded one refuses with a RangeError.
  */
-import { AsyncBoundedSemaphore, TimeoutError } from '../lib/index.js';
-import { Simulation } from '../lib/testing/index.js';
+import { AsyncBoundedSemaphore, TimeoutError } from 'coop-sync';
+import { Simulation } from 'coop-sync/testing';
 import { defaultSeed, runMain, type ExampleOptions, type Print } from './run-main.js';
 
 export async function main(print: Print = console.log, options: ExampleOptions = {}): Promise<void> {

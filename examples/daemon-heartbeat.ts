@@ -4,7 +4,7 @@
  * `signal`), so the heartbeat's sleep ends at once and the program is over. Python's daemon threads, without the
  * abrupt end: the daemon sees its signal and can say goodbye. Times are virtual (the harness's clock).
  */
-import { TaskGroup, sleep } from '../lib/index.js';
+import { TaskGroup, sleep } from 'coop-sync';
 import { at, runMain, simulation, type ExampleOptions, type Print } from './run-main.js';
 
 export async function main(print: Print = console.log, options: ExampleOptions = {}): Promise<void> {

@@ -7,7 +7,7 @@
  * `coop-sync/testing`, in virtual time; which of the released workers runs first is the harness's choice (its
  * `random` strategy, from the seed), as it would be the event loop's.
  */
-import { AsyncEvent, TimeoutError } from '../lib/index.js';
+import { AsyncEvent, TimeoutError } from 'coop-sync';
 import { at, runMain, simulation, type ExampleOptions, type Print } from './run-main.js';
 
 export async function main(print: Print = console.log, options: ExampleOptions = {}): Promise<void> {

@@ -8,8 +8,8 @@
  * per task, one row per step, with virtual time) and the command that replays it, then checks every schedule of the
  * `while` version. `npm run example -- if-not-while --replay '<schedule>'` re-runs one interleaving.
  */
-import { AsyncCondition, AsyncLock } from '../lib/index.js';
-import type { Scenario } from '../lib/testing/index.js';
+import { AsyncCondition, AsyncLock } from 'coop-sync';
+import type { Scenario } from 'coop-sync/testing';
 import { huntRace } from './race-report.js';
 import { runMain, type ExampleOptions, type Print } from './run-main.js';
 

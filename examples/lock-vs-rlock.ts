@@ -8,8 +8,8 @@
  * The inner calls pass the guard they run under as `owner`, which re-enters on every runtime; on Node (and wherever
  * an async context exists) `run()` without it re-enters as well.
  */
-import { AsyncLock, AsyncRLock, type Guard } from '../lib/index.js';
-import { DeadlockError, Simulation, formatTimeline } from '../lib/testing/index.js';
+import { AsyncLock, AsyncRLock, type Guard } from 'coop-sync';
+import { DeadlockError, Simulation, formatTimeline } from 'coop-sync/testing';
 import { defaultSeed, runMain, type ExampleOptions, type Print } from './run-main.js';
 
 interface Directory {

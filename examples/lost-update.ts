@@ -6,8 +6,8 @@
  *
  * `npm run example -- lost-update --replay '<schedule>'` re-runs one interleaving.
  */
-import { AsyncLock } from '../lib/index.js';
-import type { Scenario } from '../lib/testing/index.js';
+import { AsyncLock } from 'coop-sync';
+import type { Scenario } from 'coop-sync/testing';
 import { huntRace } from './race-report.js';
 import { runMain, type ExampleOptions, type Print } from './run-main.js';
 

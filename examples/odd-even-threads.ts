@@ -1,5 +1,5 @@
 /**
- * The seed's odd/even printing in turn, by two real threads: two Node worker threads share a `SharedLock`, a
+ * The classic odd/even printing in turn, by two real threads: two Node worker threads share a `SharedLock`, a
  * `SharedCondition` bound to it and a counter in a `SharedArrayBuffer`. Each waits (in a `while`, via `waitFor`)
  * until the counter is its kind of number, writes it down, advances the counter and notifies the other. The odd
  * thread blocks (`runSync` + `waitSync`: `Atomics.wait`), the even one does not (`run` + `waitFor`:
@@ -9,7 +9,7 @@
  * This file is also the worker's code: a worker thread runs `play()` instead of `main()`.
  */
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
-import { SharedCondition, SharedLock, type SharedHandle } from '../lib/threads/index.js';
+import { SharedCondition, SharedLock, type SharedHandle } from 'coop-sync/threads';
 import { runMain, type Print } from './run-main.js';
 
 const last = 10;
@@ -75,7 +75,7 @@ async function play(seat: Seat): Promise<void> {
     return false;
   };
   if (seat.parity === 1) {
-    // Blocking, as a thread in the seed would: `while`, never `if`, around the wait.
+    // Blocking, as a classic thread would: `while`, never `if`, around the wait.
     for (;;) {
       const done = lock.runSync(() => {
         while (!mine()) turn.waitSync();

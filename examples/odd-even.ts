@@ -5,7 +5,7 @@
  * The two tasks run in a `Simulation` of `coop-sync/testing`; whichever schedule it picks (`--seed N`), the turns
  * come out the same, and the example checks that they do.
  */
-import { AsyncCondition } from '../lib/index.js';
+import { AsyncCondition } from 'coop-sync';
 import { runMain, simulation, type ExampleOptions, type Print } from './run-main.js';
 
 export async function main(print: Print = console.log, options: ExampleOptions = {}): Promise<void> {

@@ -10,7 +10,7 @@
  *   resumes ("resumes"), before it looks at the buffer again;
  * - notified waiters take the lock in FIFO order, behind tasks already queued for it.
  */
-import { AsyncCondition, AsyncLock } from '../lib/index.js';
+import { AsyncCondition, AsyncLock } from 'coop-sync';
 import { at, runMain, simulation, type ExampleOptions, type Print } from './run-main.js';
 
 const capacity = 2;

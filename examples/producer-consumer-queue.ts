@@ -8,7 +8,7 @@
  *
  * The tasks run in a `Simulation` of `coop-sync/testing`, in virtual time.
  */
-import { AsyncQueue, QueueShutDownError } from '../lib/index.js';
+import { AsyncQueue, QueueShutDownError } from 'coop-sync';
 import { at, runMain, simulation, type ExampleOptions, type Print } from './run-main.js';
 
 export async function main(print: Print = console.log, options: ExampleOptions = {}): Promise<void> {

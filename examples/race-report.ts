@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Simulation, explore, formatTimeline, type Scenario } from '../lib/testing/index.js';
+import { Simulation, explore, formatTimeline, type Scenario } from 'coop-sync/testing';
 import { defaultSeed, type ExampleOptions, type Print } from './run-main.js';
 
 /** One race, told by {@link huntRace}. */

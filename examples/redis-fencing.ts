@@ -10,7 +10,7 @@
  * `REDIS_URL` if set. Not a Simulation example: it runs on the real clock and a real server, for about a second.
  */
 import { Redis } from 'ioredis';
-import { RedisLock, type RedisClientLike } from '../lib/redis/index.js';
+import { RedisLock, type RedisClientLike } from 'coop-sync/redis';
 import { RedisServer } from '../spec/redis/server.js';
 import { isDirectRun } from './run-main.js';
 

@@ -6,8 +6,8 @@
  * and the limiter keeps one timer the whole time. The server is a fake in the same process (50 ms per answer, in
  * the virtual time of a `Simulation` of `coop-sync/testing`), so the run is the same for the same seed.
  */
-import { AsyncRateLimiter } from '../lib/index.js';
-import type { Simulation } from '../lib/testing/index.js';
+import { AsyncRateLimiter } from 'coop-sync';
+import type { Simulation } from 'coop-sync/testing';
 import { at, runMain, simulation, type ExampleOptions, type Print } from './run-main.js';
 
 interface Response {

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { Simulation } from '../lib/testing/index.js';
+import { Simulation } from 'coop-sync/testing';
 
 /** Prints one line of an example's output. */
 export type Print = (line: string) => void;

@@ -5,7 +5,7 @@
  * big job is never starved by a stream of small ones. The jobs run in a `Simulation` of `coop-sync/testing`, in
  * virtual time.
  */
-import { AsyncSemaphore } from '../lib/index.js';
+import { AsyncSemaphore } from 'coop-sync';
 import { at, runMain, simulation, type ExampleOptions, type Print } from './run-main.js';
 
 export async function main(print: Print = console.log, options: ExampleOptions = {}): Promise<void> {

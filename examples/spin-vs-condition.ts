@@ -10,7 +10,7 @@
  * Nothing blocks the event loop in either case (waitUntil polls on a timer), but polling costs a wake-up per tick
  * and up to one interval of lag. Poll only when the code that changes the state cannot notify. Times are virtual.
  */
-import { AsyncCondition, waitUntil } from '../lib/index.js';
+import { AsyncCondition, waitUntil } from 'coop-sync';
 import { at, runMain, simulation, type ExampleOptions, type Print } from './run-main.js';
 
 const readyAt = 95;

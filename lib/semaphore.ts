@@ -324,7 +324,11 @@ export class AsyncSemaphore {
  * const connections = new AsyncBoundedSemaphore(2);
  * const guard = await connections.acquire();
  * guard.release();
- * connections.release(); // RangeError: would rise above 2
+ * try {
+ *   connections.release(); // one release too many
+ * } catch (error) {
+ *   console.log(error instanceof RangeError); // true: the value would rise above 2
+ * }
  * ```
  */
 export class AsyncBoundedSemaphore extends AsyncSemaphore {

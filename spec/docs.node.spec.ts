@@ -3,21 +3,27 @@
  * type-checks each ```ts block against lib/, runs each one as a standalone program in its own Node process (its
  * `coop-sync` imports pointed at lib/), a few at a time, and requires exit code 0 within a bounded time and, when a
  * ```text block follows, exactly that output on stdout. It also checks the pages' relative links and that
- * docs/README.md links every guide. Conventions: spec/fixtures/markdown-programs.ts.
+ * docs/README.md links every guide and reference page, and that the reference pages (docs/reference/) mention every
+ * export of every entry point. A ```ts redis block runs against a private redis-server whose URL it finds in
+ * `REDIS_URL`. Conventions: spec/fixtures/markdown-programs.ts.
  */
 import { expect } from 'chai';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
+import type ts from 'typescript';
 import {
+  createBlockProgram,
   expectRanAsProgram,
   parseCodeBlocks,
+  sourceEntryPoints,
   startBlockPrograms,
   typeCheckBlocks,
   type CodeBlock,
   type ProgramResult,
 } from './fixtures/markdown-programs.js';
 import { projectRoot } from './fixtures/project-root.js';
+import { RedisServer } from './redis/server.js';
 
 const root = projectRoot();
 const docsDir = join(root, 'docs');
@@ -53,19 +59,23 @@ function relativeLinks(markdown: string): string[] {
 }
 
 describe('docs/', () => {
-  before(function () {
+  let redis: RedisServer | undefined;
+  before(async function () {
     this.timeout(60_000); // transpiling every block, on a busy machine
     rmSync(workDir, { recursive: true, force: true });
+    if (checked.some((block) => block.flags.includes('redis'))) redis = await RedisServer.start();
     for (const [block, result] of startBlockPrograms(checked, root, {
       parallel,
       timeout: programTimeout,
       name: 'docs programs',
+      env: (block) => (block.flags.includes('redis') ? { REDIS_URL: redis!.url } : undefined),
     }))
       results.set(block, result);
   });
   after(async function () {
     this.timeout(programTimeout * 2);
     await Promise.allSettled(results.values());
+    await redis?.stop();
     rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -82,7 +92,7 @@ describe('docs/', () => {
     expect(partial).to.deep.equal([]);
   });
 
-  it('every relative link resolves, every `npm run example -- name` exists, and docs/README.md links every guide', () => {
+  it('every relative link resolves, every `npm run example -- name` exists, and docs/README.md links every guide and reference page', () => {
     const broken: string[] = [];
     for (const page of pages) {
       const markdown = readFileSync(join(root, page), 'utf8');
@@ -100,14 +110,39 @@ describe('docs/', () => {
     const index = relativeLinks(readFileSync(join(docsDir, 'README.md'), 'utf8')).map((target) =>
       relative(root, join(docsDir, target)).split(sep).join('/'),
     );
-    const unlisted = pages.filter((page) => page.startsWith('docs/guides/') && !index.includes(page));
+    const unlisted = pages.filter(
+      (page) => /^docs\/(guides|reference)\//.test(page) && !index.includes(page),
+    );
     expect(unlisted).to.deep.equal([]);
   });
 
-  it('every ts block type-checks against lib/', function () {
+  /** One program over every block and every entry point, built by the first test that needs it. */
+  let program: ts.Program | undefined;
+  const getProgram = () => (program ??= createBlockProgram(checked, root));
+
+  it('every ts block type-checks against lib/, and each declared signature matches lib/', function () {
     this.timeout(120_000);
-    const problems = typeCheckBlocks(checked, root);
+    const problems = typeCheckBlocks(checked, root, getProgram());
     expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+
+  it('the reference pages mention every export of coop-sync, coop-sync/testing, coop-sync/threads and coop-sync/redis as `Name`', function () {
+    this.timeout(120_000);
+    const reference = pages
+      .filter((page) => page.startsWith('docs/reference/'))
+      .map((page) => readFileSync(join(root, page), 'utf8'))
+      .join('\n');
+    const checker = getProgram().getTypeChecker();
+    const undocumented: string[] = [];
+    for (const [specifier, path] of Object.entries(sourceEntryPoints(root))) {
+      const source = getProgram().getSourceFile(path);
+      const moduleSymbol = source && checker.getSymbolAtLocation(source);
+      if (moduleSymbol === undefined) throw new Error(`cannot read the exports of ${path}`);
+      for (const symbol of checker.getExportsOfModule(moduleSymbol)) {
+        if (!reference.includes(`\`${symbol.name}\``)) undocumented.push(`${specifier}: ${symbol.name}`);
+      }
+    }
+    expect(undocumented).to.deep.equal([]);
   });
 
   for (const block of checked) {

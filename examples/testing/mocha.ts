@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { check } from '../../lib/testing/index.js';
+import { check } from 'coop-sync/testing';
 import { checked } from './tally.js';
 
 describe('tally', () => {

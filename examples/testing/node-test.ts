@@ -6,7 +6,7 @@
  * @module
  */
 import { test } from 'node:test';
-import { check } from '../../lib/testing/index.js';
+import { check } from 'coop-sync/testing';
 import { checked } from './tally.js';
 
 test('tally never loses an update', async () => {

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { AsyncLock } from '../../lib/index.js';
-import type { Scenario } from '../../lib/testing/index.js';
+import { AsyncLock } from 'coop-sync';
+import type { Scenario } from 'coop-sync/testing';
 
 export function tally(locked: boolean): Scenario {
   return async (sim) => {

@@ -5,7 +5,7 @@
  * @module
  */
 import { test } from 'vitest';
-import { check } from '../../lib/testing/index.js';
+import { check } from 'coop-sync/testing';
 import { checked } from './tally.js';
 
 test('tally never loses an update', () => check(checked, { name: 'tally' }));

@@ -387,7 +387,8 @@ export class SharedLock {
    *
    * @example
    * ```ts
-   * worker.on('exit', () => lock.recover(worker.threadId));
+   * const { threadId } = worker; // read it while the worker runs: it is -1 once the worker has exited
+   * worker.on('exit', () => lock.recover(threadId));
    * ```
    */
   recover(agent: number): boolean {
