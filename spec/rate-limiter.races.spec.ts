@@ -49,7 +49,9 @@ function requester(
   return result;
 }
 
-describe('AsyncRateLimiter races over every schedule', () => {
+describe('AsyncRateLimiter races over every schedule', function () {
+  // Exhaustive explorations: each ends when its schedules are covered; a slow, loaded machine must not cut them off.
+  this.timeout(60_000);
   it("measures the simulation's virtual time (the scheduler hook's now), not Date.now", async () => {
     // Date.now() frozen: only the hook's clock moves. A limiter reading Date.now would never refill.
     const clock = sinon.useFakeTimers();

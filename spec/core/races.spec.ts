@@ -22,7 +22,9 @@ async function expectProven(scenario: Scenario): Promise<number> {
 
 const isAbort = (error: unknown) => (error as Error | undefined)?.name === 'AbortError';
 
-describe('core: WaitQueue verbs over every schedule', () => {
+describe('core: WaitQueue verbs over every schedule', function () {
+  // Exhaustive explorations: each ends when its schedules are covered; a slow, loaded machine must not cut them off.
+  this.timeout(60_000);
   it('grant vs abort vs timeout: each waiter settles exactly once, and the queue ends empty', async () => {
     const runs = await expectProven(async (sim) => {
       const queue = new WaitQueue<string, string>({ label: 'Q(q)' });

@@ -21,7 +21,9 @@ async function expectProven(scenario: Scenario): Promise<number> {
   return result.runs;
 }
 
-describe('testing: primitive races over every schedule', () => {
+describe('testing: primitive races over every schedule', function () {
+  // Exhaustive explorations: each ends when its schedules are covered; a slow, loaded machine must not cut them off.
+  this.timeout(60_000);
   it('lock: cancel vs release — the waiter holds the lock or rejects, never both, and the lock ends free', async () => {
     const runs = await expectProven(async (sim) => {
       const lock = new AsyncLock({ name: 'l' });
