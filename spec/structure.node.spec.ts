@@ -7,10 +7,11 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { projectRoot } from './fixtures/project-root.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// The sources, also when this spec runs compiled from build/spec/ (the coverage run).
+const root = projectRoot();
 const lib = join(root, 'lib');
 
 function sources(dir: string): string[] {
