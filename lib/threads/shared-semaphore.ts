@@ -347,14 +347,15 @@ export class SharedSemaphore {
 
   /** With the queue lock: takes permits only when nobody queues (no barging). */
   private takeIfFirst(permits: number): boolean {
-    return Atomics.load(this.words, NEXT) === Atomics.load(this.words, SERVING) && this.take(permits);
+    return Atomics.load(this.words, NEXT) === Atomics.load(this.words, SERVING) && this.take(permits) < 0;
   }
 
-  private take(permits: number): boolean {
+  /** Takes `permits` if there are enough: -1 when taken, else the value found too small (the one to wait on). */
+  private take(permits: number): number {
     for (;;) {
       const value = Atomics.load(this.words, VALUE);
-      if (value < permits) return false;
-      if (Atomics.compareExchange(this.words, VALUE, value, value - permits) === value) return true;
+      if (value < permits) return value;
+      if (Atomics.compareExchange(this.words, VALUE, value, value - permits) === value) return -1;
     }
   }
 
@@ -362,8 +363,9 @@ export class SharedSemaphore {
   private headWait(ticket: number, permits: number): { index: number; value: number; ready: boolean } {
     const serving = Atomics.load(this.words, SERVING);
     if (serving !== ticket) return { index: SERVING, value: serving, ready: false };
-    if (this.take(permits)) return { index: VALUE, value: 0, ready: true };
-    return { index: VALUE, value: Atomics.load(this.words, VALUE), ready: false };
+    // Waits on the value found too small: read again, it could hold enough already and the wait miss the notify.
+    const seen = this.take(permits);
+    return { index: VALUE, value: seen, ready: seen < 0 };
   }
 
   /** With the queue lock: takes a ticket. */
