@@ -21,6 +21,8 @@ for (const file of examples) {
     cwd: join(directory, '..'),
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    // An example must end by itself, as a copied program would: one still running after a minute fails.
+    timeout: 60_000,
   });
   process.stdout.write(result.stdout ?? '');
   if (result.status !== 0 || !result.stdout) {

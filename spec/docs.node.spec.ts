@@ -8,7 +8,7 @@
  * `REDIS_URL`. Conventions: spec/fixtures/markdown-programs.ts.
  */
 import { expect } from 'chai';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import type ts from 'typescript';
@@ -17,13 +17,11 @@ import {
   expectRanAsProgram,
   parseCodeBlocks,
   sourceEntryPoints,
-  startBlockPrograms,
+  runBlockProgramsAround,
   typeCheckBlocks,
   type CodeBlock,
-  type ProgramResult,
 } from './fixtures/markdown-programs.js';
 import { projectRoot } from './fixtures/project-root.js';
-import { RedisServer } from './redis/server.js';
 
 const root = projectRoot();
 const docsDir = join(root, 'docs');
@@ -48,7 +46,6 @@ const blocks: CodeBlock[] = pages.flatMap((page) =>
   parseCodeBlocks(readFileSync(join(root, page), 'utf8'), page, join(workDir, page.replace(/\.md$/, ''))),
 );
 const checked = blocks.filter((block) => block.check);
-const results = new Map<CodeBlock, Promise<ProgramResult>>();
 
 /** The relative link targets of a page (`[text](target)`), without anchors; external and pure anchors left out. */
 function relativeLinks(markdown: string): string[] {
@@ -59,24 +56,10 @@ function relativeLinks(markdown: string): string[] {
 }
 
 describe('docs/', () => {
-  let redis: RedisServer | undefined;
-  before(async function () {
-    this.timeout(60_000); // transpiling every block, on a busy machine
-    rmSync(workDir, { recursive: true, force: true });
-    if (checked.some((block) => block.flags.includes('redis'))) redis = await RedisServer.start();
-    for (const [block, result] of startBlockPrograms(checked, root, {
-      parallel,
-      timeout: programTimeout,
-      name: 'docs programs',
-      env: (block) => (block.flags.includes('redis') ? { REDIS_URL: redis!.url } : undefined),
-    }))
-      results.set(block, result);
-  });
-  after(async function () {
-    this.timeout(programTimeout * 2);
-    await Promise.allSettled(results.values());
-    await redis?.stop();
-    rmSync(workDir, { recursive: true, force: true });
+  const results = runBlockProgramsAround(checked, root, workDir, {
+    parallel,
+    timeout: programTimeout,
+    name: 'docs programs',
   });
 
   it('has guides, each with ts blocks, and every ts block is a complete program (none marked no-check)', () => {

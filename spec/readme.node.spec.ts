@@ -19,18 +19,15 @@
  * docs/reference/ (checked by spec/docs.node.spec.ts).
  */
 import { expect } from 'chai';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   expectRanAsProgram,
   parseCodeBlocks,
-  startBlockPrograms,
+  runBlockProgramsAround,
   typeCheckBlocks,
-  type CodeBlock,
-  type ProgramResult,
 } from './fixtures/markdown-programs.js';
 import { projectRoot } from './fixtures/project-root.js';
-import { RedisServer } from './redis/server.js';
 
 const root = projectRoot();
 const readmePath = join(root, 'README.md');
@@ -46,29 +43,14 @@ const parallel = 3;
 
 const blocks = parseCodeBlocks(readFileSync(readmePath, 'utf8'), 'README.md', workDir);
 const checked = blocks.filter((block) => block.check);
-const results = new Map<CodeBlock, Promise<ProgramResult>>();
 /** The front page stays a front page: what it is, why, install, quick start, one example a family, links. */
 const maxLines = 250;
 
 describe('README.md', () => {
-  let redis: RedisServer | undefined;
-  before(async function () {
-    this.timeout(60_000); // transpiling every block, on a busy machine
-    rmSync(workDir, { recursive: true, force: true });
-    if (checked.some((block) => block.flags.includes('redis'))) redis = await RedisServer.start();
-    for (const [block, result] of startBlockPrograms(checked, root, {
-      parallel,
-      timeout: programTimeout,
-      name: 'README programs',
-      env: (block) => (block.flags.includes('redis') ? { REDIS_URL: redis!.url } : undefined),
-    }))
-      results.set(block, result);
-  });
-  after(async function () {
-    this.timeout(programTimeout * 2);
-    await Promise.allSettled(results.values());
-    await redis?.stop();
-    rmSync(workDir, { recursive: true, force: true });
+  const results = runBlockProgramsAround(checked, root, workDir, {
+    parallel,
+    timeout: programTimeout,
+    name: 'README programs',
   });
 
   it(`is a front page of at most ${maxLines} lines`, () => {
