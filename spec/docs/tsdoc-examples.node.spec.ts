@@ -18,10 +18,10 @@ import {
   typeCheckBlocks,
   type CodeBlock,
   type ProgramResult,
-} from './fixtures/markdown-programs.js';
-import { projectRoot } from './fixtures/project-root.js';
-import { RedisServer } from './redis/server.js';
-import { exampleModule, findTsdocExamples, type EntryPointExport } from './fixtures/tsdoc-examples.js';
+} from '../fixtures/markdown-programs.js';
+import { projectRoot } from '../fixtures/project-root.js';
+import { RedisServer } from '../redis/server.js';
+import { exampleModule, findTsdocExamples, type EntryPointExport } from '../fixtures/tsdoc-examples.js';
 
 const root = projectRoot();
 /** Inside the repo so that tslib and the dev dependencies resolve; one directory a process. */

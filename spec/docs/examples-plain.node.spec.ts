@@ -5,8 +5,8 @@
  */
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { outputLines, runProgram } from './fixtures/markdown-programs.js';
-import { projectRoot } from './fixtures/project-root.js';
+import { outputLines, runProgram } from '../fixtures/markdown-programs.js';
+import { projectRoot } from '../fixtures/project-root.js';
 
 const root = projectRoot();
 const timeout = 60_000;

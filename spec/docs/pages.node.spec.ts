@@ -20,8 +20,8 @@ import {
   runBlockProgramsAround,
   typeCheckBlocks,
   type CodeBlock,
-} from './fixtures/markdown-programs.js';
-import { projectRoot } from './fixtures/project-root.js';
+} from '../fixtures/markdown-programs.js';
+import { projectRoot } from '../fixtures/project-root.js';
 
 const root = projectRoot();
 const docsDir = join(root, 'docs');

@@ -4,7 +4,7 @@
  * finishes because mocha keeps the process alive fails here), and compares what it prints with the ```text block
  * that follows it, if any. Blocks import from 'coop-sync', 'coop-sync/testing', 'coop-sync/threads' and
  * 'coop-sync/redis' like a user would; the spec points those imports at lib/. The machinery is shared with the
- * guides' spec (spec/docs.node.spec.ts) in spec/fixtures/markdown-programs.ts.
+ * guides' spec (spec/docs/pages.node.spec.ts) in spec/fixtures/markdown-programs.ts.
  *
  * Conventions for README authors:
  * - ```ts blocks must be self-contained (their own imports) and finish on their own, without long real timers.
@@ -16,7 +16,7 @@
  *   `REDIS_URL`.
  *
  * The README is the front page (at most about 250 lines); the reference that mentions every export is under
- * docs/reference/ (checked by spec/docs.node.spec.ts).
+ * docs/reference/ (checked by spec/docs/pages.node.spec.ts).
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
@@ -26,8 +26,8 @@ import {
   parseCodeBlocks,
   runBlockProgramsAround,
   typeCheckBlocks,
-} from './fixtures/markdown-programs.js';
-import { projectRoot } from './fixtures/project-root.js';
+} from '../fixtures/markdown-programs.js';
+import { projectRoot } from '../fixtures/project-root.js';
 
 const root = projectRoot();
 const readmePath = join(root, 'README.md');
