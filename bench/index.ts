@@ -114,11 +114,14 @@ function ns(results: readonly Result[], name: string): number {
   return result.nsPerOp;
 }
 
-/** "yes" when coop-sync is faster than every peer in `results`, else the peers that are not slower. */
-function aheadIn(results: readonly Result[], ours = 'coop-sync'): string {
+/**
+ * "yes" when coop-sync is faster than every peer in `results` (by at least `factor`: a peer must take `factor` times
+ * as long), else the peers that are not that much slower.
+ */
+function aheadIn(results: readonly Result[], ours = 'coop-sync', factor = 1): string {
   const mine = ns(results, ours);
   const behind = results
-    .filter((r) => isPeer(r.name) && r.name !== ours && r.nsPerOp <= mine)
+    .filter((r) => isPeer(r.name) && r.name !== ours && r.nsPerOp < mine * factor)
     .map((r) => r.name);
   return behind.length === 0 ? 'yes' : `no: ${behind.join(', ')}`;
 }
@@ -129,14 +132,17 @@ function ratioRow(
   results: readonly Result[],
   limit: number,
   reference = 'hand-rolled',
+  /** The goal also asks to be this many times faster than every peer (the "ahead" column checks it). */
+  aheadBy = 1,
 ): SummaryRow {
   const ratio = ns(results, 'coop-sync') / ns(results, reference);
+  const ahead = aheadIn(results, 'coop-sync', aheadBy);
   return {
     row,
-    goal: `<= ${limit}x ${reference}`,
+    goal: `<= ${limit}x ${reference}` + (aheadBy === 1 ? '' : `, ${aheadBy}x ahead of every peer`),
     measured: fmtRatio(ratio),
-    pass: ratio <= limit,
-    ahead: aheadIn(results),
+    pass: ratio <= limit && (aheadBy === 1 || ahead === 'yes'),
+    ahead,
   };
 }
 
@@ -199,13 +205,15 @@ const uncontended: Workload = {
     comparisonTable(`1b. Uncontended run(fn) (${plan.lockOps} a batch)`, run, 'hand-rolled');
     record('1a', guard);
     record('1b', run);
-    summary(ratioRow('1a. uncontended, guard API', guard, 1.2));
+    // The goals of the core (issue 13): the guard API against the ring that resolves to a fresh guard (the API
+    // floor on this V8), run(fn) against the hand-rolled run.
+    summary(ratioRow('1a. uncontended, guard API', guard, 1.05, 'hand-rolled + guard'));
     summary({
-      row: '    same, vs hand-rolled + guard',
-      goal: 'context: the API floor',
-      measured: fmtRatio(ns(guard, 'coop-sync') / ns(guard, 'hand-rolled + guard')),
+      row: '    same, vs bare hand-rolled',
+      goal: 'context: no guard object',
+      measured: fmtRatio(ns(guard, 'coop-sync') / ns(guard, 'hand-rolled')),
     });
-    summary(ratioRow('1b. uncontended, run(fn)', run, 1.2));
+    summary(ratioRow('1b. uncontended, run(fn)', run, 1.1));
   },
 };
 
@@ -243,7 +251,7 @@ const limiter: Workload = {
     if (once.length > 0)
       console.log(`   measured once (quadratic, a batch takes over a second): ${once.join(', ')}`);
     record('3', results);
-    summary(ratioRow('3. semaphore(10) over 1e5 tasks', results, 1.3));
+    summary(ratioRow('3. semaphore(10) over 1e5 tasks', results, 0.8, 'hand-rolled', 1.5));
   },
 };
 
