@@ -42,6 +42,9 @@ const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
 if (jsonAt >= 0 && (jsonFile === undefined || jsonFile.startsWith('--')))
   throw new Error('--json needs a file name');
 const filters = args.filter((arg, i) => !arg.startsWith('--') && !(jsonAt >= 0 && i === jsonAt + 1));
+/** A number selects its workload exactly ("1" is not "10"); a name selects every workload whose word contains it. */
+const selects = (filter: string, word: string): boolean =>
+  /^\d+$/.test(filter) ? word === filter : word.includes(filter);
 
 /** Sizes and rounds: the figures, or a quick pass (noisier, smaller sizes). */
 const plan = quick
@@ -891,7 +894,7 @@ async function main(): Promise<void> {
   const rows: (SummaryRow & { workload: string })[] = [];
   const recorded: Record<string, unknown> = {};
   for (const workload of workloads) {
-    if (filters.length > 0 && !filters.some((f) => workload.words.some((word) => word.includes(f)))) continue;
+    if (filters.length > 0 && !filters.some((f) => workload.words.some((word) => selects(f, word)))) continue;
     await workload.run({
       quick,
       plan,
