@@ -82,9 +82,9 @@ export class AsyncBarrier extends Primitive {
     const index = this.arrived;
     if (index === this.parties - 1) {
       this.arrived = 0;
-      for (let waiter = this.queue.head; waiter !== undefined; waiter = this.queue.head) {
-        this.queue.grant(waiter, waiter.value);
-      }
+      // Each waiter is granted its own arrival index, the value it parked with.
+      for (let waiting = this.queue.bestValue; waiting !== undefined; waiting = this.queue.bestValue)
+        this.queue.grantBest(waiting);
       return Promise.resolve(index);
     }
     if (options?.timeout === 0) {
@@ -122,8 +122,9 @@ export class AsyncBarrier extends Primitive {
   abort(): void {
     this.arrived = 0;
     // Broken until reset: the waiters are rejected, and so is every later wait.
-    this.queue.close((waiter) =>
-      waiter === undefined ? new BrokenBarrierError(`${this.label} is broken`) : this.brokenWhileWaiting(),
+    // A waiter carries its arrival index; a wait refused at once, nothing.
+    this.queue.close((index) =>
+      index === undefined ? new BrokenBarrierError(`${this.label} is broken`) : this.brokenWhileWaiting(),
     );
   }
 

@@ -270,11 +270,7 @@ export class AsyncCondition {
    * moved is the notification's grant (a later abort or timeout does nothing).
    */
   private wake(n: number): void {
-    for (let woken = 0; woken < n; woken++) {
-      const head = this.queue.head;
-      if (head === undefined) return;
-      this.held.parkRestore(head);
-    }
+    for (let woken = 0; woken < n && this.queue.size > 0; woken++) this.held.parkRestore(this.queue);
   }
 
   /** The body of `wait`, once options and the hold have been checked. */

@@ -227,15 +227,15 @@ export class AsyncKeyedLock<K = string> extends Primitive {
   /** @internal Releases one key: hands it to its next waiter, or drops its entry. */
   releaseKey(entry: KeyEntry<K>): void {
     const queue = entry.queue;
-    const next = queue?.head;
-    if (next === undefined) {
+    const guard = queue?.bestValue;
+    if (queue === undefined || guard === undefined) {
       this.entries.delete(entry.key);
       return;
     }
     this.parked--;
-    const guard = next.value;
-    if (!guard.multiple && holdsTraced()) guard.traced(next.holderName);
-    (queue as WaitQueue<KeyedGuard<K>, KeyedGuard<K>>).grant(next, guard);
+    // A waiter parks with the guard it is to be granted.
+    if (!guard.multiple && holdsTraced()) guard.traced(queue.bestHolderName);
+    queue.grantBest(guard);
   }
 
   /** Takes a free key. */

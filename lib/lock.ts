@@ -1,8 +1,7 @@
 import { CancelledError, LockError } from './errors.js';
 import { hasPriority, type NotThenable, runHolding, type Guard } from './core/guard.js';
 import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
-import { moveWaiter } from './core/hold.js';
-import { WaitQueue, type Waiter } from './core/wait-queue.js';
+import { WaitQueue } from './core/wait-queue.js';
 import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
 import {
   holdsTraced,
@@ -15,7 +14,7 @@ import {
 /** Wait options of a lock, plus a name for the hold (diagnostics). */
 export type LockAcquireOptions = WaitOptions & PriorityOptions & HolderNameOptions;
 
-/** The `Waiter.value` of a `waitUnlocked` call: it takes its turn but not the lock. */
+/** What a `waitUnlocked` call parks with: it takes its turn but not the lock. */
 const takesNothing = Symbol('waitUnlocked');
 
 /** One hold of an {@link AsyncLock}. Stale once released: it can never release a later holder. */
@@ -236,15 +235,11 @@ export class AsyncLock {
    */
   cancelWaiters(reason?: unknown): number {
     const own = arguments.length === 0;
-    const doomed: Waiter<Guard, LockGuard | typeof takesNothing | undefined>[] = [];
-    for (const waiter of this.waitQueue) if (!(waiter.value instanceof LockGuard)) doomed.push(waiter);
-    for (const waiter of doomed) {
-      this.waitQueue.cancel(
-        waiter,
-        own ? new CancelledError(`${this.label}: the wait was cancelled`) : reason,
-      );
-    }
-    return doomed.length;
+    // An acquirer parks with nothing, a `waitUnlocked` with `takesNothing`; a hold being taken back with its guard.
+    return this.waitQueue.rejectWhere(
+      (value) => value === undefined || value === takesNothing,
+      () => (own ? new CancelledError(`${this.label}: the wait was cancelled`) : reason),
+    );
   }
 
   /**
@@ -316,13 +311,13 @@ export class AsyncLock {
   }
 
   /**
-   * @internal The parked form of {@link AsyncLock.acquireRestore}: moves `waiter` (parked on another queue, its
-   * value a hold set aside by `releaseSave`) onto this lock's queue, no longer cancellable, where it takes that hold
-   * back in its turn, behind the waiters there now. The waiter stays the same one, so the scheduler hook sees one
-   * wait, granted by this lock.
+   * @internal The parked form of {@link AsyncLock.acquireRestore}: moves the best waiter of `from` (its value a
+   * hold set aside by `releaseSave`) onto this lock's queue, no longer cancellable, where it takes that hold back in
+   * its turn, behind the waiters there now. The waiter stays the same one, so the scheduler hook sees one wait,
+   * granted by this lock.
    */
-  parkRestore(waiter: Waiter<Guard, unknown>): void {
-    moveWaiter(waiter, this.waitQueue as WaitQueue<Guard, unknown>);
+  parkRestore(from: WaitQueue<Guard, unknown>): void {
+    from.repark(this.waitQueue as WaitQueue<Guard, unknown>, 1);
     if (this.holder === undefined) this.handOff();
   }
 

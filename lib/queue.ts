@@ -139,10 +139,9 @@ export class AsyncQueue<T> extends Primitive {
     const early = rejectEarly(options, this.label, 'put');
     if (early !== undefined) return early;
     if (this.putters.closed) return Promise.reject(this.putters.closedReason());
-    const getter = this.getters.head;
-    if (getter !== undefined) {
+    if (this.getters.size > 0) {
       this.unfinished++;
-      this.getters.grant(getter, item);
+      this.getters.grantBest(item);
       return resolvedVoid();
     }
     if (this.maxsize > 0 && this.items.size >= this.maxsize) return this.putters.park(options, item);
@@ -174,10 +173,9 @@ export class AsyncQueue<T> extends Primitive {
    */
   putNowait(item: T): void {
     if (this.putters.closed) throw this.shutDownError('putNowait');
-    const getter = this.getters.head;
-    if (getter !== undefined) {
+    if (this.getters.size > 0) {
       this.unfinished++;
-      this.getters.grant(getter, item);
+      this.getters.grantBest(item);
       return;
     }
     if (this.maxsize > 0 && this.items.size >= this.maxsize)
@@ -380,18 +378,15 @@ export class AsyncQueue<T> extends Primitive {
    * store is full). A putter whose item the store refuses (a throwing comparator) is rejected; the next is tried.
    */
   private admitPutter(): void {
-    for (let putter = this.putters.head; putter !== undefined; putter = this.putters.head) {
-      try {
-        this.items.push(putter.value);
-      } catch (error) {
-        this.putters.cancel(putter, error);
-        continue;
-      }
-      this.unfinished++;
-      this.putters.grant(putter, undefined);
-      return;
-    }
+    const putters = this.putters;
+    while (putters.size > 0 && !putters.serveBest(this.admit));
   }
+
+  /** Moves a putter's item into the store (which may refuse it: then that putter is rejected with the error). */
+  private readonly admit = (item: T): void => {
+    this.items.push(item);
+    this.unfinished++;
+  };
 
   private shutDownError(method: string): QueueShutDownError {
     return new QueueShutDownError(`${this.label}.${method}: the queue is shut down`);

@@ -326,10 +326,11 @@ export class AsyncRateLimiter extends Primitive {
   private serve(): void {
     const now = this.now();
     if (now >= this.pausedUntil) {
-      for (let head = this.queue.head; head !== undefined; head = this.queue.head) {
-        if (this.budget.free(now) < head.value) break;
-        this.budget.take(head.value, now);
-        this.queue.grant(head, undefined);
+      const queue = this.queue;
+      for (let permits = queue.bestValue; permits !== undefined; permits = queue.bestValue) {
+        if (this.budget.free(now) < permits) break;
+        this.budget.take(permits, now);
+        queue.grantBest(undefined);
       }
     }
     this.arm(now);
@@ -337,12 +338,12 @@ export class AsyncRateLimiter extends Primitive {
 
   /** Points the one timer at the moment the head can be granted, or clears it when nobody waits. */
   private arm(now: number): void {
-    const head = this.queue.head;
-    if (head === undefined) {
+    const permits = this.queue.bestValue;
+    if (permits === undefined) {
       this.disarm();
       return;
     }
-    const at = Math.max(this.pausedUntil, this.budget.readyAt(head.value, now));
+    const at = Math.max(this.pausedUntil, this.budget.readyAt(permits, now));
     if (this.timer !== undefined && this.timerAt === at) return;
     this.disarm();
     this.timerAt = at;

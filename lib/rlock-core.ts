@@ -10,9 +10,8 @@ import { LockError, TimeoutError } from './errors.js';
 import { createContextVariable } from './core/context.js';
 import { holdsTraced, traceHoldEnd, traceHoldStart, type HoldTrace } from './core/diagnostics.js';
 import type { Guard } from './core/guard.js';
-import { moveWaiter } from './core/hold.js';
 import { rejectEarly } from './core/options.js';
-import { WaitQueue, type Waiter } from './core/wait-queue.js';
+import { WaitQueue, type WaitHandle } from './core/wait-queue.js';
 import {
   belongsTo,
   claimOf,
@@ -86,8 +85,7 @@ export class RLockStack {
       level.state = level.state === 'ending' ? 'aside-ending' : 'aside';
       const reentry = level.reentry;
       if (reentry !== undefined && reentry.size > 0) {
-        for (const waiter of reentry) (level.displaced ??= []).push(waiter);
-        reentry.repark(this.outsiders, reentry.size, true);
+        reentry.repark(this.outsiders, reentry.size, true, (level.displaced ??= []));
       }
       bottom = level;
     }
@@ -104,15 +102,15 @@ export class RLockStack {
   }
 
   /**
-   * @internal The parked form of {@link AsyncRLock.acquireRestore}: moves `waiter` (parked on another queue, its
-   * value levels set aside by `releaseSave`) to where those levels wait to be restored, no longer cancellable; it
-   * is granted them in its turn, as the same waiter (the scheduler hook sees one wait).
+   * @internal The parked form of {@link AsyncRLock.acquireRestore}: moves the best waiter of `from` (its value
+   * levels set aside by `releaseSave`) to where those levels wait to be restored, no longer cancellable; it is
+   * granted them in its turn, as the same waiter (the scheduler hook sees one wait).
    */
-  parkRestore(waiter: Waiter<Guard, unknown>): void {
-    const suspended = waiter.value as SuspendedLevels;
+  parkRestore(from: WaitQueue<Guard, unknown>): void {
+    const suspended = from.bestValue as SuspendedLevels;
     const queue = this.restoreQueueOf(suspended);
-    moveWaiter(waiter, queue as WaitQueue<Guard, unknown>);
-    if (queue === this.outsiders) this.displace(suspended.claim, waiter as Waiter<Guard, Parked>);
+    const handles = queue === this.outsiders ? this.displacedOf(suspended.claim) : undefined;
+    (from as WaitQueue<Guard, Parked>).repark(queue, 1, false, handles);
     if (this.innermost === undefined) this.handOff();
   }
 
@@ -132,9 +130,8 @@ export class RLockStack {
     const now =
       queue === this.outsiders ? this.innermost === undefined : this.mayEnter(suspended.claim as RLockHold);
     if (!now || queue.size > 0) {
-      const parked = queue.park(undefined, suspended);
-      if (queue === this.outsiders) this.displace(suspended.claim, queue.tail as Waiter<Guard, Parked>);
-      return parked;
+      const handles = queue === this.outsiders ? this.displacedOf(suspended.claim) : undefined;
+      return queue.park(undefined, suspended, 0, handles);
     }
     const top = this.restore(suspended);
     this.restoredLast = true;
@@ -159,9 +156,7 @@ export class RLockStack {
     // No claim, or one a condition wait has set aside: wait as an outsider until that wait restores it.
     if (this.innermost === undefined && this.outsiders.size === 0)
       return Promise.resolve(this.push(undefined, ownScope, claim));
-    const parked = this.outsiders.park(options, new Request(ownScope, claim));
-    if (claim !== undefined && this.outsiders.tail?.value instanceof Request)
-      this.displace(claim, this.outsiders.tail);
+    const parked = this.outsiders.park(options, new Request(ownScope, claim), 0, this.displacedOf(claim));
     if (this.context !== undefined || options?.owner !== undefined) return parked;
     return parked.catch((error: unknown) => {
       throw this.explainTimeout(error, ownScope ? 'run' : 'acquire');
@@ -345,13 +340,12 @@ export class RLockStack {
     queue: WaitQueue<Guard, Parked> | undefined,
     scope: RLockHold | undefined,
   ): RLockHold | undefined {
-    const head = queue?.head;
-    if (queue === undefined || head === undefined) return undefined;
-    const value = head.value;
+    const value = queue?.bestValue;
+    if (queue === undefined || value === undefined) return undefined;
     this.restoredLast = !(value instanceof Request);
     const top =
       value instanceof Request ? this.push(scope, value.ownScope, value.claim) : this.restore(value);
-    queue.grant(head, top);
+    queue.grantBest(top);
     return top;
   }
 
@@ -381,14 +375,13 @@ export class RLockStack {
     const displaced = level.displaced;
     if (displaced === undefined) return;
     level.displaced = undefined;
-    for (const waiter of displaced) {
-      if (waiter.queue === this.outsiders && claimOf(waiter.value) === level)
-        this.outsiders.reparkWaiter(waiter, this.reentryQueue(level));
+    for (const handle of displaced) {
+      if (claimOf(handle.value) === level) this.outsiders.reparkHandle(handle, this.reentryQueue(level));
     }
   }
 
-  /** Remembers that `waiter`, among the outsiders, claims the set-aside level `claim` (if any). */
-  private displace(claim: RLockHold | undefined, waiter: Waiter<Guard, Parked>): void {
-    if (claim !== undefined && isSetAside(claim)) (claim.displaced ??= []).push(waiter);
+  /** Where to remember a waiter among the outsiders that claims the set-aside level `claim` (if any). */
+  private displacedOf(claim: RLockHold | undefined): WaitHandle<Parked>[] | undefined {
+    return claim !== undefined && isSetAside(claim) ? (claim.displaced ??= []) : undefined;
   }
 }

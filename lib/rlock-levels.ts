@@ -7,7 +7,7 @@
  */
 
 import { type NotThenable, type Guard } from './core/guard.js';
-import type { WaitQueue, Waiter } from './core/wait-queue.js';
+import type { WaitHandle, WaitQueue } from './core/wait-queue.js';
 import type { RLockStack } from './rlock-core.js';
 
 /**
@@ -56,7 +56,7 @@ export class RLockHold implements Guard {
    * there go back to its re-entry queue when it is restored (entries that left meanwhile are skipped). Kept so that
    * a restore touches only its own requests, never the whole outsider queue.
    */
-  displaced: Waiter<Guard, Parked>[] | undefined = undefined;
+  displaced: WaitHandle<Parked>[] | undefined = undefined;
 
   constructor(
     private readonly lock: RLockStack,

@@ -33,7 +33,7 @@
 import { CancelledError, LockError } from './errors.js';
 import type { Guard } from './core/guard.js';
 import { checkFunction, describe, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
-import type { WaitQueue, Waiter } from './core/wait-queue.js';
+import type { WaitQueue } from './core/wait-queue.js';
 import { RLockStack } from './rlock-core.js';
 import { Request, type Parked, type RLockHold } from './rlock-levels.js';
 
@@ -255,17 +255,12 @@ export class AsyncRLock {
    */
   cancelWaiters(reason?: unknown): number {
     const own = arguments.length === 0;
-    const doomed: [WaitQueue<Guard, Parked>, Waiter<Guard, Parked>][] = [];
-    const collect = (queue: WaitQueue<Guard, Parked> | undefined) => {
-      if (queue !== undefined)
-        for (const waiter of queue) if (waiter.value instanceof Request) doomed.push([queue, waiter]);
-    };
-    collect(this.stack.outsiders);
-    for (let level = this.stack.innermost; level !== undefined; level = level.parent) collect(level.reentry);
-    for (const [queue, waiter] of doomed) {
-      queue.cancel(waiter, own ? new CancelledError(`${this.label}: the wait was cancelled`) : reason);
-    }
-    return doomed.length;
+    const isRequest = (value: Parked) => value instanceof Request;
+    const why = () => (own ? new CancelledError(`${this.label}: the wait was cancelled`) : reason);
+    let count = this.stack.outsiders.rejectWhere(isRequest, why);
+    for (let level = this.stack.innermost; level !== undefined; level = level.parent)
+      count += level.reentry?.rejectWhere(isRequest, why) ?? 0;
+    return count;
   }
 
   /** Describes the state, such as `AsyncRLock(account)[locked, depth=2, waiting=1]`. */
@@ -299,7 +294,7 @@ export class AsyncRLock {
    * @internal The parked form of {@link AsyncRLock.acquireRestore}: moves `waiter` (parked on another queue, its
    * value levels set aside by `releaseSave`) to where those levels wait to be restored, no longer cancellable.
    */
-  parkRestore(waiter: Waiter<Guard, unknown>): void {
-    this.stack.parkRestore(waiter);
+  parkRestore(from: WaitQueue<Guard, unknown>): void {
+    this.stack.parkRestore(from);
   }
 }

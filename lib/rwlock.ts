@@ -15,7 +15,7 @@ import {
 /** Wait options of a readers-writer lock. */
 export type RWLockAcquireOptions = WaitOptions & PriorityOptions & HolderNameOptions;
 
-/** What a queued waiter asks for: its `Waiter.value`. */
+/** What a queued waiter asks for: the value it parks with. */
 const read = 'read';
 const write = 'write';
 type Mode = typeof read | typeof write;
@@ -298,23 +298,23 @@ export class AsyncRWLock extends Primitive {
    * A reader that would be the head while no writer holds the lock is granted at once (and with `timeout: 0`).
    */
   private outranksQueue(priority: number): boolean {
-    const head = this.queue.head;
-    return head === undefined || priority > head.priority;
+    const best = this.queue.bestPriority;
+    return best === undefined || priority > best;
   }
 
   /** Grants from the head while the head can be granted: one writer, or a run of readers. Restores the invariant. */
   private grantWaiters(): void {
     const queue = this.queue;
-    for (let head = queue.head; head !== undefined; head = queue.head) {
+    for (let mode = queue.bestValue; mode !== undefined; mode = queue.bestValue) {
       if (this.writer) return;
-      if (head.value === write) {
+      if (mode === write) {
         if (this.readerCount > 0) return;
         this.writer = true;
-        queue.grant(head, this.guardFor(write, head.holderName));
+        queue.grantBest(this.guardFor(write, queue.bestHolderName));
         return;
       }
       this.readerCount++;
-      queue.grant(head, this.guardFor(read, head.holderName));
+      queue.grantBest(this.guardFor(read, queue.bestHolderName));
     }
   }
 }

@@ -6,7 +6,7 @@
  */
 
 import { checkFunction, checkTimeout, checkWaitOptions, type WaitOptions } from './core/options.js';
-import { WaitQueue, type QueueOwner } from './core/wait-queue.js';
+import { ringAgain, WaitQueue, type QueueOwner } from './core/wait-queue.js';
 
 /** Options of {@link sleep}. */
 export interface SleepOptions {
@@ -60,9 +60,7 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
   }
   const signal = options?.signal;
   const queue = timedWait(`sleep(${ms} ms)`);
-  return queue.parkAlarmed(signal === undefined ? undefined : { signal }, ms, (waiter) =>
-    queue.grant(waiter, undefined),
-  );
+  return queue.parkAlarmed(signal === undefined ? undefined : { signal }, ms, () => undefined);
 }
 
 function isThenable(value: unknown): boolean {
@@ -126,16 +124,6 @@ export function waitUntil(predicate: () => unknown, options?: WaitUntilOptions):
   }
 
   const queue = timedWait(predicate.name === '' ? 'waitUntil' : `waitUntil(${predicate.name})`);
-  // One waiter: its timeout and signal end the wait, its alarm polls; a grant or a throw settles it.
-  return queue.parkAlarmed(options, interval, function poll(waiter): void {
-    let holds: boolean;
-    try {
-      holds = check();
-    } catch (error) {
-      queue.cancel(waiter, error);
-      return;
-    }
-    if (holds) queue.grant(waiter, undefined);
-    else waiter.alarm(interval, poll);
-  });
+  // One waiter: its timeout and signal end the wait, its alarm polls; the predicate holding, or throwing, settles it.
+  return queue.parkAlarmed(options, interval, () => (check() ? undefined : ringAgain));
 }

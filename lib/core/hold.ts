@@ -6,7 +6,7 @@
  */
 
 import type { Guard } from './guard.js';
-import type { Waiter, WaitQueue } from './wait-queue.js';
+import type { WaitQueue } from './wait-queue.js';
 
 /**
  * A lock whose whole hold can be set aside and taken back, as Python's `Lock` and `RLock` offer `Condition`
@@ -25,19 +25,10 @@ export interface SavableLock<Saved = unknown> {
   /** Re-acquires a hold set aside by `releaseSave`, waiting like an acquire of its owner; not cancellable. */
   acquireRestore(saved: Saved): Promise<unknown>;
   /**
-   * The parked form of `acquireRestore`: moves `waiter`, parked elsewhere with a saved hold as its value, onto the
-   * lock, where it takes that hold back in its turn (behind the callers queued now) and is granted it. Not
-   * cancellable once moved.
+   * The parked form of `acquireRestore`: moves the best waiter of `from` (a condition's queue, where it parked with
+   * a saved hold as its value) onto the lock, where it takes that hold back in its turn (behind the callers queued
+   * now) and is granted it. Not cancellable once moved (`WaitQueue.repark`). The waiter stays the same one, so the
+   * scheduler hook sees one wait. Does nothing when `from` is empty.
    */
-  parkRestore(waiter: Waiter<Guard, unknown>): void;
-}
-
-/**
- * Moves `waiter` from the queue it is parked on to `target`, no longer cancellable (its signal listener and timer are
- * dropped): being moved is its grant, as with `WaitQueue.repark`. For a lock taking over the waiter of a
- * {@link SavableLock.parkRestore}.
- */
-export function moveWaiter<T, V>(waiter: Waiter<T, V>, target: WaitQueue<T, V>): void {
-  (waiter.queue as WaitQueue<T, V>).reparkWaiter(waiter, target);
-  waiter.detach();
+  parkRestore(from: WaitQueue<Guard, unknown>): void;
 }

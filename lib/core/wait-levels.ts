@@ -35,19 +35,17 @@ export abstract class WaitLevels<T, V> implements WaiterHome<T, V> {
   /** Max-heap of the priorities in `others` (empty levels are dropped lazily, by {@link WaitQueue.bestRing}). */
   protected heap: number[] | undefined = undefined;
   protected count = 0;
-  /** The entry parked last and its ring, for a primitive that must keep track of it ({@link WaitQueue.tail}). */
-  protected newest: Entry<T, V> | undefined = undefined;
-  protected newestRing: WaitRing<Entry<T, V>> | undefined = undefined;
 
-  /** The waiters parked now, best first: levels by descending priority, FIFO within each. */
-  protected snapshot(): Waiter<T, V>[] {
-    const waiters: Waiter<T, V>[] = [];
-    for (const ring of this.ringsByPriority()) {
-      const positions: number[] = [];
-      for (const [, seq] of ring) positions.push(seq);
-      for (const seq of positions) waiters.push(this.waiterAt(ring, seq));
-    }
-    return waiters;
+  /**
+   * What every waiter parked now carries, best first (levels by descending priority, FIFO within each): a snapshot,
+   * O(n), for diagnostics and specs. Turns no entry into an object.
+   */
+  values(): V[] {
+    const values: V[] = [];
+    for (const ring of this.ringsByPriority())
+      for (const [entry, seq] of ring)
+        values.push(entry instanceof Waiter ? entry.value : (ring.valueAt(seq) as V));
+    return values;
   }
 
   protected ringsByPriority(): WaitRing<Entry<T, V>>[] {
@@ -97,18 +95,12 @@ export abstract class WaitLevels<T, V> implements WaiterHome<T, V> {
     const seq = ring.push(entry, value);
     if (entry instanceof Waiter) entry.place(this, seq);
     this.count++;
-    this.newest = entry;
-    this.newestRing = ring;
   }
 
   protected removeAt(ring: WaitRing<Entry<T, V>>, seq: number, entry: Entry<T, V>): void {
     ring.remove(seq);
     if (entry instanceof Waiter) entry.place(undefined, -1);
     this.count--;
-    if (this.newest === entry) {
-      this.newest = undefined;
-      this.newestRing = undefined;
-    }
   }
 
   /** The entry at `seq` of `ring` as a {@link Waiter}: a plain entry becomes one, in its place. */
@@ -118,7 +110,6 @@ export abstract class WaitLevels<T, V> implements WaiterHome<T, V> {
     const waiter = this.asWaiter(entry, ring.valueAt(seq) as V, ring.priority);
     ring.replace(seq, waiter);
     waiter.place(this, seq);
-    if (this.newest === entry) this.newest = waiter;
     return waiter;
   }
 

@@ -102,6 +102,31 @@ export class WaitRing<E extends object> {
       this.rebuild(this.mask + 1);
   }
 
+  /**
+   * Removes every live entry that `test` accepts (given the entry and its value), keeping the others in order, and
+   * appends the removed ones to `removed`, oldest first, with their values. O(n): the ring is packed once. `test`
+   * must not touch the ring.
+   */
+  removeWhere(test: (entry: E, value: unknown) => boolean, removed: [E, unknown][]): void {
+    const entries = this.entries;
+    const mask = this.mask;
+    const before = removed.length;
+    for (let seq = this.start; seq < this.end; seq++) {
+      const entry = entries[seq & mask];
+      if (entry === undefined) continue;
+      const value = this.valueAt(seq);
+      if (!test(entry, value)) continue;
+      removed.push([entry, value]);
+      entries[seq & mask] = undefined;
+      if (this.values !== undefined) this.values[seq & mask] = undefined;
+    }
+    const taken = removed.length - before;
+    if (taken === 0) return;
+    this.live -= taken;
+    if (this.live === 0) this.clear();
+    else this.rebuild(this.mask + 1);
+  }
+
   /** The live entries, oldest first, with their positions. */
   *[Symbol.iterator](): IterableIterator<[E, number]> {
     for (let seq = this.start; seq < this.end; seq++) {

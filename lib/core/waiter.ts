@@ -33,6 +33,15 @@ export interface WaiterHome<T, V> {
   cancel(waiter: Waiter<T, V>, reason: unknown): boolean;
 }
 
+/**
+ * A parked waiter that a primitive keeps hold of (collected by `WaitQueue.park` or `WaitQueue.repark`), to move it
+ * later (`WaitQueue.reparkHandle`) or read what it carries. Nothing else of it is the primitive's business.
+ */
+export interface WaitHandle<V> {
+  /** What its primitive parked along with it. */
+  readonly value: V;
+}
+
 /** A plain waiter: its promise's `resolve`, alone in its ring slot. */
 export type Resolve<T> = (value: T) => void;
 
@@ -146,7 +155,7 @@ class WaiterExtras {
  * @typeParam T - what its call resolves to.
  * @typeParam V - what its primitive parks along with it (permits asked for, an item to put, a held lock level).
  */
-export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWatcher {
+export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWatcher, WaitHandle<V> {
   /** The queue it is parked on now; `undefined` once settled. */
   private home: WaiterHome<T, V> | undefined;
   /** Its position in its queue's ring, or -1 once it has left. */

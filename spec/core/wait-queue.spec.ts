@@ -3,7 +3,8 @@ import sinon from 'sinon';
 import { TimeoutError } from '../../lib/errors.js';
 import type { Guard } from '../../lib/core/guard.js';
 import { cancelTimer, installHook, type ParkedWaiter, type SchedulerHook } from '../../lib/core/scheduler.js';
-import { WaitQueue, type Waiter } from '../../lib/core/wait-queue.js';
+import { WaitQueue, type WaitHandle } from '../../lib/core/wait-queue.js';
+import type { Waiter } from '../../lib/core/waiter.js';
 import { flush, installFakeClock, observe, type Observed } from '../suites/helpers.js';
 
 /** Parks one waiter per label, each carrying its label as its value, and observes its promise. */
@@ -13,24 +14,28 @@ function parkAll(
   options?: Parameters<WaitQueue<string, string>['park']>[0],
 ) {
   const observed = new Map<string, Observed<string>>();
-  for (const label of labels) observed.set(label, observe(queue.park(options, label)));
+  for (const label of labels) observed.set(label, observe(queue.park(options, label, 0, handles)));
   return observed;
 }
 
+/** The handles of the waiters parked by {@link parkAll} and {@link recordSettlements}. */
+let handles: WaitHandle<string>[] = [];
+
 function labels(queue: WaitQueue<string, string>): unknown[] {
-  return [...queue].map((waiter) => waiter.value);
+  return queue.values();
 }
 
-function waiterOf(queue: WaitQueue<string, string>, label: string): Waiter<string, string> {
-  const found = [...queue].find((waiter) => waiter.value === label);
+/** The waiter object behind the handle of the waiter parked (last) with `label`, to look at its internals. */
+function waiterOf(_queue: WaitQueue<string, string>, label: string): Waiter<string, string> {
+  const found = [...handles].reverse().find((handle) => handle.value === label);
   if (found === undefined) throw new Error(`no waiter ${label}`);
-  return found;
+  return found as Waiter<string, string>;
 }
 
 /** Records the order in which promises settle. */
 function recordSettlements(queue: WaitQueue<string, string>, labelsToPark: string[], events: string[]) {
   for (const label of labelsToPark) {
-    queue.park(undefined, label).then(
+    queue.park(undefined, label, 0, handles).then(
       (value) => events.push(`${label}:granted(${value})`),
       (reason: unknown) => events.push(`${label}:rejected(${String(reason)})`),
     );
@@ -45,25 +50,26 @@ describe('core/WaitQueue', () => {
     clock?.restore();
     clock = undefined;
     installHook(undefined);
+    handles = [];
   });
 
   describe('park', () => {
     it('queues waiters FIFO and reports size, head and iteration order', () => {
       const queue = new WaitQueue<string, string>(owner);
       expect(queue.size).to.equal(0);
-      expect(queue.head).to.equal(undefined);
+      expect(queue.bestValue).to.equal(undefined);
       parkAll(queue, ['a', 'b', 'c']);
       expect(queue.size).to.equal(3);
-      expect(queue.head?.value).to.equal('a');
+      expect(queue.bestValue).to.equal('a');
       expect(labels(queue)).to.deep.equal(['a', 'b', 'c']);
-      expect(queue.head?.waitingOn).to.equal(owner);
+      expect(waiterOf(queue, 'a').waitingOn).to.equal(owner);
     });
 
     it('keeps the value it was given, typed', () => {
       const queue = new WaitQueue<string, number>(owner);
       void queue.park(undefined, 3);
       void queue.park(undefined, 1);
-      expect([...queue].map((waiter) => waiter.value)).to.deep.equal([3, 1]);
+      expect(queue.values()).to.deep.equal([3, 1]);
     });
 
     it('timeout 0 rejects with TimeoutError naming the owner without queueing', async () => {
@@ -81,13 +87,13 @@ describe('core/WaitQueue', () => {
       const queue = new WaitQueue<string, string>(owner);
       const events: string[] = [];
       recordSettlements(queue, ['a', 'b', 'c'], events);
-      const head = queue.head as Waiter<string, string>;
-      queue.grant(head, 'x');
+      const head = waiterOf(queue, 'a');
+      queue.grantBest('x');
       expect(queue.size).to.equal(2);
       expect(labels(queue)).to.deep.equal(['b', 'c']);
       expect(head.queue).to.equal(undefined);
       expect(head.waitingOn).to.equal(undefined);
-      queue.grant(queue.head as Waiter<string, string>, 'y');
+      queue.grantBest('y');
       await flush();
       expect(events).to.deep.equal(['a:granted(x)', 'b:granted(y)']);
     });
@@ -98,7 +104,7 @@ describe('core/WaitQueue', () => {
       const queue = new WaitQueue<string, string>(owner, onCancel);
       const controller = new AbortController();
       const parked = observe(queue.park({ signal: controller.signal, timeout: 10 }));
-      queue.grant(queue.head as Waiter<string, string>, 'mine');
+      queue.grantBest('mine');
       expect(clock.countTimers()).to.equal(0);
       controller.abort();
       await clock.tickAsync(10);
@@ -154,11 +160,11 @@ describe('core/WaitQueue', () => {
       queue.cancel(waiterOf(queue, 'a'), 'gone');
       queue.cancel(waiterOf(queue, 'e'), 'gone');
       expect(labels(queue)).to.deep.equal(['b', 'd']);
-      expect(queue.head?.value).to.equal('b');
+      expect(queue.bestValue).to.equal('b');
       void queue.park(undefined, 'f');
       expect(labels(queue)).to.deep.equal(['b', 'd', 'f']);
       queue.cancel(waiterOf(queue, 'd'), 'gone');
-      queue.grant(queue.head as Waiter<string, string>, 'B');
+      queue.grantBest('B');
       expect(labels(queue)).to.deep.equal(['f']);
       await flush();
       expect(observed.get('c')?.reason).to.equal('gone');
@@ -169,10 +175,10 @@ describe('core/WaitQueue', () => {
       const onCancel = sinon.spy();
       const queue = new WaitQueue<string, string>(owner, onCancel);
       const observed = parkAll(queue, ['a', 'b']);
-      const a = queue.head as Waiter<string, string>;
-      queue.grant(a, 'A');
+      const a = waiterOf(queue, 'a');
+      queue.grantBest('A');
       queue.cancel(a, 'late');
-      const b = queue.head as Waiter<string, string>;
+      const b = waiterOf(queue, 'b');
       queue.cancel(b, 'first');
       queue.cancel(b, 'second');
       expect(onCancel.callCount).to.equal(1);
@@ -227,8 +233,8 @@ describe('core/WaitQueue', () => {
         });
       }
       const reasons: Error[] = [];
-      queue.rejectAll((waiter) => {
-        const reason = new Error(`closed ${String(waiter.value)}`);
+      queue.rejectAll((value) => {
+        const reason = new Error(`closed ${value}`);
         reasons.push(reason);
         return reason;
       });
@@ -286,7 +292,7 @@ describe('core/WaitQueue', () => {
       expect(labels(target)).to.deep.equal(['moved']);
       expect(moved.state).to.equal('pending');
       expect(sourceCancel.called || targetCancel.called).to.equal(false);
-      target.grant(target.head as Waiter<string, string>, 'ok');
+      target.grantBest('ok');
       await flush();
       expect(moved.value).to.equal('ok');
     });
@@ -319,7 +325,7 @@ describe('core/WaitQueue', () => {
       const even = new WaitQueue<string, string>(owner);
       const odd = new WaitQueue<string, string>(owner);
       parkAll(source, ['a', 'b', 'c', 'd']);
-      const pick = (waiter: Waiter<string, string>) => (['a', 'c'].includes(waiter.value) ? even : odd);
+      const pick = (value: string) => (['a', 'c'].includes(value) ? even : odd);
       expect(source.repark(pick, 3)).to.equal(3);
       expect(labels(even)).to.deep.equal(['a', 'c']);
       expect(labels(odd)).to.deep.equal(['b']);
@@ -350,7 +356,7 @@ describe('core/WaitQueue', () => {
       const parked = observe(queue.park({ timeout: 2 ** 33 }, 'long'));
       await clock.tickAsync(2 ** 32);
       expect(clock.countTimers()).to.equal(1);
-      queue.grant(queue.head as Waiter<string, string>, 'done');
+      queue.grantBest('done');
       expect(clock.countTimers()).to.equal(0);
       await clock.tickAsync(2 ** 33);
       expect(parked.value).to.equal('done');
@@ -371,8 +377,8 @@ describe('core/WaitQueue', () => {
       const a = observe(queue.park(undefined, 'a'));
       const b = observe(queue.park(undefined, 'b'));
       expect(parked.map((waiter) => (waiter as Waiter<string, string>).value)).to.deep.equal(['a', 'b']);
-      queue.grant(queue.head as Waiter<string, string>, 'A');
-      queue.cancel(queue.head as Waiter<string, string>, 'B gone');
+      queue.grantBest('A');
+      queue.cancel(parked[1] as Waiter<string, string>, 'B gone');
       expect(queue.size).to.equal(0);
       expect(woken).to.deep.equal(parked);
       await flush();
@@ -406,9 +412,9 @@ describe('core/WaitQueue', () => {
       ]);
       expect(labels(queue)).to.deep.equal(['b', 'd', 'f', 'a', 'e', 'c']);
       const served: unknown[] = [];
-      for (let head = queue.head; head !== undefined; head = queue.head) {
-        served.push(head.value);
-        queue.grant(head, 'ok');
+      for (let best = queue.bestValue; best !== undefined; best = queue.bestValue) {
+        served.push(best);
+        queue.grantBest('ok');
       }
       expect(served).to.deep.equal(['b', 'd', 'f', 'a', 'e', 'c']);
       expect(queue.size).to.equal(0);
@@ -423,10 +429,10 @@ describe('core/WaitQueue', () => {
         ['low', 0],
         ['mid', 3],
       ]);
-      expect(queue.head?.value).to.equal('high');
+      expect(queue.bestValue).to.equal('high');
       controller.abort(new Error('gone'));
       expect(queue.size).to.equal(2);
-      expect(queue.head?.value).to.equal('mid');
+      expect(queue.bestValue).to.equal('mid');
       expect(queue.statistics().bestPriority).to.equal(3);
       parkWith(queue, [['again', 9]]);
       expect(labels(queue)).to.deep.equal(['again', 'mid', 'low']);
@@ -444,7 +450,7 @@ describe('core/WaitQueue', () => {
       ]);
       expect(source.repark(target, 2)).to.equal(2);
       expect(labels(target)).to.deep.equal(['s7', 't0', 's0']);
-      expect(target.head?.priority).to.equal(7);
+      expect(target.bestPriority).to.equal(7);
     });
   });
 
@@ -465,9 +471,7 @@ describe('core/WaitQueue', () => {
     it('close rejects every waiter and every later park until reopen', async () => {
       const queue = new WaitQueue<string, string>(owner);
       const parked = parkAll(queue, ['a', 'b']);
-      const closed = queue.close(
-        (waiter) => new Error(`closed ${waiter === undefined ? 'at once' : waiter.value}`),
-      );
+      const closed = queue.close((value) => new Error(`closed ${value ?? 'at once'}`));
       expect(closed).to.equal(2);
       expect(queue.closed).to.equal(true);
       expect(queue.statistics()).to.deep.equal({ waiting: 0, closed: true, bestPriority: undefined });
@@ -523,7 +527,7 @@ describe('core/WaitQueue', () => {
         }),
       );
       expect(queue.size).to.equal(1);
-      queue.grant(queue.head as Waiter<Guard, undefined>, guardOf(events));
+      queue.grantBest(guardOf(events));
       events.push('granted');
       await flush();
       expect(events).to.deep.equal(['granted', 'fn(false)', 'released']);
@@ -543,13 +547,141 @@ describe('core/WaitQueue', () => {
       const cancelled = observe(
         queue.parkRun({ signal: controller.signal }, undefined, 0, () => events.push('never called')),
       );
-      queue.grant(queue.head as Waiter<Guard, undefined>, guardOf(events));
+      queue.grantBest(guardOf(events));
       controller.abort(new Error('stop'));
       await flush();
       expect(events).to.deep.equal(['released']);
       expect(failing.reason).to.equal(failure);
       expect((cancelled.reason as Error).message).to.equal('stop');
       expect(queue.size).to.equal(0);
+    });
+  });
+
+  describe('serveBest', () => {
+    it('grants the best waiter what serve makes of its value, or rejects it with what serve threw', async () => {
+      const queue = new WaitQueue<string, string>(owner);
+      const observed = parkAll(queue, ['a', 'bad', 'c']);
+      const serve = (value: string) => {
+        if (value === 'bad') throw new Error(`refused ${value}`);
+        return value.toUpperCase();
+      };
+      expect(queue.serveBest(serve)).to.equal(true);
+      expect(queue.serveBest(serve)).to.equal(false);
+      expect(queue.size).to.equal(1);
+      expect(queue.serveBest(serve)).to.equal(true);
+      expect(queue.serveBest(serve)).to.equal(false);
+      await flush();
+      expect(observed.get('a')?.value).to.equal('A');
+      expect((observed.get('bad')?.reason as Error).message).to.equal('refused bad');
+      expect(observed.get('c')?.value).to.equal('C');
+    });
+  });
+
+  describe('rejectWhere', () => {
+    it('rejects only the waiters whose value passes, best first, and leaves the rest in order', async () => {
+      clock = installFakeClock();
+      const onCancel = sinon.spy();
+      const queue = new WaitQueue<string, string>(owner, onCancel);
+      const events: string[] = [];
+      for (const [label, priority] of [
+        ['x1', 0],
+        ['keep', 0],
+        ['x2', 3],
+        ['x3', 0],
+      ] as const) {
+        queue.park({ timeout: 50 }, label, priority).then(
+          (value) => events.push(`${label}:${value}`),
+          (reason: Error) => events.push(`${label}:${reason.message}`),
+        );
+      }
+      const count = queue.rejectWhere(
+        (value) => value.startsWith('x'),
+        (value) => new Error(`no ${value}`),
+      );
+      expect(count).to.equal(3);
+      expect(queue.values()).to.deep.equal(['keep']);
+      expect(queue.size).to.equal(1);
+      expect(clock.countTimers()).to.equal(1);
+      expect(onCancel.called).to.equal(false);
+      expect(
+        queue.rejectWhere(
+          () => false,
+          () => 'never',
+        ),
+      ).to.equal(0);
+      queue.grantBest('ok');
+      await flush();
+      expect(events).to.deep.equal(['x2:no x2', 'x1:no x1', 'x3:no x3', 'keep:ok']);
+    });
+
+    it('a ring packed by it still serves and cancels its waiter objects', async () => {
+      const queue = new WaitQueue<string, number>(owner);
+      const handles: WaitHandle<number>[] = [];
+      for (let i = 0; i < 300; i++) void queue.park(undefined, i, 0, handles).catch(() => undefined);
+      expect(
+        queue.rejectWhere(
+          (value) => value % 3 !== 0,
+          () => 'gone',
+        ),
+      ).to.equal(200);
+      expect(queue.size).to.equal(100);
+      expect(queue.cancel(handles[297] as WaitHandle<number>, 'late')).to.equal(true);
+      expect(queue.cancel(handles[296] as WaitHandle<number>, 'late')).to.equal(false);
+      expect(queue.bestValue).to.equal(0);
+      expect(queue.values().at(-1)).to.equal(294);
+    });
+  });
+
+  describe('handles', () => {
+    it('park collects a handle only when it queues; reparkHandle moves that waiter, still cancellable', async () => {
+      const source = new WaitQueue<string, string>(owner);
+      const target = new WaitQueue<string, string>({ label: 'Target' });
+      const collected: WaitHandle<string>[] = [];
+      const controller = new AbortController();
+      const refused = observe(source.park({ timeout: 0 }, 'refused', 0, collected));
+      const a = observe(source.park({ signal: controller.signal }, 'a', 0, collected));
+      const b = observe(source.park(undefined, 'b', 0, collected));
+      expect(collected.map((handle) => handle.value)).to.deep.equal(['a', 'b']);
+      expect(source.reparkHandle(collected[1] as WaitHandle<string>, target)).to.equal(true);
+      expect(source.reparkHandle(collected[1] as WaitHandle<string>, target)).to.equal(false);
+      expect(source.values()).to.deep.equal(['a']);
+      expect(target.values()).to.deep.equal(['b']);
+      expect(source.reparkHandle(collected[0] as WaitHandle<string>, target)).to.equal(true);
+      controller.abort(new Error('stop'));
+      expect(target.values()).to.deep.equal(['b']);
+      target.grantAll('moved');
+      await flush();
+      expect(refused.reason).to.be.instanceOf(TimeoutError);
+      expect((a.reason as Error).message).to.equal('stop');
+      expect(b.value).to.equal('moved');
+    });
+
+    it('repark collects a handle of each waiter it moves, in order', () => {
+      const source = new WaitQueue<string, string>(owner);
+      const target = new WaitQueue<string, string>(owner);
+      parkAll(source, ['a', 'b', 'c']);
+      const moved: WaitHandle<string>[] = [];
+      expect(source.repark(target, 2, true, moved)).to.equal(2);
+      expect(moved.map((handle) => handle.value)).to.deep.equal(['a', 'b']);
+      expect(target.reparkHandle(moved[0] as WaitHandle<string>, source)).to.equal(true);
+      expect(source.values()).to.deep.equal(['c', 'a']);
+    });
+  });
+
+  describe('parkAlarmed', () => {
+    it('an alarm that throws rejects its waiter with the error, and leaves no timer', async () => {
+      clock = installFakeClock();
+      const queue = new WaitQueue<string, undefined>(owner);
+      const failure = new Error('poll failed');
+      const polled = observe(
+        queue.parkAlarmed({ timeout: 100 }, 10, () => {
+          throw failure;
+        }),
+      );
+      await clock.tickAsync(10);
+      expect(polled.reason).to.equal(failure);
+      expect(queue.size).to.equal(0);
+      expect(clock.countTimers()).to.equal(0);
     });
   });
 });

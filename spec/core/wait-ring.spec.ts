@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { WaitRing } from '../../lib/core/wait-ring.js';
-import { WaitQueue, type Waiter } from '../../lib/core/wait-queue.js';
+import { ringAgain, WaitQueue, type WaitHandle } from '../../lib/core/wait-queue.js';
 import { flush, installFakeClock, observe } from '../suites/helpers.js';
 
 /** The live entries of `ring`, oldest first. */
@@ -54,20 +54,22 @@ describe('core/WaitRing', () => {
     const queue = new WaitQueue<string, number>({ label: 'Q' });
     const controller = new AbortController();
     const parked: Promise<string>[] = [];
+    const handles: WaitHandle<number>[] = [];
     for (let i = 0; i < 400; i++) {
-      const promise = queue.park(i % 2 === 0 ? { signal: controller.signal } : undefined, i);
+      // Asking for handles makes every entry an object.
+      const promise = queue.park(i % 2 === 0 ? { signal: controller.signal } : undefined, i, 0, handles);
       promise.catch(() => undefined);
       parked.push(promise);
     }
-    // Iterating makes every entry an object. 280 cancellations in the middle (waiter 0 stays first) pack the ring.
-    const evens = [...queue].filter((waiter) => waiter.value % 2 === 0 && waiter.value > 0);
+    // 280 cancellations in the middle (waiter 0 stays first) pack the ring.
+    const evens = handles.filter((waiter) => waiter.value % 2 === 0 && waiter.value > 0);
     for (const waiter of evens.slice(0, 180)) queue.cancel(waiter, new Error('gone'));
-    const odd = [...queue].filter((waiter) => waiter.value % 2 === 1 && waiter.value < 200);
+    const odd = handles.filter((waiter) => waiter.value % 2 === 1 && waiter.value < 200);
     for (const waiter of odd) queue.cancel(waiter, new Error('gone'));
     expect(queue.size).to.equal(400 - 180 - 100);
     const expected = [0, ...[...Array(400).keys()].filter((i) => i >= 200 && (i % 2 === 1 || i > 360))];
-    expect([...queue].map((waiter) => waiter.value)).to.deep.equal(expected);
-    const last = [...queue].find((waiter) => waiter.value === 398) as Waiter<string, number>;
+    expect(queue.values()).to.deep.equal(expected);
+    const last = handles.find((waiter) => waiter.value === 398) as WaitHandle<number>;
     expect(queue.cancel(last, new Error('gone'))).to.equal(true);
     expect(queue.cancel(last, new Error('again'))).to.equal(false);
     queue.grantBest('x');
@@ -149,10 +151,7 @@ describe('core/WaitQueue storage of plain waiters', () => {
     const queue = new WaitQueue<string, string>(owner);
     let rounds = 0;
     const polled = observe(
-      queue.parkAlarmed({ timeout: 100 }, 10, function poll(waiter): void {
-        if (++rounds < 3) waiter.alarm(10, poll);
-        else queue.grant(waiter, 'done');
-      }),
+      queue.parkAlarmed({ timeout: 100 }, 10, () => (++rounds < 3 ? ringAgain : 'done')),
     );
     expect(clock.countTimers()).to.equal(2);
     await clock.tickAsync(30);
@@ -161,7 +160,7 @@ describe('core/WaitQueue storage of plain waiters', () => {
     expect(clock.countTimers()).to.equal(0);
 
     const controller = new AbortController();
-    const aborted = observe(queue.parkAlarmed({ signal: controller.signal }, 10, () => undefined));
+    const aborted = observe(queue.parkAlarmed({ signal: controller.signal }, 10, () => 'never'));
     controller.abort(new Error('stop'));
     await flush();
     expect((aborted.reason as Error).message).to.equal('stop');
