@@ -240,15 +240,12 @@ describe('package structure', function () {
 
   describe('file size', () => {
     it('no source file of lib/ is over 400 lines', () => {
-      // Over the cap, still to split: the threads lock's state machine and its agent-side class (one switch over
-      // every step; their constants are read inline for speed). Nothing else.
-      const pending = new Set(['lib/threads/ticket-lock.ts', 'lib/threads/shared-lock.ts']);
       const long = sources(lib)
         .map((file) => ({
           file: relative(root, file),
           lines: readFileSync(file, 'utf8').split('\n').length - 1,
         }))
-        .filter(({ file, lines }) => lines > 400 && !pending.has(file));
+        .filter(({ lines }) => lines > 400);
       expect(long).to.deep.equal([]);
     });
   });

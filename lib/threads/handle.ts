@@ -18,8 +18,6 @@ export interface SharedHandle {
   readonly kind: SharedKind;
   readonly buffer: SharedArrayBuffer;
   readonly name: string | undefined;
-  /** A semaphore's: the handle of the lock that guards its queue. */
-  readonly lock?: SharedHandle;
 }
 
 /** Returns `handle` when it is a handle of `kind` with a buffer of `words` words; else a TypeError naming it. */

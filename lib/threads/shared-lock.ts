@@ -1,24 +1,19 @@
 import { checkFunction, labelFor, type NameOptions, type WaitOptions } from '../core/options.js';
-import { type NotThenable, runHolding, type Guard } from '../core/guard.js';
+import { runHolding, type Guard } from '../core/guard.js';
 import { LockError, TimeoutError } from '../errors.js';
 import { agentId, allocateWords } from './agent.js';
 import { checkHandle, type SharedHandle } from './handle.js';
 import { Int32Memory } from './memory.js';
 import { FREE_DIED, heldBy, LOCK_HEADER_WORDS, MAX_AGENT_ID, Pc, Ticket, TicketLock } from './ticket-lock.js';
-import {
-  armCancellation,
-  blockOnWord,
-  checkCanBlock,
-  earlyReason,
-  syncDeadline,
-  waitWord,
-} from './waiting.js';
+import { blockQueued, waitQueued } from './lock-wait.js';
+import { SharedLockGuard, type SharedGuard } from './shared-guard.js';
+import { checkCanBlock, earlyReason, syncDeadline } from './waiting.js';
+
+export type { SharedGuard, SharedLockGuard } from './shared-guard.js';
 
 /** Tickets that can be out at once before acquirers wait for room (then no longer strictly FIFO). */
 const CAPACITY = 1024;
 const WORDS = LOCK_HEADER_WORDS + CAPACITY;
-/** How many times `acquireSync` looks at its slot before it sleeps. */
-const SPINS = 200;
 
 /**
  * ticket-lock.ts's `STATE` and `FREE`, as local constants: the inlined fast paths read them on every call, and an
@@ -35,40 +30,6 @@ const own = () => (ownState >= 0 ? ownState : (ownState = heldBy(agentId())));
 
 /** The handle `SharedLock.from` is adopting, read by the constructor (keeps the constructor's signature public). */
 let adopting: SharedHandle | undefined;
-
-/** A guard of a {@link SharedLock}: one hold, in this agent. */
-export interface SharedGuard extends Guard {
-  /**
-   * True when the hold before this one ended through {@link SharedLock.recover}: its owner died holding the lock,
-   * so the state it protects may be half-written (POSIX's `EOWNERDEAD`).
-   */
-  readonly previousOwnerDied: boolean;
-}
-
-/** @internal One hold. While a condition `wait` lends the lock out, `suspended` is set. */
-export class SharedLockGuard implements SharedGuard {
-  /** A plain value, never a thenable (see {@link NotThenable}). */
-  readonly then: NotThenable = undefined;
-
-  released = false;
-  /** Lent out by a condition wait; a release meanwhile ends the hold as soon as the wait takes it back. */
-  suspended = false;
-
-  constructor(
-    private readonly lock: SharedLock,
-    public previousOwnerDied: boolean,
-  ) {}
-
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    if (!this.suspended) this.lock.releaseHold();
-  }
-
-  [Symbol.dispose](): void {
-    this.release();
-  }
-}
 
 /**
  * A mutual-exclusion lock shared by every agent (Node worker thread, Web Worker, the main thread) that has its
@@ -113,8 +74,8 @@ export class SharedLock {
   current: SharedLockGuard | undefined = undefined;
   /** The registers of every synchronous run of the machine (they never interleave within one agent). */
   private readonly scratch = new Ticket();
-  /** Parked acquisitions of this object, by ticket: a release here hands over without a round trip. */
-  private readonly parked = new Map<number, () => void>();
+  /** @internal Parked acquisitions of this object, by ticket: a release here hands over without a round trip. */
+  readonly parked = new Map<number, () => void>();
 
   /**
    * Allocates a new lock in its own `SharedArrayBuffer` (about 4 KiB).
@@ -204,43 +165,8 @@ export class SharedLock {
     if (options?.timeout === 0) return this.acquireNow(seen);
     const first = this.machine.afterFast(this.scratch, agentId(), seen);
     if (this.machine.run(first) === Pc.Holds) return Promise.resolve(this.hold(first));
-    const w = Object.assign(new Ticket(), first); // parked: its registers outlive this call
-    return new Promise<SharedGuard>((resolve, reject) => {
-      let settled = false;
-      const settle = () => {
-        settled = true;
-        disarm();
-        if (this.parked.get(w.ticket) === wake) this.parked.delete(w.ticket);
-        if (w.pc === Pc.Holds) resolve(this.hold(w));
-        else reject(reason);
-      };
-      let reason: unknown;
-      const look = () => {
-        if (settled) return;
-        for (;;) {
-          if (this.machine.run(w) !== Pc.Parked && w.pc !== Pc.ParkedForRoom) return settle();
-          if (w.pc === Pc.Parked) this.parked.set(w.ticket, wake);
-          if (waitWord(this.words, this.machine.waitIndex(w), this.machine.waitValue(w), wake)) return;
-          this.machine.wake(w);
-        }
-      };
-      const wake = () => {
-        if (settled) return;
-        this.machine.wake(w);
-        look();
-      };
-      const disarm = armCancellation(options, `${this.label}.acquire`, (why) => {
-        if (settled) return;
-        reason = why;
-        const forRoom = w.pc === Pc.ParkedForRoom;
-        this.machine.cancel(w);
-        this.machine.run(w);
-        // A wait for room cannot be withdrawn either: end it (the others waiting there look again, harmlessly).
-        if (forRoom) Atomics.notify(this.words, this.machine.waitIndex(w), Infinity);
-        settle(); // grant wins: the machine may end holding the lock
-      });
-      look();
-    });
+    // Parked: its registers outlive this call.
+    return waitQueued(this, Object.assign(new Ticket(), first), options);
   }
 
   /**
@@ -287,22 +213,12 @@ export class SharedLock {
       if (now !== undefined) return now;
       throw new TimeoutError(`${this.label}.acquireSync timed out after 0 ms`);
     }
-    const w = this.machine.afterFast(this.scratch, agentId(), seen);
-    while (this.machine.run(w) !== Pc.Holds) {
-      const index = this.machine.waitIndex(w);
-      const value = this.machine.waitValue(w);
-      // A hand-off to a thread that is still on a core costs no sleep and wake-up: look a little before sleeping.
-      for (let spin = 0; spin < SPINS && Atomics.load(this.words, index) === value; spin++);
-      if (!blockOnWord(this.words, index, value, deadline)) {
-        this.machine.cancel(w);
-        if (this.machine.run(w) !== Pc.Holds) {
-          throw new TimeoutError(`${this.label}.acquireSync timed out after ${options!.timeout} ms`);
-        }
-        break;
-      }
-      this.machine.wake(w);
-    }
-    return this.hold(w);
+    return blockQueued(
+      this,
+      this.machine.afterFast(this.scratch, agentId(), seen),
+      deadline,
+      options?.timeout,
+    );
   }
 
   /**

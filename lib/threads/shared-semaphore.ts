@@ -1,16 +1,23 @@
 import {
   checkFunction,
   checkInteger,
-  describe,
   labelFor,
   type NameOptions,
   type WaitOptions,
 } from '../core/options.js';
 import { type NotThenable, runHolding, type Guard } from '../core/guard.js';
 import { TimeoutError } from '../errors.js';
-import { allocateWords } from './agent.js';
+import { agentId, allocateWords } from './agent.js';
 import { checkHandle, type SharedHandle } from './handle.js';
-import { SharedLock } from './shared-lock.js';
+import { Int32Memory } from './memory.js';
+import {
+  MAX_PERMITS,
+  ONE_QUEUED,
+  SEMAPHORE_HEADER_WORDS,
+  SemaphoreMachine,
+  SemaphoreTicket,
+  SemPc,
+} from './semaphore-machine.js';
 import {
   armCancellation,
   blockOnWord,
@@ -20,17 +27,10 @@ import {
   waitWord,
 } from './waiting.js';
 
-const VALUE = 0;
-const NEXT = 1;
-const SERVING = 2;
-const HEADER = 4;
 /** Queued acquisitions at once, across every agent. */
 const CAPACITY = 256;
-const WORDS = HEADER + CAPACITY;
-
-const EMPTY = 0;
-const WAITING = 1;
-const ABANDONED = 2;
+const WORDS = SEMAPHORE_HEADER_WORDS + CAPACITY;
+const STATE = 0;
 
 /** What `SharedSemaphore.acquire` takes: the wait options and how many permits. */
 export interface SharedSemaphoreAcquireOptions extends WaitOptions {
@@ -38,7 +38,7 @@ export interface SharedSemaphoreAcquireOptions extends WaitOptions {
   permits?: number | undefined;
 }
 
-let adopting: (SharedHandle & { lock?: SharedHandle }) | undefined;
+let adopting: SharedHandle | undefined;
 
 /** One acquisition of permits; releasing it gives them back (once). */
 class SemaphoreGuard implements Guard {
@@ -67,12 +67,13 @@ class SemaphoreGuard implements Guard {
  * A weighted counting semaphore shared by every agent that has its handle: at most `value` permits out at once
  * across all of them.
  *
- * Model: the count of free permits (`VALUE`) changes with atomics only, so a release never waits; acquisitions
- * that cannot be served at once queue by ticket (`NEXT`, `SERVING`, a slot each), and only the head of the queue
- * takes permits (head-of-line: a large request at the head is not overtaken by small ones behind it). The queue's
- * bookkeeping is guarded by an internal {@link SharedLock}.
+ * Model: one word holds the free permits and the number of queued acquisitions, so taking permits when nobody
+ * queues is one compare-exchange and a release one atomic add (it never waits); acquisitions that cannot be served
+ * at once queue by ticket, and only the head of the queue takes permits (head-of-line: a large request at the head
+ * is not overtaken by small ones behind it). The algorithm, without a lock, is in semaphore-machine.ts.
  *
- * @fairness FIFO across agents by ticket, head-of-line.
+ * @fairness FIFO across agents by ticket, head-of-line (up to 256 acquisitions queued at once; one more is a
+ * `RangeError`).
  *
  * @example
  * ```ts
@@ -90,12 +91,14 @@ export class SharedSemaphore {
   /** Post this to another agent; rebuild there with {@link SharedSemaphore.from}. */
   readonly handle: SharedHandle;
   private readonly words: Int32Array;
-  private readonly queue: SharedLock;
+  private readonly machine: SemaphoreMachine;
+  /** The registers of every synchronous run of the machine (they never interleave within one agent). */
+  private readonly scratch = new SemaphoreTicket();
 
   /**
    * Allocates a new semaphore in shared memory.
    *
-   * @param value - the initial number of permits, an integer `>= 0` (default 1).
+   * @param value - the initial number of permits, an integer from 0 to 4194303 (2^22 - 1; default 1).
    * @param options - `name`: shown by `toString()` and in error messages.
    * @throws TypeError | RangeError - for a bad `value` or name; TypeError where there is no `SharedArrayBuffer`.
    */
@@ -106,19 +109,19 @@ export class SharedSemaphore {
     this.name = options?.name;
     if (handle === undefined) {
       checkInteger(value, `${this.label}: value`, 0);
-      if (value > 0x7fffffff) throw new RangeError(`${this.label}: value must be < 2^31, got ${value}`);
+      if (value > MAX_PERMITS) {
+        throw new RangeError(`${this.label}: value must be at most ${MAX_PERMITS}, got ${value}`);
+      }
       this.words = allocateWords(this.label, WORDS);
-      this.words[VALUE] = value;
-      this.queue = new SharedLock({ name: `${this.label} queue` });
+      this.words[STATE] = value;
     } else {
       this.words = new Int32Array(handle.buffer);
-      this.queue = SharedLock.from(handle.lock!);
     }
+    this.machine = new SemaphoreMachine(new Int32Memory(this.words), 0, CAPACITY);
     this.handle = handle ?? {
       kind: 'SharedSemaphore',
       buffer: this.words.buffer as SharedArrayBuffer,
       name: this.name,
-      lock: this.queue.handle,
     };
   }
 
@@ -135,25 +138,19 @@ export class SharedSemaphore {
    * ```
    */
   static from(handle: SharedHandle): SharedSemaphore {
-    const checked = checkHandle(handle, 'SharedSemaphore', WORDS) as SharedHandle & { lock?: SharedHandle };
-    checkHandle(checked.lock, 'SharedLock', 4 + 1024);
+    const checked = checkHandle(handle, 'SharedSemaphore', WORDS);
     adopting = checked;
     return new SharedSemaphore(0, checked.name === undefined ? undefined : { name: checked.name });
   }
 
   /** The permits free now. */
   get value(): number {
-    return Atomics.load(this.words, VALUE);
+    return this.machine.value();
   }
 
   /** How many acquisitions, in every agent, queue now. */
   get waiting(): number {
-    let count = 0;
-    const end = Atomics.load(this.words, NEXT);
-    for (let t = Atomics.load(this.words, SERVING); t !== end; t = (t + 1) | 0) {
-      if (Atomics.load(this.words, this.slot(t)) === WAITING) count++;
-    }
-    return count;
+    return this.machine.waiting();
   }
 
   /**
@@ -162,7 +159,8 @@ export class SharedSemaphore {
    * @param options - `permits` (default 1), `signal`, `timeout` (ms; `0`: only if available now).
    * @returns the guard of these permits.
    * @throws TimeoutError - (rejection) when `timeout` expires first.
-   * @throws TypeError | RangeError - (rejection) for bad options or `permits`.
+   * @throws TypeError | RangeError - (rejection) for bad options or `permits`, and when 256 acquisitions queue
+   *   already.
    *
    * @cancellation an abort or timeout before the permits are taken leaves the queue (the next in line moves
    * up); once taken, a later abort or timeout does nothing.
@@ -175,47 +173,58 @@ export class SharedSemaphore {
    * guard.release();
    * ```
    */
-  async acquire(options?: SharedSemaphoreAcquireOptions): Promise<Guard> {
-    const early = earlyReason(options, `${this.label}.acquire`);
-    if (early !== undefined) throw early.reason;
-    const permits = this.permitsOf(options, 'acquire');
-    const now = this.tryAcquire(permits);
-    if (now !== undefined) return now;
-    if (options?.timeout === 0) {
-      // The queue's lock may only have been busy: look again holding it.
-      const taken = await this.queue.run(() => this.takeIfFirst(permits));
-      if (taken) return new SemaphoreGuard(this, permits);
-      throw new TimeoutError(`${this.label}.acquire({ timeout: 0 }): too few permits`);
-    }
-    let cancelled: { reason: unknown } | undefined;
-    let wake: (() => void) | undefined;
-    let waitingOn: number | undefined;
-    const disarm = armCancellation(options, `${this.label}.acquire`, (reason) => {
-      cancelled = { reason };
-      if (waitingOn !== undefined) Atomics.notify(this.words, waitingOn, Infinity); // ends our pending wait
-      wake?.();
-    });
+  acquire(options?: SharedSemaphoreAcquireOptions): Promise<Guard> {
+    let permits: number;
     try {
-      const ticket = await this.queue.run(() => this.enqueue());
-      const took = await new Promise<boolean>((resolve) => {
-        const look = () => {
-          if (cancelled !== undefined) return resolve(false);
-          const { index, value, ready } = this.headWait(ticket, permits);
-          if (ready) return resolve(true);
-          wake = look;
-          waitingOn = index;
-          if (!waitWord(this.words, index, value, () => wake === look && look())) look();
-        };
-        look();
-      });
-      wake = undefined;
-      waitingOn = undefined;
-      await this.queue.run(() => this.leave(ticket));
-      if (!took) throw cancelled!.reason;
-      return new SemaphoreGuard(this, permits);
-    } finally {
-      disarm();
+      const early = earlyReason(options, `${this.label}.acquire`);
+      if (early !== undefined) return Promise.reject(early.reason);
+      permits = this.permitsOf(options, 'acquire');
+    } catch (error) {
+      return Promise.reject(error);
     }
+    const now = this.takeNow(permits);
+    if (now !== undefined) return Promise.resolve(now);
+    if (options?.timeout === 0) {
+      return Promise.reject(new TimeoutError(`${this.label}.acquire({ timeout: 0 }): too few permits`));
+    }
+    const w = this.machine.begin(new SemaphoreTicket(), agentId(), permits);
+    this.machine.run(w);
+    return new Promise<Guard>((resolve, reject) => {
+      let settled = false;
+      let reason: unknown;
+      const settle = () => {
+        settled = true;
+        disarm();
+        if (w.pc === SemPc.Holds) resolve(new SemaphoreGuard(this, permits));
+        else if (w.pc === SemPc.Full) reject(this.full());
+        else reject(reason);
+      };
+      const look = () => {
+        for (;;) {
+          if (w.pc !== SemPc.ParkedBehind && w.pc !== SemPc.ParkedHead) return settle();
+          if (waitWord(this.words, this.machine.waitIndex(w), w.value, wake)) return;
+          this.machine.wake(w);
+          this.machine.run(w);
+        }
+      };
+      const wake = () => {
+        if (settled) return;
+        this.machine.wake(w);
+        this.machine.run(w);
+        look();
+      };
+      const disarm = armCancellation(options, `${this.label}.acquire`, (why) => {
+        if (settled) return;
+        reason = why;
+        const index = this.machine.waitIndex(w);
+        this.machine.cancel(w);
+        this.machine.run(w);
+        // A pending Atomics.waitAsync cannot be withdrawn: end it (others waiting there look again, harmlessly).
+        Atomics.notify(this.words, index, Infinity);
+        settle();
+      });
+      look();
+    });
   }
 
   /**
@@ -225,6 +234,7 @@ export class SharedSemaphore {
    * @returns the guard of these permits.
    * @throws TimeoutError - when `timeout` expires first.
    * @throws TypeError - where the agent may not block, and for bad options.
+   * @throws RangeError - for bad `permits`, and when 256 acquisitions queue already.
    *
    * @cancellation on timeout the call leaves the queue; permits taken first win.
    *
@@ -239,17 +249,19 @@ export class SharedSemaphore {
     const deadline = syncDeadline(options, `${this.label}.acquireSync`);
     const permits = this.permitsOf(options, 'acquireSync');
     checkCanBlock(this.label, 'acquireSync');
-    const now = this.tryAcquire(permits);
+    const now = this.takeNow(permits);
     if (now !== undefined) return now;
-    const ticket = this.queue.runSync(() => this.enqueue());
-    let took = false;
-    while (!took) {
-      const { index, value, ready } = this.headWait(ticket, permits);
-      took = ready;
-      if (!ready && !blockOnWord(this.words, index, value, deadline)) break;
+    if (options?.timeout === 0) throw new TimeoutError(`${this.label}.acquireSync timed out after 0 ms`);
+    const w = this.machine.begin(this.scratch, agentId(), permits);
+    while (this.machine.run(w) !== SemPc.Holds) {
+      if (w.pc === SemPc.Full) throw this.full();
+      if (!blockOnWord(this.words, this.machine.waitIndex(w), w.value, deadline)) {
+        this.machine.cancel(w);
+        this.machine.run(w);
+        throw new TimeoutError(`${this.label}.acquireSync timed out after ${options!.timeout} ms`);
+      }
+      this.machine.wake(w);
     }
-    this.queue.runSync(() => this.leave(ticket));
-    if (!took) throw new TimeoutError(`${this.label}.acquireSync timed out after ${options!.timeout} ms`);
     return new SemaphoreGuard(this, permits);
   }
 
@@ -257,7 +269,7 @@ export class SharedSemaphore {
    * Takes `permits` permits if they are free now and nobody queues, without waiting.
    *
    * @param permits - how many (default 1).
-   * @returns the guard, or `undefined` (also while another agent is inside the queue's bookkeeping).
+   * @returns the guard, or `undefined`.
    * @throws TypeError | RangeError - when `permits` is not an integer `>= 1`.
    *
    * @example
@@ -267,15 +279,8 @@ export class SharedSemaphore {
    */
   tryAcquire(permits = 1): Guard | undefined {
     checkInteger(permits, `${this.label}.tryAcquire: permits`, 1);
-    const held = this.queue.tryAcquire();
-    if (held === undefined) return undefined;
-    try {
-      return this.takeIfFirst(permits) ? new SemaphoreGuard(this, permits) : undefined;
-    } finally {
-      held.release();
-    }
+    return this.takeNow(permits);
   }
-
   /**
    * Acquires (asynchronously), runs `fn`, and gives the permits back when `fn` settles.
    *
@@ -327,73 +332,38 @@ export class SharedSemaphore {
     return `${this.label}[value=${this.value}, waiting=${this.waiting}]`;
   }
 
-  /** @internal Gives permits back: an atomic add, then the head of the queue looks again. */
+  /** @internal Gives permits back: one atomic add; the head of the queue, if any, is notified. */
   give(permits: number): void {
-    Atomics.add(this.words, VALUE, permits);
-    Atomics.notify(this.words, VALUE, Infinity);
+    // The machine's release (SemPc.Release, SemPc.ReleaseNotify), inlined.
+    if (Atomics.add(this.words, STATE, permits) >= ONE_QUEUED) Atomics.notify(this.words, STATE, Infinity);
   }
 
   private permitsOf(options: { permits?: number | undefined } | undefined, method: string): number {
     const permits = options?.permits ?? 1;
     checkInteger(permits, `${this.label}.${method}: options.permits`, 1);
-    if (permits > 0x7fffffff)
-      throw new RangeError(`${this.label}.${method}: options.permits ${describe(permits)}`);
+    if (permits > MAX_PERMITS) {
+      throw new RangeError(
+        `${this.label}.${method}: options.permits must be at most ${MAX_PERMITS}, got ${permits}`,
+      );
+    }
     return permits;
   }
 
-  private slot(ticket: number): number {
-    return HEADER + (ticket & (CAPACITY - 1));
-  }
-
-  /** With the queue lock: takes permits only when nobody queues (no barging). */
-  private takeIfFirst(permits: number): boolean {
-    return Atomics.load(this.words, NEXT) === Atomics.load(this.words, SERVING) && this.take(permits) < 0;
-  }
-
-  /** Takes `permits` if there are enough: -1 when taken, else the value found too small (the one to wait on). */
-  private take(permits: number): number {
-    for (;;) {
-      const value = Atomics.load(this.words, VALUE);
-      if (value < permits) return value;
-      if (Atomics.compareExchange(this.words, VALUE, value, value - permits) === value) return -1;
+  /** Takes `permits` when nobody queues and enough are free (the machine's first steps, inlined when they do). */
+  private takeNow(permits: number): Guard | undefined {
+    const seen = Atomics.load(this.words, STATE);
+    if (
+      seen >= permits &&
+      seen < ONE_QUEUED &&
+      Atomics.compareExchange(this.words, STATE, seen, seen - permits) === seen
+    ) {
+      return new SemaphoreGuard(this, permits);
     }
+    const w = this.machine.afterRead(this.scratch, agentId(), permits, seen, true);
+    return this.machine.run(w) === SemPc.Holds ? new SemaphoreGuard(this, permits) : undefined;
   }
 
-  /** Where to wait next, or `ready` once this ticket is the head and has taken its permits. */
-  private headWait(ticket: number, permits: number): { index: number; value: number; ready: boolean } {
-    const serving = Atomics.load(this.words, SERVING);
-    if (serving !== ticket) return { index: SERVING, value: serving, ready: false };
-    // Waits on the value found too small: read again, it could hold enough already and the wait miss the notify.
-    const seen = this.take(permits);
-    return { index: VALUE, value: seen, ready: seen < 0 };
-  }
-
-  /** With the queue lock: takes a ticket. */
-  private enqueue(): number {
-    const ticket = Atomics.load(this.words, NEXT);
-    const serving = Atomics.load(this.words, SERVING);
-    if (((ticket - serving) | 0) >= CAPACITY || Atomics.load(this.words, this.slot(ticket)) !== EMPTY) {
-      throw new RangeError(`${this.label}: ${CAPACITY} acquisitions queue already`);
-    }
-    Atomics.store(this.words, this.slot(ticket), WAITING);
-    Atomics.store(this.words, NEXT, (ticket + 1) | 0);
-    return ticket;
-  }
-
-  /** With the queue lock: the ticket leaves the queue (the head hands on; one further back is skipped later). */
-  private leave(ticket: number): void {
-    if (Atomics.load(this.words, SERVING) !== ticket) {
-      Atomics.store(this.words, this.slot(ticket), ABANDONED);
-      return;
-    }
-    Atomics.store(this.words, this.slot(ticket), EMPTY);
-    const end = Atomics.load(this.words, NEXT);
-    let next = (ticket + 1) | 0;
-    while (next !== end && Atomics.load(this.words, this.slot(next)) === ABANDONED) {
-      Atomics.store(this.words, this.slot(next), EMPTY);
-      next = (next + 1) | 0;
-    }
-    Atomics.store(this.words, SERVING, next);
-    Atomics.notify(this.words, SERVING, Infinity);
+  private full(): RangeError {
+    return new RangeError(`${this.label}: ${CAPACITY} acquisitions queue already`);
   }
 }

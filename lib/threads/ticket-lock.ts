@@ -42,138 +42,49 @@
  */
 
 import type { AtomicMemory } from './memory.js';
+import { releaseStep } from './ticket-release.js';
+import {
+  ABANDONED,
+  agentOf,
+  FREE,
+  FREE_DIED,
+  HANDOFF,
+  HEAD,
+  heldBy,
+  holderOfState,
+  isFree,
+  kindOf,
+  LOCK_HEADER_WORDS,
+  NEXT,
+  OFFERED_DIED,
+  Pc,
+  QUEUED,
+  RECOVERING,
+  ROOM,
+  STATE,
+  TAGGED,
+  tag,
+  Ticket,
+  WAIT,
+} from './ticket-state.js';
 
-export const STATE = 0;
-const NEXT = 1;
-const HEAD = 2;
-const ROOM = 3;
-/** Words before the slots. */
-export const LOCK_HEADER_WORDS = 4;
-
-/** `STATE` values. */
-export const FREE = 0;
-export const FREE_DIED = 2;
-export const QUEUED = 1;
-export const RECOVERING = 2;
-export const HANDOFF = 4 | QUEUED;
-/** The `STATE` value of a hold by `agent`. */
-export const heldBy = (agent: number) => (agent + 2) << 2;
-const isFree = (state: number) => state === FREE || state === FREE_DIED;
-const holderOfState = (state: number) => (state >> 2) - 2;
-
-/** Slot values. */
-export const ABANDONED = 1;
-const TAGGED = 8;
-const WAIT = 0;
-const OFFERED = 1;
-const OFFERED_DIED = 2;
-/** The largest agent id a slot or the state can carry. */
-export const MAX_AGENT_ID = (0x7fffffff - TAGGED) >> 2;
-
-const tag = (agent: number, kind: number) => TAGGED + agent * 4 + kind;
-/** The slot value of a ticket that `agent` parks with. */
-export const waitingValue = (agent: number) => tag(agent, WAIT);
-/** The slot value of a ticket offered to `agent`. */
-export const offeredValue = (agent: number, died = false) => tag(agent, died ? OFFERED_DIED : OFFERED);
-const kindOf = (value: number) => (value - TAGGED) & 3;
-const agentOf = (value: number) => (value - TAGGED) >> 2;
-
-/** Where a {@link Ticket} is: a resting state (`NotHeld` and below) or the step it takes next. */
-export const Pc = {
-  /** Resting: the ticket holds the lock. */
-  Holds: 0,
-  /** Resting: parked on its slot; wake with {@link TicketLock.wake}, give up with {@link TicketLock.cancel}. */
-  Parked: 1,
-  /** Resting: parked until a slot frees up (too many tickets out). */
-  ParkedForRoom: 2,
-  /** Resting: gave up without the lock. */
-  GaveUp: 3,
-  /** Resting: `tryAcquire` found the lock taken. */
-  Busy: 4,
-  /** Resting: released (or recovered); `recovered` tells which. */
-  Released: 5,
-  /** Resting: `recover` found no hold of that agent; a release found the lock not held by it. */
-  NotHeld: 6,
-  AcqFast: 7,
-  TryFast: 8,
-  TakeLoadNext: 9,
-  TakeLoadHead: 10,
-  TakeClaim: 11,
-  TakeHelp: 12,
-  TakeAdvance: 13,
-  Flag: 14,
-  RoomAnnounce: 15,
-  RoomCheck: 16,
-  RoomLeave: 17,
-  RoomCancel: 18,
-  Poll: 19,
-  Claim: 20,
-  ClaimClear: 21,
-  ClaimHead: 22,
-  ClaimRoom: 23,
-  ClaimRoomNotify: 24,
-  Abandon: 25,
-  AbandonWake: 26,
-  RelFast: 27,
-  RelClearQueued: 28,
-  RelLoadHead: 29,
-  RelLoadSlot: 30,
-  RelFree: 31,
-  RelSkipClear: 32,
-  RelSkipHead: 33,
-  RelSkipRoom: 34,
-  RelSkipRoomNotify: 35,
-  RelHandOff: 36,
-  RelOffer: 37,
-  RelNotify: 38,
-  RelTakeBack: 39,
-  RecoverScanHead: 40,
-  RecoverScanNext: 41,
-  RecoverScan: 42,
-  RecoverLoadState: 43,
-  RecoverTake: 44,
-  RecoverLoadHead: 45,
-  RecoverLoadSlot: 46,
-  RecoverTakeOffered: 47,
-} as const;
-export type Pc = (typeof Pc)[keyof typeof Pc];
-
-/** The name of a {@link Pc} value, for messages. */
-export function pcName(pc: Pc): string {
-  return Object.keys(Pc).find((name) => Pc[name as keyof typeof Pc] === pc) ?? String(pc);
-}
-
-/** One acquisition, release or recovery in progress: the registers of the state machine. */
-export class Ticket {
-  pc: Pc = Pc.Holds;
-  /** The ticket taken (acquire). */
-  ticket = 0;
-  /** The queue position a release (or recovery) looks at; after a hand-off, the ticket it was handed to. */
-  head = 0;
-  /** The last value read, or the value a compare-exchange expects. */
-  value = 0;
-  /** The agent on whose behalf the machine runs. */
-  agent = 0;
-  /** While releasing: the `STATE` value (without `QUEUED`) that says "this release holds the lock". */
-  own = 0;
-  /** While releasing: tell the next holder that the previous owner died. */
-  died = false;
-  /** Set when the hold was granted with "the previous owner died". */
-  previousOwnerDied = false;
-  /** A release run on behalf of this acquisition (it found the lock free with its ticket queued). */
-  proxy = false;
-  /** The ticket is queued (set `QUEUED` and parked, or took the lock as a proxy) and has not settled yet. */
-  queued = false;
-  /** A recovery ended a hold of the dead agent. */
-  recovered = false;
-  /** The hold came through the queue (a hand-off), not the free state. */
-  viaQueue = false;
-  /** A release (or recovery) offered the lock to the ticket in `head` and notified it. */
-  handed = false;
-  /** Scan cursor and end of a recovery's abandon pass. */
-  scan = 0;
-  scanEnd = 0;
-}
+export {
+  ABANDONED,
+  FREE,
+  FREE_DIED,
+  HANDOFF,
+  heldBy,
+  LOCK_HEADER_WORDS,
+  MAX_AGENT_ID,
+  offeredValue,
+  Pc,
+  pcName,
+  QUEUED,
+  RECOVERING,
+  STATE,
+  Ticket,
+  waitingValue,
+} from './ticket-state.js';
 
 /** The steps of the lock over one region of memory. */
 export class TicketLock {
@@ -393,138 +304,8 @@ export class TicketLock {
         m.notify(this.slot(w.ticket), 1);
         w.pc = Pc.GaveUp;
         return;
-      case Pc.RelFast: {
-        const free = w.died ? FREE_DIED : FREE;
-        const seen = m.compareExchange(base + STATE, w.own, free);
-        if (seen === w.own) this.released(w);
-        else w.pc = seen === (w.own | QUEUED) ? Pc.RelClearQueued : Pc.NotHeld;
-        return;
-      }
-      case Pc.RelClearQueued:
-        // From here on a ticket that parks must set QUEUED again, which the RelFree below sees.
-        w.pc =
-          m.compareExchange(base + STATE, w.own | QUEUED, w.own) === (w.own | QUEUED)
-            ? Pc.RelLoadHead
-            : Pc.NotHeld;
-        return;
-      case Pc.RelLoadHead:
-        w.head = m.load(base + HEAD);
-        w.pc = Pc.RelLoadSlot;
-        return;
-      case Pc.RelLoadSlot: {
-        const seen = m.load(this.slot(w.head));
-        w.value = seen;
-        if (seen === this.emptyFor(w.head)) w.pc = Pc.RelFree;
-        else if (seen >= TAGGED && kindOf(seen) === WAIT) w.pc = Pc.RelHandOff;
-        else if (
-          seen === ABANDONED ||
-          seen === this.emptyFor((w.head + this.capacity) | 0) || // its claimer died before moving HEAD
-          (seen >= TAGGED && kindOf(seen) !== WAIT) // offered to an agent that died before claiming
-        )
-          w.pc = Pc.RelSkipClear;
-        else throw new Error(`TicketLock: slot of ticket ${w.head} in state ${seen}`);
-        return;
-      }
-      case Pc.RelFree: {
-        const seen = m.compareExchange(base + STATE, w.own, w.died ? FREE_DIED : FREE);
-        if (seen === w.own) this.released(w);
-        else if (seen === (w.own | QUEUED))
-          w.pc = Pc.RelClearQueued; // a ticket queued meanwhile: look again
-        else w.pc = Pc.NotHeld;
-        return;
-      }
-      case Pc.RelSkipClear:
-        m.store(this.slot(w.head), this.emptyFor((w.head + this.capacity) | 0));
-        w.pc = Pc.RelSkipHead;
-        return;
-      case Pc.RelSkipHead:
-        w.head = (w.head + 1) | 0;
-        m.store(base + HEAD, w.head);
-        w.pc = Pc.RelSkipRoom;
-        return;
-      case Pc.RelSkipRoom:
-        w.pc = m.load(base + ROOM) > 0 ? Pc.RelSkipRoomNotify : Pc.RelLoadSlot;
-        return;
-      case Pc.RelSkipRoomNotify:
-        m.notify(base + HEAD, Infinity);
-        w.pc = Pc.RelLoadSlot;
-        return;
-      case Pc.RelHandOff:
-        m.store(base + STATE, HANDOFF);
-        w.pc = Pc.RelOffer;
-        return;
-      case Pc.RelOffer: {
-        const offer = tag(agentOf(w.value), w.died ? OFFERED_DIED : OFFERED);
-        w.pc =
-          m.compareExchange(this.slot(w.head), w.value, offer) === w.value ? Pc.RelNotify : Pc.RelTakeBack;
-        return;
-      }
-      case Pc.RelNotify:
-        m.notify(this.slot(w.head), 1);
-        w.handed = true;
-        this.released(w);
-        return;
-      case Pc.RelTakeBack:
-        // The waiter gave up first: take the lock back and move on, unless a recovery already did.
-        if (m.compareExchange(base + STATE, HANDOFF, w.own) === HANDOFF) w.pc = Pc.RelSkipClear;
-        else this.released(w);
-        return;
-      case Pc.RecoverScanHead:
-        w.scan = m.load(base + HEAD);
-        w.pc = Pc.RecoverScanNext;
-        return;
-      case Pc.RecoverScanNext:
-        // One past NEXT: a ticket may be claimed before NEXT moves past it.
-        w.scanEnd = (m.load(base + NEXT) + 1) | 0;
-        if (((w.scanEnd - w.scan) | 0) > this.capacity) w.scanEnd = (w.scan + this.capacity) | 0;
-        w.pc = Pc.RecoverScan;
-        return;
-      case Pc.RecoverScan:
-        if (w.scan === w.scanEnd) {
-          w.pc = Pc.RecoverLoadState;
-          return;
-        }
-        m.compareExchange(this.slot(w.scan), tag(w.agent, WAIT), ABANDONED);
-        w.scan = (w.scan + 1) | 0;
-        if (w.scan === w.scanEnd) w.pc = Pc.RecoverLoadState;
-        return;
-      case Pc.RecoverLoadState: {
-        const seen = m.load(base + STATE);
-        w.value = seen;
-        if (seen === HANDOFF) w.pc = Pc.RecoverLoadHead;
-        else if ((seen & ~QUEUED) === heldBy(w.agent)) w.pc = Pc.RecoverTake;
-        else w.pc = Pc.NotHeld;
-        return;
-      }
-      case Pc.RecoverTake: {
-        // Exactly one observer of the death wins this: it releases the hold, telling the next holder.
-        const seen = m.compareExchange(base + STATE, w.value, w.own | QUEUED);
-        if (seen === w.value) this.recovering(w);
-        else w.pc = Pc.RecoverLoadState;
-        return;
-      }
-      case Pc.RecoverLoadHead:
-        w.head = m.load(base + HEAD);
-        w.pc = Pc.RecoverLoadSlot;
-        return;
-      case Pc.RecoverLoadSlot: {
-        const seen = m.load(this.slot(w.head));
-        w.value = seen;
-        // Only a hand-off to the dead agent is its hold. (A hand-off to another ticket is its releaser's to finish:
-        // offering for it from here could act on a stale HANDOFF.)
-        w.pc =
-          seen === tag(w.agent, OFFERED) || seen === tag(w.agent, OFFERED_DIED)
-            ? Pc.RecoverTakeOffered
-            : Pc.NotHeld;
-        return;
-      }
-      case Pc.RecoverTakeOffered:
-        // Handed to the dead agent, which never claimed it.
-        if (m.compareExchange(base + STATE, HANDOFF, w.own | QUEUED) === HANDOFF) this.recovering(w);
-        else w.pc = Pc.RecoverLoadState;
-        return;
       default:
-        throw new Error(`TicketLock: no step from state ${w.pc}`);
+        releaseStep(this, w);
     }
   }
 
@@ -539,16 +320,6 @@ export class TicketLock {
     this.begin(w, Pc.RecoverScanHead, agent);
     w.own = heldBy(agent) | RECOVERING;
     return w;
-  }
-
-  private recovering(w: Ticket): void {
-    w.recovered = true;
-    w.died = true;
-    w.pc = Pc.RelClearQueued;
-  }
-
-  private released(w: Ticket): void {
-    w.pc = w.proxy ? Pc.Poll : Pc.Released;
   }
 
   /** `seen` is a grant for `w`'s ticket: claim it (no memory operation here; the claim is the next step). */

@@ -7,6 +7,7 @@ import { AsyncEvent } from '../../lib/index.js';
 import type { Access, Simulation } from '../../lib/testing/index.js';
 import type { AtomicMemory } from '../../lib/threads/memory.js';
 import { Pc, Ticket, TicketLock } from '../../lib/threads/ticket-lock.js';
+import { SemaphoreMachine, SemaphoreTicket, SemPc } from '../../lib/threads/semaphore-machine.js';
 
 interface Sleeper {
   readonly event: AsyncEvent;
@@ -197,4 +198,64 @@ export async function simulatedRecover(
   const w = lock.beginRecover(new Ticket(), agent);
   await runSteps(lock, memory, w);
   return w.recovered;
+}
+
+/** What the next step of semaphore ticket `w` touches (as {@link nextAccess} for the lock). */
+function nextSemaphoreAccess(
+  machine: SemaphoreMachine,
+  memory: SimulatedMemory,
+  w: SemaphoreTicket,
+): Access | undefined {
+  if (w.pc <= SemPc.Released) return undefined;
+  const recorder = new Recorder(memory);
+  try {
+    new SemaphoreMachine(recorder, machine.base, machine.capacity).step(
+      Object.assign(new SemaphoreTicket(), w),
+    );
+  } catch {
+    return undefined;
+  }
+  return recorder.access ?? {};
+}
+
+/**
+ * Runs semaphore ticket `w` to rest, one step and one choice point at a time; `onHold` runs in the very step that
+ * takes the permits.
+ */
+export async function runSemaphoreSteps(
+  machine: SemaphoreMachine,
+  memory: SimulatedMemory,
+  w: SemaphoreTicket,
+  onHold?: (w: SemaphoreTicket) => void,
+): Promise<SemPc> {
+  while (w.pc > SemPc.Released) {
+    const before = w.pc;
+    machine.step(w);
+    // The permits are taken in Enter, or in HeadTake (the advance after it runs while they are held).
+    if (w.pc === SemPc.Holds ? before === SemPc.Enter : before === SemPc.HeadTake && w.pc === SemPc.Advance) {
+      onHold?.(w);
+    }
+    await memory.choice(nextSemaphoreAccess(machine, memory, w));
+  }
+  return w.pc;
+}
+
+/** An agent's semaphore acquire, as the drivers do it; an abort gives up. Resolves holding or having given up. */
+export async function simulatedSemaphoreAcquire(
+  machine: SemaphoreMachine,
+  memory: SimulatedMemory,
+  w: SemaphoreTicket,
+  signal?: AbortSignal,
+  onHold?: (w: SemaphoreTicket) => void,
+): Promise<SemaphoreTicket> {
+  for (;;) {
+    const rest = await runSemaphoreSteps(machine, memory, w, onHold);
+    if (rest !== SemPc.ParkedBehind && rest !== SemPc.ParkedHead) return w;
+    try {
+      await memory.wait(machine.waitIndex(w), w.value, signal);
+      machine.wake(w);
+    } catch {
+      machine.cancel(w);
+    }
+  }
 }
