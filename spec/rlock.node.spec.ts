@@ -70,7 +70,10 @@ describe('AsyncRLock in an async context', () => {
       const depths: number[] = [];
       let outsider: Promise<number> | undefined;
       await rlock.run(async () => {
-        const guards = [await rlock.acquire(), await rlock.acquire(), await rlock.acquire()];
+        // A bare level keeps the scope's context busy: the next levels re-enter it explicitly.
+        const first = await rlock.acquire();
+        const second = await rlock.acquire({ owner: first });
+        const guards = [first, second, await rlock.acquire({ owner: second })];
         depths.push(rlock.depth);
         outsider = runOutside(() => rlock.run(() => rlock.depth));
         for (let i = 0; i < 3; i++) {
