@@ -6,7 +6,7 @@
  * @module
  */
 
-import { LockError, TimeoutError } from './errors.js';
+import { LockError } from './errors.js';
 import { createContextVariable } from './core/context.js';
 import { holdsTraced, traceHoldEnd, traceHoldStart, type HoldTrace } from './core/diagnostics.js';
 import type { Guard } from './core/guard.js';
@@ -14,7 +14,9 @@ import { moveWaiter } from './core/hold.js';
 import { rejectEarly } from './core/options.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
 import {
+  bareLevelHeld,
   belongsTo,
+  explainTimeout,
   claimOf,
   inStack,
   isSetAside,
@@ -63,9 +65,8 @@ export class RLockStack {
   }
 
   /**
-   * @internal Sets aside every level of the hold (the whole stack: all of it belongs to the caller's task tree), as
-   * Python's `RLock._release_save` does, and hands the lock on. Requests to re-enter those levels lose their claim
-   * while they are set aside and queue as outsiders, so that a sibling can take the lock meanwhile.
+   * @internal See {@link AsyncRLock.releaseSave}. Requests to re-enter the levels set aside lose their claim
+   * meanwhile and queue as outsiders, so that a sibling can take the lock.
    */
   releaseSave(): unknown {
     const top = this.innermost as RLockHold;
@@ -103,11 +104,7 @@ export class RLockStack {
     (claim.claimants ??= []).push(suspended);
   }
 
-  /**
-   * @internal The parked form of {@link AsyncRLock.acquireRestore}: moves `waiter` (parked on another queue, its
-   * value levels set aside by `releaseSave`) to where those levels wait to be restored, no longer cancellable; it
-   * is granted them in its turn, as the same waiter (the scheduler hook sees one wait).
-   */
+  /** @internal See {@link AsyncRLock.parkRestore}; the waiter is granted the levels in its turn, as the same one. */
   parkRestore(waiter: Waiter<Guard, unknown>): void {
     const suspended = waiter.value as SuspendedLevels;
     const queue = this.restoreQueueOf(suspended);
@@ -122,10 +119,7 @@ export class RLockStack {
     return claim !== undefined && inStack(claim) ? this.reentryQueue(claim) : this.outsiders;
   }
 
-  /**
-   * @internal Takes back the levels {@link AsyncRLock.releaseSave} set aside (Python's `_acquire_restore`): they
-   * wait like a request of the scope their bottom level re-enters, and are restored whole. Not cancellable.
-   */
+  /** @internal See {@link AsyncRLock.acquireRestore}. */
   acquireRestore(saved: unknown): Promise<Guard> {
     const suspended = saved as SuspendedLevels;
     const queue = this.restoreQueueOf(suspended);
@@ -146,6 +140,7 @@ export class RLockStack {
   enter(options: RLockAcquireOptions | undefined, ownScope: boolean): Promise<Guard> {
     const early = rejectEarly(options, this.owner.label, ownScope ? 'run' : 'acquire');
     if (early !== undefined) return early;
+    const implicit = options?.owner === undefined;
     let claim: RLockHold | undefined;
     try {
       claim = this.requestClaim(options?.owner, ownScope ? 'run' : 'acquire');
@@ -153,33 +148,24 @@ export class RLockStack {
       return Promise.reject(error);
     }
     if (claim !== undefined && claim.state === 'held') {
-      if (this.mayEnter(claim)) return Promise.resolve(this.push(claim, ownScope));
-      return this.reentryQueue(claim).park(options, new Request(ownScope, claim));
+      if (this.mayEnter(claim)) return Promise.resolve(this.push(claim, ownScope, undefined, implicit));
+      return this.reentryQueue(claim).park(options, new Request(ownScope, claim, implicit));
     }
     // No claim, or one a condition wait has set aside: wait as an outsider until that wait restores it.
     if (this.innermost === undefined && this.outsiders.size === 0)
-      return Promise.resolve(this.push(undefined, ownScope, claim));
-    const parked = this.outsiders.park(options, new Request(ownScope, claim));
+      return Promise.resolve(this.push(undefined, ownScope, claim, implicit));
+    const parked = this.outsiders.park(options, new Request(ownScope, claim, implicit));
     if (claim !== undefined && this.outsiders.tail?.value instanceof Request)
       this.displace(claim, this.outsiders.tail);
     if (this.context !== undefined || options?.owner !== undefined) return parked;
     return parked.catch((error: unknown) => {
-      throw this.explainTimeout(error, ownScope ? 'run' : 'acquire');
+      throw explainTimeout(
+        error,
+        this.owner.label,
+        ownScope ? 'run' : 'acquire',
+        this.innermost !== undefined,
+      );
     });
-  }
-
-  /**
-   * Without async context, a `run` or `acquire` nested in a hold of this lock and lacking `{ owner }` cannot be told
-   * from another task's: it waits for the hold it is nested in, a deadlock. When its timeout tells, say so.
-   */
-  private explainTimeout(error: unknown, method: string): unknown {
-    if (!(error instanceof TimeoutError) || this.innermost === undefined) return error;
-    return new TimeoutError(
-      `${error.message} while it was held; this runtime has no async context, so a ${method} nested in a hold of ` +
-        `${this.owner.label} cannot re-enter implicitly and waits for that hold: pass { owner: guard } (the guard run ` +
-        `gives fn, or acquire returns) to re-enter`,
-      { cause: error },
-    );
   }
 
   /**
@@ -196,7 +182,9 @@ export class RLockStack {
       return owner;
     }
     const level = this.context?.get();
-    return level !== undefined && (level.state === 'held' || level.state === 'aside') ? level : undefined;
+    if (level === undefined || (level.state !== 'held' && level.state !== 'aside')) return undefined;
+    if (level.openBare > 0) throw bareLevelHeld(this.owner.label, method);
+    return level;
   }
 
   /**
@@ -229,12 +217,25 @@ export class RLockStack {
     return (scope.reentry ??= new WaitQueue<Guard, Parked>(this.owner));
   }
 
-  /** Adds a level on top, for a `run` (a scope of its own) or a bare `acquire` from `scope`. */
-  push(scope: RLockHold | undefined, ownScope: boolean, claim?: RLockHold): RLockHold {
+  /**
+   * Adds a level on top, for a `run` (a scope of its own) or a bare `acquire` from `scope`; `implicit` when the
+   * request claimed its calling context's scope (`claim`, or `scope`), which a bare level then keeps busy.
+   */
+  push(
+    scope: RLockHold | undefined,
+    ownScope: boolean,
+    claim: RLockHold | undefined,
+    implicit: boolean,
+  ): RLockHold {
     if (this.innermost === undefined) this.traceStart();
     const level = new RLockHold(this, this.innermost, ownScope ? 'self' : scope);
     // Granted while the level it re-enters is set aside (the lock was free): remember it, to return on top of it.
     if (claim !== undefined && isSetAside(claim)) level.claim = claim;
+    const opener = implicit && !ownScope ? (claim ?? scope) : undefined;
+    if (opener !== undefined) {
+      level.bareOf = opener;
+      opener.openBare++;
+    }
     this.innermost = level;
     return level;
   }
@@ -327,10 +328,6 @@ export class RLockStack {
     suspended.claim = undefined;
   }
 
-  /**
-   * Grants the head of `queue`, if any, on behalf of `scope`: a new level, or the levels a condition waiter set
-   * aside. Returns the innermost level granted; the caller ends it if it was released while set aside.
-   */
   /** Grants the head request to re-enter the innermost level or a scope it belongs to, if any. */
   private grantReentry(): RLockHold | undefined {
     for (let scope = this.innermost; scope !== undefined; scope = scope.scope) {
@@ -341,6 +338,10 @@ export class RLockStack {
     return undefined;
   }
 
+  /**
+   * Grants the head of `queue`, if any, on behalf of `scope`: a new level, or the levels a condition waiter set
+   * aside. Returns the innermost level granted; the caller ends it if it was released while set aside.
+   */
   private grantHead(
     queue: WaitQueue<Guard, Parked> | undefined,
     scope: RLockHold | undefined,
@@ -348,9 +349,14 @@ export class RLockStack {
     const head = queue?.head;
     if (queue === undefined || head === undefined) return undefined;
     const value = head.value;
+    // An implicit request into a scope whose bare level is open waits for it (it was made before that level was).
+    if (scope !== undefined && value instanceof Request && value.implicit && scope.openBare > 0)
+      return undefined;
     this.restoredLast = !(value instanceof Request);
     const top =
-      value instanceof Request ? this.push(scope, value.ownScope, value.claim) : this.restore(value);
+      value instanceof Request
+        ? this.push(scope, value.ownScope, value.claim, value.implicit)
+        : this.restore(value);
     queue.grant(head, top);
     return top;
   }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { LockError, TimeoutError } from './errors.js';
 import { type NotThenable, type Guard } from './core/guard.js';
 import type { WaitQueue, Waiter } from './core/wait-queue.js';
 import type { RLockStack } from './rlock-core.js';
@@ -57,6 +58,13 @@ export class RLockHold implements Guard {
    * a restore touches only its own requests, never the whole outsider queue.
    */
   displaced: Waiter<Guard, Parked>[] | undefined = undefined;
+  /**
+   * For a scope: how many bare levels an implicit `acquire()` from it opened and are not released yet (one at most,
+   * but for one granted while a condition wait had the scope set aside). While one is, an implicit request from the scope cannot be told from a concurrent sibling's.
+   */
+  openBare = 0;
+  /** For a bare level an implicit `acquire()` opened: the scope it was opened from, until it is released. */
+  bareOf: RLockHold | undefined = undefined;
 
   constructor(
     private readonly lock: RLockStack,
@@ -72,6 +80,10 @@ export class RLockHold implements Guard {
   }
 
   release(): void {
+    if (this.bareOf !== undefined && !this.released) {
+      this.bareOf.openBare--;
+      this.bareOf = undefined;
+    }
     if (this.state === 'held') this.lock.releaseHold(this);
     // Set aside by a condition wait nobody awaited: the level ends as soon as the wait gets it back.
     else if (this.state === 'aside') this.state = 'aside-ending';
@@ -108,6 +120,8 @@ export class Request {
     readonly ownScope: boolean,
     /** The level it claims to re-enter, if any; it may be set aside by a condition wait while the request waits. */
     readonly claim: RLockHold | undefined,
+    /** Whether the claim is the calling context's (no `{ owner }`): it waits while its scope has a bare level open. */
+    readonly implicit: boolean,
   ) {}
 }
 
@@ -131,4 +145,28 @@ export function runScopeOf(level: RLockHold): RLockHold | undefined {
     current = current.scope;
   }
   return current;
+}
+
+/** The error of an implicit request from a scope whose bare level is held (see `AsyncRLock.acquire`). */
+export function bareLevelHeld(label: string, method: string): LockError {
+  return new LockError(
+    `${label}.${method}: a bare acquire() from this scope holds a level, and another acquire() or run() from the ` +
+      `same scope cannot be told from a concurrent sibling's: re-enter explicitly with { owner: guard } (the guard ` +
+      `that acquire() returned), or give concurrent children run(fn)`,
+  );
+}
+
+/**
+ * Without async context, a `run` or `acquire` nested in a hold of the lock and lacking `{ owner }` cannot be told
+ * from another task's: it waits for the hold it is nested in, a deadlock. When its timeout tells (`held`: the lock
+ * was held), say so.
+ */
+export function explainTimeout(error: unknown, label: string, method: string, held: boolean): unknown {
+  if (!(error instanceof TimeoutError) || !held) return error;
+  return new TimeoutError(
+    `${error.message} while it was held; this runtime has no async context, so a ${method} nested in a hold of ` +
+      `${label} cannot re-enter implicitly and waits for that hold: pass { owner: guard } (the guard run ` +
+      `gives fn, or acquire returns) to re-enter`,
+    { cause: error },
+  );
 }

@@ -13,7 +13,9 @@
  *
  * **Who may enter.** A request claims a level (its context's, or `{ owner }`): it enters at once when the innermost
  * level belongs to that claim's scope, else it waits in the claim's re-entry queue; a request without a claim (or
- * whose claim is set aside) waits among the outsiders.
+ * whose claim is set aside) waits among the outsiders. A bare `acquire` that claims its context's scope opens a
+ * *bare level* of that scope (`openBare`); until it is released, a new implicit request claiming the scope is a
+ * `LockError` (it cannot be told from a sibling's), and queued implicit ones (made before it) wait for it.
  *
  * **Invariants,** after every public call and every grant: outsiders wait only while the lock is held
  * (`innermost` set); re-entry requests into the innermost level's scopes are served before outsiders; a set-aside
@@ -59,8 +61,10 @@ export interface RLockAcquireOptions extends WaitOptions {
  *
  * Mutual exclusion still holds among concurrent children: if `fn` starts two children that both re-enter with
  * `run`, they hold it one after the other, and neither deadlocks against the parent awaiting them. A bare
- * `acquire()` opens no scope of its own (see {@link AsyncRLock.acquire}): concurrent children that must be kept
- * apart use `run`. A condition `wait` sets aside every level of the hold, those of the scopes around it included,
+ * `acquire()` inside a scope opens a level of its own, owned by the scope; while it is held, a further implicit
+ * `acquire()` or `run()` from that scope (its holder's, or a concurrent sibling's: they cannot be told apart) is a
+ * `LockError`, never a shared level: re-enter with `{ owner: guard }`, or give concurrent children `run` (see
+ * {@link AsyncRLock.acquire}). A condition `wait` sets aside every level of the hold, those of the scopes around it included,
  * and restores exactly those levels, on top of the levels its scope re-enters: the same depth, unless concurrent
  * children of one scope moved meanwhile (a child that entered while a sibling's wait had the parent's level set
  * aside comes back on top of that level). Ownership never leaks out: after `run` settles, neither its caller, nor a sibling,
@@ -134,14 +138,18 @@ export class AsyncRLock {
    * Acquires the lock: re-enters at once when the calling context (or `options.owner`) holds it, otherwise waits.
    * Outside any scope it acquires for the guard it returns, as `AsyncLock` does.
    *
-   * **Limitation:** inside a `run` scope this re-enters like a nested `run`, but opens no scope of its own: the
-   * scope's other code, concurrent children included, shares the level, so two children that each re-enter with a
-   * bare `acquire()` hold it at once. Give concurrent children `run`, which keeps them apart. (`AsyncLocalStorage`
-   * cannot give a bare `acquire` a context of its own: the one it would set is its caller's, shared with siblings.)
+   * **Inside a `run` scope** a bare `acquire()` opens a level of its own on top of the scope's (`depth + 1`), owned
+   * by the scope: `owned` is true there, `release()` from the scope releases it, and a condition `wait` from the
+   * scope sets it aside and restores it. If a sibling holds a nested level of the scope, it waits for it, as a
+   * nested `run` does. While that level is held, the scope's context is busy: a further `acquire()`, `run()` or
+   * `tryAcquire()` from the scope without `owner` is a `LockError`, since it cannot be told from a concurrent
+   * sibling's (`AsyncLocalStorage` cannot give the code after an `await` a context of its own without leaking it into
+   * the siblings). Re-enter it with `{ owner: guard }` (the guard this returned), or give concurrent children `run`.
    *
    * @param options - `owner` to re-enter explicitly, plus `signal` and `timeout`; see {@link WaitOptions}.
    * @returns the guard of this level; release it (or call `release()` from the same scope).
-   * @throws LockError - (rejection) when `options.owner` is not a current hold of this lock.
+   * @throws LockError - (rejection) when `options.owner` is not a current hold of this lock, or when, without
+   *   `owner`, a bare level acquired from the calling scope is held (the message names the fix).
    * @throws TimeoutError - (rejection) when `timeout` expires first; without async context, its message says that a
    *   call nested in a hold needs `{ owner: guard }`.
    * @throws TypeError | RangeError - (rejection) for bad options.
@@ -170,7 +178,8 @@ export class AsyncRLock {
    *
    * @param options - `owner` to re-enter explicitly.
    * @returns the guard, or `undefined` when the caller would have to wait.
-   * @throws LockError - when `options.owner` is not a current hold of this lock.
+   * @throws LockError - when `options.owner` is not a current hold of this lock, or when, without `owner`, a bare
+   *   level acquired from the calling scope is held (see {@link AsyncRLock.acquire}).
    * @throws TypeError - when `options` is not an object (a number of permits is not an option here).
    *
    * @example
@@ -184,10 +193,11 @@ export class AsyncRLock {
       throw new TypeError(`${this.label}.tryAcquire: options must be an object, got ${describe(options)}`);
     }
     const claim = this.stack.requestClaim(options?.owner, 'tryAcquire');
+    const implicit = options?.owner === undefined;
     if (claim !== undefined && claim.state === 'held' && this.stack.mayEnter(claim))
-      return this.stack.push(claim, false);
+      return this.stack.push(claim, false, undefined, implicit);
     if (this.stack.innermost !== undefined || this.stack.outsiders.size > 0) return undefined;
-    return this.stack.push(undefined, false);
+    return this.stack.push(undefined, false, claim, implicit);
   }
 
   /**
@@ -207,18 +217,20 @@ export class AsyncRLock {
     if (!this.stack.callerOwns(level)) {
       throw new LockError(`${this.label}: the calling context does not own the innermost hold`);
     }
-    this.stack.releaseHold(level);
+    level.release();
   }
 
   /**
    * Acquires (or re-enters) the lock, runs `fn` in a scope that owns it, and releases that level when `fn` settles.
-   * Every async call made from `fn` re-enters at once; concurrent ones take turns.
+   * Every async call made from `fn` re-enters at once; concurrent ones take turns. A nested `run` without `owner`
+   * while a bare `acquire()` from the same scope is held is a `LockError` (see {@link AsyncRLock.acquire}).
    *
    * @param fn - the critical section; it receives the guard (pass it as `owner` to re-enter explicitly).
    * @param options - `owner` to re-enter explicitly, plus `signal` and `timeout` for the acquisition.
    * @returns what `fn` returns.
    * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws (a nested `run`
    *   without `owner` times out, where there is no async context, with a message that says to pass it).
+   * @throws LockError - (rejection) as `acquire` does: a bad `owner`, or a bare level of the calling scope held.
    *
    * @cancellation `options` only bound the wait; once `fn` runs it is not interrupted.
    *
