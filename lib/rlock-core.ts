@@ -1,7 +1,37 @@
 /**
  * The state machine of an `AsyncRLock`: its stack of levels, its queues, and every transition (enter, release,
- * hand-off, set aside, restore). The model it implements, and the invariants that hold after every step, are
- * stated at the top of `rlock.ts`; the public class there is a façade over this one.
+ * hand-off, set aside, restore). The public class (`rlock.ts`) is a façade over it; the levels, the set-aside stacks
+ * and what a parked request carries are in `rlock-levels.ts`.
+ *
+ * **Levels.** A hold is a stack of levels, innermost on top (`innermost`, linked through `parent`); `depth`, its
+ * height, is counted, never kept. A level is a `run` (a scope of its own: its `fn`'s code, across awaits) or a bare
+ * `acquire` (it belongs to the scope it was acquired from, or to its `{ owner }`); its scope chain (`scope`) leads
+ * to the `run` it was taken in, or to `undefined` (taken outside any `run`).
+ *
+ * **States** of a level (`LevelState`, one field): `held` (in the stack); `ending` (in the stack, released early by its
+ * owner while levels above it are held: it ends as soon as it is uncovered); `aside` (set aside with the whole stack
+ * by `releaseSave`, a condition wait); `aside-ending` (set aside, and released meanwhile: it ends as soon as it is
+ * restored); `ended`. Transitions: held → ending → ended; held ⇄ aside and ending ⇄ aside-ending (set aside,
+ * restored); aside → aside-ending (released).
+ *
+ * **Ownership: one question, {@link RLockStack.holds}.** A *scope* is a `run` level, or `undefined` for code outside
+ * any `run`; the caller's is `callerScope()`. `holds(scope)`: the innermost level is `scope`, or was acquired under
+ * it (bare, or with `{ owner }`), directly or through other such levels; a `run` level is a scope of its own, held by
+ * no other. Every ownership test is that one: a request claiming a level enters at once iff `holds(claim)`;
+ * `owned` is `holds(callerScope())` for a caller inside a scope; `isOwned()` (may `release()`, or `wait` on a
+ * condition: Python's `_is_owned`) is `holds(callerScope())`, and true for any caller without async context.
+ *
+ * **Who may enter.** A request claims a level (its context's, or `{ owner }`): it enters at once when the scope
+ * holds the innermost level, else it waits in the claim's re-entry queue; a request without a claim (or whose claim
+ * is set aside) waits among the outsiders. A bare `acquire` that claims its context's scope opens a *bare level* of
+ * that scope (`openBare`); until it is released, a new implicit request claiming the scope is a `LockError` (it
+ * cannot be told from a sibling's), and queued implicit ones (made before it) wait for it.
+ *
+ * **Invariants,** after every public call and every grant: outsiders wait only while the lock is held
+ * (`innermost` set); re-entry requests into the innermost level's scopes are served before outsiders; a set-aside
+ * stack is restored whole, on top of the level its bottom claims (or on a free lock), and the requests claiming
+ * its levels that queued as outsiders meanwhile go back to those levels' re-entry queues and are served; a wait
+ * restores exactly the levels it set aside; a hand-off is a loop, never a frame per waiter.
  *
  * @module
  */
@@ -15,14 +45,15 @@ import { rejectEarly } from './core/options.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
 import {
   bareLevelHeld,
-  belongsTo,
+  claimFor,
+  displace,
+  unclaim,
   explainTimeout,
   claimOf,
   inStack,
   isSetAside,
   Request,
   RLockHold,
-  runScopeOf,
   type Parked,
   type SuspendedLevels,
 } from './rlock-levels.js';
@@ -36,9 +67,8 @@ export class RLockStack {
   readonly outsiders: WaitQueue<Guard, Parked>;
   readonly context = createContextVariable<RLockHold>();
   /**
-   * The diagnostics record of the current hold, while holds are traced: one per outermost hold (from the moment the
-   * lock is taken while free to the moment it is free again, or set aside whole by a condition wait), never one per
-   * nested level, which re-enters a hold already published.
+   * The diagnostics record of the current hold, while holds are traced: one per outermost hold (from the lock taken
+   * while free until it is free again, or set aside whole by a condition wait); nested levels publish nothing.
    */
   private trace: HoldTrace | undefined = undefined;
   /** Whether the last grant restored set-aside levels (rather than adding a new one); see `continueFrom`. */
@@ -59,9 +89,22 @@ export class RLockStack {
     this.handOff();
   }
 
-  /** @internal Whether the calling context owns the innermost level (may `release()` it): Python's `_is_owned`. */
+  /**
+   * The ownership question (the model's, above): whether `scope`, a level or `undefined` (code outside any `run`),
+   * holds the innermost level. A free lock is held by no one.
+   */
+  holds(scope: RLockHold | undefined): boolean {
+    for (let level = this.innermost; level !== undefined; level = level.scope) {
+      if (level === scope) return true;
+      if (level.scope === level) return false; // a `run` level: a scope of its own, held by no other
+      if (level.scope === undefined) return scope === undefined;
+    }
+    return false;
+  }
+
+  /** @internal Whether the caller owns the innermost level (may `release()` it): Python's `_is_owned`. */
   isOwned(): boolean {
-    return this.innermost !== undefined && this.callerOwns(this.innermost);
+    return this.context === undefined ? this.innermost !== undefined : this.holds(this.callerScope());
   }
 
   /**
@@ -72,7 +115,7 @@ export class RLockStack {
     const top = this.innermost as RLockHold;
     const bottom = this.setAsideStack();
     const suspended: SuspendedLevels = { top, bottom, claim: undefined };
-    this.claimFor(suspended, bottom.claim);
+    claimFor(suspended, bottom.claim);
     this.handOff();
     return suspended;
   }
@@ -97,19 +140,12 @@ export class RLockStack {
     return bottom;
   }
 
-  /** Records that `suspended` is to be restored on top of `claim` (or, without one, when the lock is free). */
-  private claimFor(suspended: SuspendedLevels, claim: RLockHold | undefined): void {
-    if (claim === undefined || claim.state === 'ended') return;
-    suspended.claim = claim;
-    (claim.claimants ??= []).push(suspended);
-  }
-
   /** @internal See {@link AsyncRLock.parkRestore}; the waiter is granted the levels in its turn, as the same one. */
   parkRestore(waiter: Waiter<Guard, unknown>): void {
     const suspended = waiter.value as SuspendedLevels;
     const queue = this.restoreQueueOf(suspended);
     moveWaiter(waiter, queue as WaitQueue<Guard, unknown>);
-    if (queue === this.outsiders) this.displace(suspended.claim, waiter as Waiter<Guard, Parked>);
+    if (queue === this.outsiders) displace(suspended.claim, waiter as Waiter<Guard, Parked>);
     if (this.innermost === undefined) this.handOff();
   }
 
@@ -123,11 +159,10 @@ export class RLockStack {
   acquireRestore(saved: unknown): Promise<Guard> {
     const suspended = saved as SuspendedLevels;
     const queue = this.restoreQueueOf(suspended);
-    const now =
-      queue === this.outsiders ? this.innermost === undefined : this.mayEnter(suspended.claim as RLockHold);
+    const now = queue === this.outsiders ? this.innermost === undefined : this.holds(suspended.claim);
     if (!now || queue.size > 0) {
       const parked = queue.park(undefined, suspended);
-      if (queue === this.outsiders) this.displace(suspended.claim, queue.tail as Waiter<Guard, Parked>);
+      if (queue === this.outsiders) displace(suspended.claim, queue.tail as Waiter<Guard, Parked>);
       return parked;
     }
     const top = this.restore(suspended);
@@ -148,7 +183,7 @@ export class RLockStack {
       return Promise.reject(error);
     }
     if (claim !== undefined && claim.state === 'held') {
-      if (this.mayEnter(claim)) return Promise.resolve(this.push(claim, ownScope, undefined, implicit));
+      if (this.holds(claim)) return Promise.resolve(this.push(claim, ownScope, undefined, implicit));
       return this.reentryQueue(claim).park(options, new Request(ownScope, claim, implicit));
     }
     // No claim, or one a condition wait has set aside: wait as an outsider until that wait restores it.
@@ -156,7 +191,7 @@ export class RLockStack {
       return Promise.resolve(this.push(undefined, ownScope, claim, implicit));
     const parked = this.outsiders.park(options, new Request(ownScope, claim, implicit));
     if (claim !== undefined && this.outsiders.tail?.value instanceof Request)
-      this.displace(claim, this.outsiders.tail);
+      displace(claim, this.outsiders.tail);
     if (this.context !== undefined || options?.owner !== undefined) return parked;
     return parked.catch((error: unknown) => {
       throw explainTimeout(
@@ -174,7 +209,7 @@ export class RLockStack {
    */
   requestClaim(owner: Guard | undefined, method: string): RLockHold | undefined {
     if (owner !== undefined) {
-      if (!(owner instanceof RLockHold) || owner.state !== 'held' || !this.holds(owner)) {
+      if (!(owner instanceof RLockHold) || owner.state !== 'held' || owner.lock !== this) {
         throw new LockError(
           `${this.owner.label}.${method}: options.owner is not a current hold of this lock`,
         );
@@ -187,40 +222,17 @@ export class RLockStack {
     return level;
   }
 
-  /**
-   * Whether the caller owns `level` (may release it, or wait on a condition with it): it belongs to the caller's
-   * scope. Without async context support no caller can be told apart, and any caller owns it, as with `AsyncLock`.
-   */
-  callerOwns(level: RLockHold): boolean {
-    return this.context === undefined || runScopeOf(level) === this.callerScope();
-  }
-
   /** The calling context's level, if it is still active; `undefined` for outsiders. */
   callerScope(): RLockHold | undefined {
     const level = this.context?.get();
     return level !== undefined && level.state === 'held' ? level : undefined;
   }
 
-  /** Whether a request claiming `scope` may enter now: the innermost level belongs to that scope. */
-  mayEnter(scope: RLockHold): boolean {
-    return this.innermost !== undefined && belongsTo(this.innermost, scope);
-  }
-
-  private holds(level: RLockHold): boolean {
-    for (let current = this.innermost; current !== undefined; current = current.parent) {
-      if (current === level) return true;
-    }
-    return false;
-  }
-
   private reentryQueue(scope: RLockHold): WaitQueue<Guard, Parked> {
     return (scope.reentry ??= new WaitQueue<Guard, Parked>(this.owner));
   }
 
-  /**
-   * Adds a level on top, for a `run` (a scope of its own) or a bare `acquire` from `scope`; `implicit` when the
-   * request claimed its calling context's scope (`claim`, or `scope`), which a bare level then keeps busy.
-   */
+  /** Adds a level on top, for a `run` or a bare `acquire` from `scope`; an implicit bare one opens a bare level. */
   push(
     scope: RLockHold | undefined,
     ownScope: boolean,
@@ -272,9 +284,8 @@ export class RLockStack {
   }
 
   /**
-   * Grants the next request the current state allows: a re-entry into the innermost level or a scope it belongs
-   * to, or, when the lock is free, the head outsider. A loop, not a recursion: a restored level that was released
-   * while set aside ends at once and the next request is served, however many there are in a row.
+   * Grants the next request the state allows: a re-entry into a scope that holds the innermost level, or, the lock
+   * free, the head outsider. A loop, not a recursion, however many restored levels released meanwhile end in a row.
    */
   private handOff(): void {
     this.continueFrom(this.grantNext());
@@ -312,23 +323,16 @@ export class RLockStack {
    * head outsider; returns the level granted, if any.
    */
   private setAsideBeneath(claimant: SuspendedLevels): RLockHold | undefined {
-    this.unclaim(claimant);
+    unclaim(claimant);
     const joint = this.innermost as RLockHold;
     const bottom = this.setAsideStack();
     claimant.bottom.parent = joint;
     claimant.bottom = bottom;
-    this.claimFor(claimant, bottom.claim);
+    claimFor(claimant, bottom.claim);
     return this.grantHead(this.outsiders, undefined);
   }
 
-  /** Forgets that `suspended` claims a level. */
-  private unclaim(suspended: SuspendedLevels): void {
-    const claimants = suspended.claim?.claimants;
-    if (claimants !== undefined) claimants.splice(claimants.indexOf(suspended), 1);
-    suspended.claim = undefined;
-  }
-
-  /** Grants the head request to re-enter the innermost level or a scope it belongs to, if any. */
+  /** Grants the head request to re-enter a scope that holds the innermost level, if any. */
   private grantReentry(): RLockHold | undefined {
     for (let scope = this.innermost; scope !== undefined; scope = scope.scope) {
       const granted = this.grantHead(scope.reentry, scope);
@@ -367,7 +371,7 @@ export class RLockStack {
    * back: they move to that level's re-entry queue.
    */
   private restore(suspended: SuspendedLevels): RLockHold {
-    this.unclaim(suspended);
+    unclaim(suspended);
     for (let level = suspended.top; ; level = level.parent as RLockHold) {
       level.state = level.state === 'aside-ending' ? 'ending' : 'held';
       if (level === suspended.bottom) break;
@@ -391,10 +395,5 @@ export class RLockStack {
       if (waiter.queue === this.outsiders && claimOf(waiter.value) === level)
         this.outsiders.reparkWaiter(waiter, this.reentryQueue(level));
     }
-  }
-
-  /** Remembers that `waiter`, among the outsiders, claims the set-aside level `claim` (if any). */
-  private displace(claim: RLockHold | undefined, waiter: Waiter<Guard, Parked>): void {
-    if (claim !== undefined && isSetAside(claim)) (claim.displaced ??= []).push(waiter);
   }
 }

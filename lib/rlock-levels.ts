@@ -1,7 +1,7 @@
 /**
  * The pieces of an `AsyncRLock`'s state: the levels of a hold (`RLockHold`, also the guard of each level), the
- * levels a condition wait set aside, what a parked request asks for, and the two questions asked of a level (which
- * scope it belongs to, which `run` it was taken in). The model they implement is stated at the top of `rlock.ts`; the transitions are in `rlock-core.ts`.
+ * levels a condition wait set aside, what a parked request asks for, and the lock's two messages. The model they
+ * implement, and its transitions, are in `rlock-core.ts`.
  *
  * @module
  */
@@ -12,7 +12,7 @@ import type { WaitQueue, Waiter } from './core/wait-queue.js';
 import type { RLockStack } from './rlock-core.js';
 
 /**
- * How far along its life a level is (the transitions are stated at the top of `rlock.ts`): in the stack (`held`,
+ * How far along its life a level is (the transitions are stated at the top of `rlock-core.ts`): in the stack (`held`,
  * or `ending` once released below the innermost), set aside by `releaseSave` (`aside`, or `aside-ending` once
  * released meanwhile), or `ended`.
  */
@@ -67,7 +67,8 @@ export class RLockHold implements Guard {
   bareOf: RLockHold | undefined = undefined;
 
   constructor(
-    private readonly lock: RLockStack,
+    /** The lock this level is one of. */
+    readonly lock: RLockStack,
     parent: RLockHold | undefined,
     scope: RLockHold | 'self' | undefined,
   ) {
@@ -125,28 +126,6 @@ export class Request {
   ) {}
 }
 
-/**
- * Whether `level` belongs to `scope`: it is that level, or was acquired (bare, or with an explicit owner) under it,
- * directly or through other such levels. A `run` level is a scope of its own and belongs to no other.
- */
-export function belongsTo(level: RLockHold, scope: RLockHold): boolean {
-  for (let current: RLockHold | undefined = level; current !== undefined; current = current.scope) {
-    if (current === scope) return true;
-    if (current.scope === current) return false;
-  }
-  return false;
-}
-
-/** The `run` level that `level` belongs to, or `undefined` when it was taken outside any `run`. */
-export function runScopeOf(level: RLockHold): RLockHold | undefined {
-  let current = level;
-  while (current.scope !== current) {
-    if (current.scope === undefined) return undefined;
-    current = current.scope;
-  }
-  return current;
-}
-
 /** The error of an implicit request from a scope whose bare level is held (see `AsyncRLock.acquire`). */
 export function bareLevelHeld(label: string, method: string): LockError {
   return new LockError(
@@ -169,4 +148,23 @@ export function explainTimeout(error: unknown, label: string, method: string, he
       `gives fn, or acquire returns) to re-enter`,
     { cause: error },
   );
+}
+
+/** Records that `suspended` is to be restored on top of `claim` (or, without one, when the lock is free). */
+export function claimFor(suspended: SuspendedLevels, claim: RLockHold | undefined): void {
+  if (claim === undefined || claim.state === 'ended') return;
+  suspended.claim = claim;
+  (claim.claimants ??= []).push(suspended);
+}
+
+/** Forgets that `suspended` claims a level. */
+export function unclaim(suspended: SuspendedLevels): void {
+  const claimants = suspended.claim?.claimants;
+  if (claimants !== undefined) claimants.splice(claimants.indexOf(suspended), 1);
+  suspended.claim = undefined;
+}
+
+/** Remembers that `waiter`, among the outsiders, claims the set-aside level `claim` (if any). */
+export function displace(claim: RLockHold | undefined, waiter: Waiter<Guard, Parked>): void {
+  if (claim !== undefined && isSetAside(claim)) (claim.displaced ??= []).push(waiter);
 }

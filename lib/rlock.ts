@@ -1,33 +1,6 @@
 /**
- * `AsyncRLock`, and the model it keeps.
- *
- * **Levels.** A hold is a stack of levels, innermost on top (`innermost`, linked through `parent`); `depth` is its
- * height. Each level is a `run` (a scope of its own: the code of its `fn`, across awaits) or a bare `acquire` (it
- * belongs to the scope it was acquired from). A level's scope chain (`scope`) leads to the `run` it was taken in.
- *
- * **States** of a level (`LevelState`, one field): `held` (in the stack); `ending` (in the stack, released early by its
- * owner while levels above it are held: it ends as soon as it is uncovered); `aside` (set aside with the whole stack
- * by `releaseSave`, a condition wait); `aside-ending` (set aside, and released meanwhile: it ends as soon as it is
- * restored); `ended`. Transitions: held → ending → ended; held ⇄ aside and ending ⇄ aside-ending (set aside,
- * restored); aside → aside-ending (released). `depth` is counted, never kept: the levels in the stack.
- *
- * **Who may enter.** A request claims a level (its context's, or `{ owner }`): it enters at once when the innermost
- * level belongs to that claim's scope, else it waits in the claim's re-entry queue; a request without a claim (or
- * whose claim is set aside) waits among the outsiders. A bare `acquire` that claims its context's scope opens a
- * *bare level* of that scope (`openBare`); until it is released, a new implicit request claiming the scope is a
- * `LockError` (it cannot be told from a sibling's), and queued implicit ones (made before it) wait for it.
- *
- * **Invariants,** after every public call and every grant: outsiders wait only while the lock is held
- * (`innermost` set); re-entry requests into the innermost level's scopes are served before outsiders; a set-aside
- * stack is restored whole, on top of the level its bottom claims (or on a free lock), and the requests claiming
- * its levels that queued as outsiders meanwhile go back to those levels' re-entry queues and are served; a wait
- * restores exactly the levels it set aside; a hand-off is a loop, never a frame per waiter.
- *
- * **Diagnostics.** One hold is published per outermost hold (the lock taken while free, until it is free again or
- * set aside whole); nested levels publish nothing, as they re-enter a hold already published.
- *
- * **Files.** This one is the public class, a façade; the stack and its transitions are `RLockStack`
- * (`rlock-core.ts`); the levels, the set-aside stacks and the scope questions are in `rlock-levels.ts`.
+ * `AsyncRLock`: a façade over its state machine, `RLockStack` (`rlock-core.ts`, whose top states the model: levels,
+ * states, ownership, who may enter, invariants).
  *
  * @module
  */
@@ -116,7 +89,7 @@ export class AsyncRLock {
   /** Whether the calling async context could re-enter the lock right now (always `false` without async context). */
   get owned(): boolean {
     const scope = this.stack.callerScope();
-    return scope !== undefined && this.stack.mayEnter(scope);
+    return scope !== undefined && this.stack.holds(scope);
   }
 
   /** Nested holds currently active (0 when free). */
@@ -194,7 +167,7 @@ export class AsyncRLock {
     }
     const claim = this.stack.requestClaim(options?.owner, 'tryAcquire');
     const implicit = options?.owner === undefined;
-    if (claim !== undefined && claim.state === 'held' && this.stack.mayEnter(claim))
+    if (claim !== undefined && claim.state === 'held' && this.stack.holds(claim))
       return this.stack.push(claim, false, undefined, implicit);
     if (this.stack.innermost !== undefined || this.stack.outsiders.size > 0) return undefined;
     return this.stack.push(undefined, false, claim, implicit);
@@ -214,7 +187,7 @@ export class AsyncRLock {
   release(): void {
     const level = this.stack.innermost;
     if (level === undefined) throw new LockError(`${this.label} is not locked`);
-    if (!this.stack.callerOwns(level)) {
+    if (!this.stack.isOwned()) {
       throw new LockError(`${this.label}: the calling context does not own the innermost hold`);
     }
     level.release();
