@@ -1,15 +1,9 @@
 import { CancelledError } from './errors.js';
-import { hasPriority, type NotThenable, runHolding, type Guard } from './core/guard.js';
+import { hasPriority, HoldGuard, runHolding, type Guard } from './core/guard.js';
 import { checkFunction, checkInteger, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
-import {
-  holdsTraced,
-  traceHoldEnd,
-  traceHoldStart,
-  type HoldTrace,
-  type HolderNameOptions,
-} from './core/diagnostics.js';
+import { holdsTraced, traceHoldStart, type HoldTrace, type HolderNameOptions } from './core/diagnostics.js';
 
 /** Wait options of a semaphore, plus how many permits to take. */
 export interface SemaphoreAcquireOptions extends WaitOptions, PriorityOptions, HolderNameOptions {
@@ -18,28 +12,17 @@ export interface SemaphoreAcquireOptions extends WaitOptions, PriorityOptions, H
 }
 
 /** The permits taken by one acquisition; `release()` returns all of them, once. */
-class SemaphoreGuard implements Guard {
-  /** A plain value, never a thenable (see {@link NotThenable}). */
-  readonly then: NotThenable = undefined;
-
-  released = false;
-
+class SemaphoreGuard extends HoldGuard {
   constructor(
     private readonly semaphore: AsyncSemaphore,
     private readonly permits: number,
-    /** What diagnostics record of this hold, while holds are traced. */
-    private readonly trace: HoldTrace | undefined,
-  ) {}
-
-  release(): void {
-    if (this.released) return;
-    this.semaphore.release(this.permits);
-    this.released = true;
-    if (this.trace !== undefined) traceHoldEnd(this.trace);
+    trace: HoldTrace | undefined,
+  ) {
+    super(trace);
   }
 
-  [Symbol.dispose](): void {
-    this.release();
+  protected end(): void {
+    this.semaphore.release(this.permits);
   }
 }
 
