@@ -1,5 +1,5 @@
 import { CancelledError, LockError } from './errors.js';
-import { hasPriority, HoldGuard, runHolding, type Guard } from './core/guard.js';
+import { hasPriority, type NotThenable, runHolding, type Guard } from './core/guard.js';
 import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { moveWaiter } from './core/hold.js';
 import { WaitQueue, type Waiter } from './core/wait-queue.js';
@@ -18,24 +18,34 @@ export type LockAcquireOptions = WaitOptions & PriorityOptions & HolderNameOptio
 /** The `Waiter.value` of a `waitUnlocked` call: it takes its turn but not the lock. */
 const takesNothing = Symbol('waitUnlocked');
 
-/** One hold of an {@link AsyncLock}. Stale once released: it can never release a later holder. */
-class LockGuard extends HoldGuard {
-  /** The record of a hold set aside by `releaseSave` (ended there), for the name its re-acquisition publishes. */
-  aside: HoldTrace | undefined = undefined;
+/**
+ * One hold of an {@link AsyncLock}. Stale once released: it can never release a later holder. Not a `HoldGuard`
+ * (`core/guard.ts`): its release is the uncontended hot path, measured slower through the shared body (bench 1a).
+ */
+class LockGuard implements Guard {
+  /** A plain value, never a thenable (see {@link NotThenable}). */
+  readonly then: NotThenable = undefined;
+
+  released = false;
 
   constructor(
     private readonly lock: AsyncLock,
-    trace: HoldTrace | undefined,
-  ) {
-    super(trace);
-  }
+    /** What diagnostics record of this hold, while holds are traced (a new record each time it is re-acquired). */
+    public trace: HoldTrace | undefined,
+  ) {}
 
   /**
-   * Ends the hold. A guard that is not the current holder's is set aside by `releaseSave`: marked released, it
-   * ends as soon as `acquireRestore` gets it back.
+   * Ends the hold. A guard that is not the current holder's is stale, or set aside by `releaseSave`: marking it
+   * released is all it takes, and a set-aside hold then ends as soon as `acquireRestore` gets it back.
    */
-  protected end(): void {
-    this.lock.endHold(this);
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.lock.releaseHold(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
   }
 }
 
@@ -158,7 +168,7 @@ export class AsyncLock {
   release(): void {
     const holder = this.holder;
     if (holder === undefined) throw new LockError(`${this.label} is not locked`);
-    holder.release();
+    this.releaseHold(holder);
   }
 
   /**
@@ -271,9 +281,12 @@ export class AsyncLock {
     return `${this.label}[${this.holder === undefined ? 'unlocked' : 'locked'}, waiting=${this.waitQueue.size}]`;
   }
 
-  /** @internal Ends `hold` (released) if it is the current one, handing the lock to the head waiter. */
-  endHold(hold: LockGuard): void {
-    if (this.holder === hold) this.handOff();
+  /** @internal Ends `hold` (marked released) if it is the current one, handing the lock to the head waiter. */
+  releaseHold(hold: LockGuard): void {
+    if (this.holder !== hold) return;
+    hold.released = true;
+    if (hold.trace !== undefined) traceHoldEnd(hold.trace);
+    this.handOff();
   }
 
   /** @internal Whether the lock is held: for a plain lock, as in Python, any caller may release it. */
@@ -288,11 +301,7 @@ export class AsyncLock {
    */
   releaseSave(): Guard {
     const hold = this.holder as LockGuard;
-    if (hold.trace !== undefined) {
-      traceHoldEnd(hold.trace);
-      hold.aside = hold.trace;
-      hold.trace = undefined;
-    }
+    if (hold.trace !== undefined) traceHoldEnd(hold.trace);
     this.handOff();
     return hold;
   }
@@ -323,7 +332,7 @@ export class AsyncLock {
   /** Makes a hold taken back by `acquireRestore` the current one again (a released one ends in the caller). */
   private reinstate(hold: LockGuard): void {
     this.holder = hold;
-    if (!hold.released && holdsTraced()) hold.trace = traceHoldStart(this, undefined, hold.aside?.name);
+    if (!hold.released && holdsTraced()) hold.trace = traceHoldStart(this, undefined, hold.trace?.name);
   }
 
   /**

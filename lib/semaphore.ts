@@ -1,9 +1,15 @@
 import { CancelledError } from './errors.js';
-import { hasPriority, HoldGuard, runHolding, type Guard } from './core/guard.js';
+import { hasPriority, type NotThenable, runHolding, type Guard } from './core/guard.js';
 import { checkFunction, checkInteger, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
-import { holdsTraced, traceHoldStart, type HoldTrace, type HolderNameOptions } from './core/diagnostics.js';
+import {
+  holdsTraced,
+  traceHoldEnd,
+  traceHoldStart,
+  type HoldTrace,
+  type HolderNameOptions,
+} from './core/diagnostics.js';
 
 /** Wait options of a semaphore, plus how many permits to take. */
 export interface SemaphoreAcquireOptions extends WaitOptions, PriorityOptions, HolderNameOptions {
@@ -11,18 +17,32 @@ export interface SemaphoreAcquireOptions extends WaitOptions, PriorityOptions, H
   permits?: number | undefined;
 }
 
-/** The permits taken by one acquisition; `release()` returns all of them, once. */
-class SemaphoreGuard extends HoldGuard {
+/**
+ * The permits taken by one acquisition; `release()` returns all of them, once. Not a `HoldGuard` (`core/guard.ts`):
+ * its release is the limiter's hot path, kept monomorphic, as the lock's is.
+ */
+class SemaphoreGuard implements Guard {
+  /** A plain value, never a thenable (see {@link NotThenable}). */
+  readonly then: NotThenable = undefined;
+
+  released = false;
+
   constructor(
     private readonly semaphore: AsyncSemaphore,
     private readonly permits: number,
-    trace: HoldTrace | undefined,
-  ) {
-    super(trace);
+    /** What diagnostics record of this hold, while holds are traced. */
+    private readonly trace: HoldTrace | undefined,
+  ) {}
+
+  release(): void {
+    if (this.released) return;
+    this.semaphore.release(this.permits);
+    this.released = true;
+    if (this.trace !== undefined) traceHoldEnd(this.trace);
   }
 
-  protected end(): void {
-    this.semaphore.release(this.permits);
+  [Symbol.dispose](): void {
+    this.release();
   }
 }
 

@@ -42,8 +42,10 @@ export interface Guard extends Disposable {
 export type NotThenable = undefined;
 
 /**
- * The body every guard shares: a plain value (`then`), released once (a second `release()` does nothing), `using`,
- * and the end of the hold's diagnostics record. A primitive supplies only what ending its hold does (`end`).
+ * The body guards share: a plain value (`then`), released once (a second `release()` does nothing), `using`, and
+ * the end of the hold's diagnostics record; a primitive supplies only what ending its hold does (`end`). The
+ * readers-writer and keyed guards use it; the lock's and the semaphore's keep their own (their release is the hot
+ * path, slower through a shared method), and so does `RLockHold` (a fifth class made the method megamorphic).
  */
 export abstract class HoldGuard implements Guard {
   /** A plain value, never a thenable (see {@link NotThenable}). */
