@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { Guard, NotThenable } from './core/guard.js';
+import { HoldGuard } from './core/guard.js';
 import { describe } from './core/options.js';
 import type { QueueOwner, WaitQueue } from './core/wait-queue.js';
-import { holdsTraced, traceHoldEnd, traceHoldStart, type HoldTrace } from './core/diagnostics.js';
+import { holdsTraced, traceHoldStart } from './core/diagnostics.js';
 import type { AsyncKeyedLock } from './keyed-lock.js';
 
 /**
@@ -30,23 +30,17 @@ export class KeyEntry<K> implements QueueOwner {
 }
 
 /** The hold of one acquisition: every key it asked for, released together. */
-export class KeyedGuard<K> implements Guard {
-  /** A plain value, never a thenable (see {@link NotThenable}). */
-  readonly then: NotThenable = undefined;
-
-  released = false;
+export class KeyedGuard<K> extends HoldGuard {
   /** The key of a single-key hold. */
   single: KeyEntry<K> | undefined = undefined;
   /** The keys of a multi-key hold taken so far, in the lock's order; all of them once it has resolved. */
   readonly taken: KeyEntry<K>[] | undefined;
-  /** What diagnostics record of this hold, while holds are traced. */
-  trace: HoldTrace | undefined = undefined;
-
   constructor(
     private readonly lock: AsyncKeyedLock<K>,
     /** Whether it takes several keys (it is then resolved by its own acquisition, not by the last key's grant). */
     readonly multiple: boolean,
   ) {
+    super(undefined);
     this.taken = multiple ? [] : undefined;
   }
 
@@ -60,10 +54,7 @@ export class KeyedGuard<K> implements Guard {
     return this;
   }
 
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    if (this.trace !== undefined) traceHoldEnd(this.trace);
+  protected end(): void {
     const taken = this.taken;
     if (taken === undefined) {
       this.lock.releaseKey(this.single as KeyEntry<K>);
@@ -72,9 +63,5 @@ export class KeyedGuard<K> implements Guard {
     }
     for (let index = taken.length - 1; index >= 0; index--) this.lock.releaseKey(taken[index] as KeyEntry<K>);
     taken.length = 0;
-  }
-
-  [Symbol.dispose](): void {
-    this.release();
   }
 }

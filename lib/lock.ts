@@ -17,7 +17,10 @@ export type LockAcquireOptions = WaitOptions & PriorityOptions & HolderNameOptio
 /** What a `waitUnlocked` call parks with: it takes its turn but not the lock. */
 const takesNothing = Symbol('waitUnlocked');
 
-/** One hold of an {@link AsyncLock}. Stale once released: it can never release a later holder. */
+/**
+ * One hold of an {@link AsyncLock}. Stale once released: it can never release a later holder. Not a `HoldGuard`
+ * (`core/guard.ts`): its release is the uncontended hot path, measured slower through the shared body (bench 1a).
+ */
 class LockGuard implements Guard {
   /** A plain value, never a thenable (see {@link NotThenable}). */
   readonly then: NotThenable = undefined;

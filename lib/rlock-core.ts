@@ -1,25 +1,58 @@
 /**
  * The state machine of an `AsyncRLock`: its stack of levels, its queues, and every transition (enter, release,
- * hand-off, set aside, restore). The model it implements, and the invariants that hold after every step, are
- * stated at the top of `rlock.ts`; the public class there is a façade over this one.
+ * hand-off, set aside, restore). The public class (`rlock.ts`) is a façade over it; the levels, the set-aside stacks
+ * and what a parked request carries are in `rlock-levels.ts`.
+ *
+ * **Levels.** A hold is a stack of levels, innermost on top (`innermost`, linked through `parent`); `depth`, its
+ * height, is counted, never kept. A level is a `run` (a scope of its own: its `fn`'s code, across awaits) or a bare
+ * `acquire` (it belongs to the scope it was acquired from, or to its `{ owner }`); its scope chain (`scope`) leads
+ * to the `run` it was taken in, or to `undefined` (taken outside any `run`).
+ *
+ * **States** of a level (`LevelState`, one field): `held` (in the stack); `ending` (in the stack, released early by its
+ * owner while levels above it are held: it ends as soon as it is uncovered); `aside` (set aside with the whole stack
+ * by `releaseSave`, a condition wait); `aside-ending` (set aside, and released meanwhile: it ends as soon as it is
+ * restored); `ended`. Transitions: held → ending → ended; held ⇄ aside and ending ⇄ aside-ending (set aside,
+ * restored); aside → aside-ending (released).
+ *
+ * **Ownership: one question, {@link RLockStack.holds}.** A *scope* is a `run` level, or `undefined` for code outside
+ * any `run`; the caller's is `callerScope()`. `holds(scope)`: the innermost level is `scope`, or was acquired under
+ * it (bare, or with `{ owner }`), directly or through other such levels; a `run` level is a scope of its own, held by
+ * no other. Every ownership test is that one: a request claiming a level enters at once iff `holds(claim)`;
+ * `owned` is `holds(callerScope())` for a caller inside a scope; `isOwned()` (may `release()`, or `wait` on a
+ * condition: Python's `_is_owned`) is `holds(callerScope())`, and true for any caller without async context.
+ *
+ * **Who may enter.** A request claims a level (its context's, or `{ owner }`): it enters at once when the scope
+ * holds the innermost level, else it waits in the claim's re-entry queue; a request without a claim (or whose claim
+ * is set aside) waits among the outsiders. A bare `acquire` that claims its context's scope opens a *bare level* of
+ * that scope (`openBare`); until it is released, a new implicit request claiming the scope is a `LockError` (it
+ * cannot be told from a sibling's), and queued implicit ones (made before it) wait for it.
+ *
+ * **Invariants,** after every public call and every grant: outsiders wait only while the lock is held
+ * (`innermost` set); re-entry requests into the innermost level's scopes are served before outsiders; a set-aside
+ * stack is restored whole, on top of the level its bottom claims (or on a free lock), and the requests claiming
+ * its levels that queued as outsiders meanwhile go back to those levels' re-entry queues and are served; a wait
+ * restores exactly the levels it set aside; a hand-off is a loop, never a frame per waiter.
  *
  * @module
  */
 
-import { LockError, TimeoutError } from './errors.js';
+import { LockError } from './errors.js';
 import { createContextVariable } from './core/context.js';
 import { holdsTraced, traceHoldEnd, traceHoldStart, type HoldTrace } from './core/diagnostics.js';
 import type { Guard } from './core/guard.js';
 import { rejectEarly } from './core/options.js';
-import { WaitQueue, type WaitHandle } from './core/wait-queue.js';
+import { WaitQueue } from './core/wait-queue.js';
 import {
-  belongsTo,
+  bareLevelHeld,
+  claimFor,
+  displacedOf,
+  unclaim,
+  explainTimeout,
   claimOf,
   inStack,
   isSetAside,
   Request,
   RLockHold,
-  runScopeOf,
   type Parked,
   type SuspendedLevels,
 } from './rlock-levels.js';
@@ -33,9 +66,8 @@ export class RLockStack {
   readonly outsiders: WaitQueue<Guard, Parked>;
   readonly context = createContextVariable<RLockHold>();
   /**
-   * The diagnostics record of the current hold, while holds are traced: one per outermost hold (from the moment the
-   * lock is taken while free to the moment it is free again, or set aside whole by a condition wait), never one per
-   * nested level, which re-enters a hold already published.
+   * The diagnostics record of the current hold, while holds are traced: one per outermost hold (from the lock taken
+   * while free until it is free again, or set aside whole by a condition wait); nested levels publish nothing.
    */
   private trace: HoldTrace | undefined = undefined;
   /** Whether the last grant restored set-aside levels (rather than adding a new one); see `continueFrom`. */
@@ -56,21 +88,33 @@ export class RLockStack {
     this.handOff();
   }
 
-  /** @internal Whether the calling context owns the innermost level (may `release()` it): Python's `_is_owned`. */
+  /**
+   * The ownership question (the model's, above): whether `scope`, a level or `undefined` (code outside any `run`),
+   * holds the innermost level. A free lock is held by no one.
+   */
+  holds(scope: RLockHold | undefined): boolean {
+    for (let level = this.innermost; level !== undefined; level = level.scope) {
+      if (level === scope) return true;
+      if (level.scope === level) return false; // a `run` level: a scope of its own, held by no other
+      if (level.scope === undefined) return scope === undefined;
+    }
+    return false;
+  }
+
+  /** @internal Whether the caller owns the innermost level (may `release()` it): Python's `_is_owned`. */
   isOwned(): boolean {
-    return this.innermost !== undefined && this.callerOwns(this.innermost);
+    return this.context === undefined ? this.innermost !== undefined : this.holds(this.callerScope());
   }
 
   /**
-   * @internal Sets aside every level of the hold (the whole stack: all of it belongs to the caller's task tree), as
-   * Python's `RLock._release_save` does, and hands the lock on. Requests to re-enter those levels lose their claim
-   * while they are set aside and queue as outsiders, so that a sibling can take the lock meanwhile.
+   * @internal See {@link AsyncRLock.releaseSave}. Requests to re-enter the levels set aside lose their claim
+   * meanwhile and queue as outsiders, so that a sibling can take the lock.
    */
   releaseSave(): unknown {
     const top = this.innermost as RLockHold;
     const bottom = this.setAsideStack();
     const suspended: SuspendedLevels = { top, bottom, claim: undefined };
-    this.claimFor(suspended, bottom.claim);
+    claimFor(suspended, bottom.claim);
     this.handOff();
     return suspended;
   }
@@ -94,13 +138,6 @@ export class RLockStack {
     return bottom;
   }
 
-  /** Records that `suspended` is to be restored on top of `claim` (or, without one, when the lock is free). */
-  private claimFor(suspended: SuspendedLevels, claim: RLockHold | undefined): void {
-    if (claim === undefined || claim.state === 'ended') return;
-    suspended.claim = claim;
-    (claim.claimants ??= []).push(suspended);
-  }
-
   /**
    * @internal The parked form of {@link AsyncRLock.acquireRestore}: moves the best waiter of `from` (its value
    * levels set aside by `releaseSave`) to where those levels wait to be restored, no longer cancellable; it is
@@ -109,7 +146,7 @@ export class RLockStack {
   parkRestore(from: WaitQueue<Guard, unknown>): void {
     const suspended = from.bestValue as SuspendedLevels;
     const queue = this.restoreQueueOf(suspended);
-    const handles = queue === this.outsiders ? this.displacedOf(suspended.claim) : undefined;
+    const handles = queue === this.outsiders ? displacedOf(suspended.claim) : undefined;
     (from as WaitQueue<Guard, Parked>).repark(queue, 1, false, handles);
     if (this.innermost === undefined) this.handOff();
   }
@@ -120,17 +157,13 @@ export class RLockStack {
     return claim !== undefined && inStack(claim) ? this.reentryQueue(claim) : this.outsiders;
   }
 
-  /**
-   * @internal Takes back the levels {@link AsyncRLock.releaseSave} set aside (Python's `_acquire_restore`): they
-   * wait like a request of the scope their bottom level re-enters, and are restored whole. Not cancellable.
-   */
+  /** @internal See {@link AsyncRLock.acquireRestore}. */
   acquireRestore(saved: unknown): Promise<Guard> {
     const suspended = saved as SuspendedLevels;
     const queue = this.restoreQueueOf(suspended);
-    const now =
-      queue === this.outsiders ? this.innermost === undefined : this.mayEnter(suspended.claim as RLockHold);
+    const now = queue === this.outsiders ? this.innermost === undefined : this.holds(suspended.claim);
     if (!now || queue.size > 0) {
-      const handles = queue === this.outsiders ? this.displacedOf(suspended.claim) : undefined;
+      const handles = queue === this.outsiders ? displacedOf(suspended.claim) : undefined;
       return queue.park(undefined, suspended, 0, handles);
     }
     const top = this.restore(suspended);
@@ -143,6 +176,7 @@ export class RLockStack {
   enter(options: RLockAcquireOptions | undefined, ownScope: boolean): Promise<Guard> {
     const early = rejectEarly(options, this.owner.label, ownScope ? 'run' : 'acquire');
     if (early !== undefined) return early;
+    const implicit = options?.owner === undefined;
     let claim: RLockHold | undefined;
     try {
       claim = this.requestClaim(options?.owner, ownScope ? 'run' : 'acquire');
@@ -150,31 +184,27 @@ export class RLockStack {
       return Promise.reject(error);
     }
     if (claim !== undefined && claim.state === 'held') {
-      if (this.mayEnter(claim)) return Promise.resolve(this.push(claim, ownScope));
-      return this.reentryQueue(claim).park(options, new Request(ownScope, claim));
+      if (this.holds(claim)) return Promise.resolve(this.push(claim, ownScope, undefined, implicit));
+      return this.reentryQueue(claim).park(options, new Request(ownScope, claim, implicit));
     }
     // No claim, or one a condition wait has set aside: wait as an outsider until that wait restores it.
     if (this.innermost === undefined && this.outsiders.size === 0)
-      return Promise.resolve(this.push(undefined, ownScope, claim));
-    const parked = this.outsiders.park(options, new Request(ownScope, claim), 0, this.displacedOf(claim));
+      return Promise.resolve(this.push(undefined, ownScope, claim, implicit));
+    const parked = this.outsiders.park(
+      options,
+      new Request(ownScope, claim, implicit),
+      0,
+      displacedOf(claim),
+    );
     if (this.context !== undefined || options?.owner !== undefined) return parked;
     return parked.catch((error: unknown) => {
-      throw this.explainTimeout(error, ownScope ? 'run' : 'acquire');
+      throw explainTimeout(
+        error,
+        this.owner.label,
+        ownScope ? 'run' : 'acquire',
+        this.innermost !== undefined,
+      );
     });
-  }
-
-  /**
-   * Without async context, a `run` or `acquire` nested in a hold of this lock and lacking `{ owner }` cannot be told
-   * from another task's: it waits for the hold it is nested in, a deadlock. When its timeout tells, say so.
-   */
-  private explainTimeout(error: unknown, method: string): unknown {
-    if (!(error instanceof TimeoutError) || this.innermost === undefined) return error;
-    return new TimeoutError(
-      `${error.message} while it was held; this runtime has no async context, so a ${method} nested in a hold of ` +
-        `${this.owner.label} cannot re-enter implicitly and waits for that hold: pass { owner: guard } (the guard run ` +
-        `gives fn, or acquire returns) to re-enter`,
-      { cause: error },
-    );
   }
 
   /**
@@ -183,7 +213,7 @@ export class RLockStack {
    */
   requestClaim(owner: Guard | undefined, method: string): RLockHold | undefined {
     if (owner !== undefined) {
-      if (!(owner instanceof RLockHold) || owner.state !== 'held' || !this.holds(owner)) {
+      if (!(owner instanceof RLockHold) || owner.state !== 'held' || owner.lock !== this) {
         throw new LockError(
           `${this.owner.label}.${method}: options.owner is not a current hold of this lock`,
         );
@@ -191,15 +221,9 @@ export class RLockStack {
       return owner;
     }
     const level = this.context?.get();
-    return level !== undefined && (level.state === 'held' || level.state === 'aside') ? level : undefined;
-  }
-
-  /**
-   * Whether the caller owns `level` (may release it, or wait on a condition with it): it belongs to the caller's
-   * scope. Without async context support no caller can be told apart, and any caller owns it, as with `AsyncLock`.
-   */
-  callerOwns(level: RLockHold): boolean {
-    return this.context === undefined || runScopeOf(level) === this.callerScope();
+    if (level === undefined || (level.state !== 'held' && level.state !== 'aside')) return undefined;
+    if (level.openBare > 0) throw bareLevelHeld(this.owner.label, method);
+    return level;
   }
 
   /** The calling context's level, if it is still active; `undefined` for outsiders. */
@@ -208,28 +232,26 @@ export class RLockStack {
     return level !== undefined && level.state === 'held' ? level : undefined;
   }
 
-  /** Whether a request claiming `scope` may enter now: the innermost level belongs to that scope. */
-  mayEnter(scope: RLockHold): boolean {
-    return this.innermost !== undefined && belongsTo(this.innermost, scope);
-  }
-
-  private holds(level: RLockHold): boolean {
-    for (let current = this.innermost; current !== undefined; current = current.parent) {
-      if (current === level) return true;
-    }
-    return false;
-  }
-
   private reentryQueue(scope: RLockHold): WaitQueue<Guard, Parked> {
     return (scope.reentry ??= new WaitQueue<Guard, Parked>(this.owner));
   }
 
-  /** Adds a level on top, for a `run` (a scope of its own) or a bare `acquire` from `scope`. */
-  push(scope: RLockHold | undefined, ownScope: boolean, claim?: RLockHold): RLockHold {
+  /** Adds a level on top, for a `run` or a bare `acquire` from `scope`; an implicit bare one opens a bare level. */
+  push(
+    scope: RLockHold | undefined,
+    ownScope: boolean,
+    claim: RLockHold | undefined,
+    implicit: boolean,
+  ): RLockHold {
     if (this.innermost === undefined) this.traceStart();
     const level = new RLockHold(this, this.innermost, ownScope ? 'self' : scope);
     // Granted while the level it re-enters is set aside (the lock was free): remember it, to return on top of it.
     if (claim !== undefined && isSetAside(claim)) level.claim = claim;
+    const opener = implicit && !ownScope ? (claim ?? scope) : undefined;
+    if (opener !== undefined) {
+      level.bareOf = opener;
+      opener.openBare++;
+    }
     this.innermost = level;
     return level;
   }
@@ -266,9 +288,8 @@ export class RLockStack {
   }
 
   /**
-   * Grants the next request the current state allows: a re-entry into the innermost level or a scope it belongs
-   * to, or, when the lock is free, the head outsider. A loop, not a recursion: a restored level that was released
-   * while set aside ends at once and the next request is served, however many there are in a row.
+   * Grants the next request the state allows: a re-entry into a scope that holds the innermost level, or, the lock
+   * free, the head outsider. A loop, not a recursion, however many restored levels released meanwhile end in a row.
    */
   private handOff(): void {
     this.continueFrom(this.grantNext());
@@ -306,27 +327,16 @@ export class RLockStack {
    * head outsider; returns the level granted, if any.
    */
   private setAsideBeneath(claimant: SuspendedLevels): RLockHold | undefined {
-    this.unclaim(claimant);
+    unclaim(claimant);
     const joint = this.innermost as RLockHold;
     const bottom = this.setAsideStack();
     claimant.bottom.parent = joint;
     claimant.bottom = bottom;
-    this.claimFor(claimant, bottom.claim);
+    claimFor(claimant, bottom.claim);
     return this.grantHead(this.outsiders, undefined);
   }
 
-  /** Forgets that `suspended` claims a level. */
-  private unclaim(suspended: SuspendedLevels): void {
-    const claimants = suspended.claim?.claimants;
-    if (claimants !== undefined) claimants.splice(claimants.indexOf(suspended), 1);
-    suspended.claim = undefined;
-  }
-
-  /**
-   * Grants the head of `queue`, if any, on behalf of `scope`: a new level, or the levels a condition waiter set
-   * aside. Returns the innermost level granted; the caller ends it if it was released while set aside.
-   */
-  /** Grants the head request to re-enter the innermost level or a scope it belongs to, if any. */
+  /** Grants the head request to re-enter a scope that holds the innermost level, if any. */
   private grantReentry(): RLockHold | undefined {
     for (let scope = this.innermost; scope !== undefined; scope = scope.scope) {
       const granted = this.grantHead(scope.reentry, scope);
@@ -336,15 +346,24 @@ export class RLockStack {
     return undefined;
   }
 
+  /**
+   * Grants the head of `queue`, if any, on behalf of `scope`: a new level, or the levels a condition waiter set
+   * aside. Returns the innermost level granted; the caller ends it if it was released while set aside.
+   */
   private grantHead(
     queue: WaitQueue<Guard, Parked> | undefined,
     scope: RLockHold | undefined,
   ): RLockHold | undefined {
     const value = queue?.bestValue;
     if (queue === undefined || value === undefined) return undefined;
+    // An implicit request into a scope whose bare level is open waits for it (it was made before that level was).
+    if (scope !== undefined && value instanceof Request && value.implicit && scope.openBare > 0)
+      return undefined;
     this.restoredLast = !(value instanceof Request);
     const top =
-      value instanceof Request ? this.push(scope, value.ownScope, value.claim) : this.restore(value);
+      value instanceof Request
+        ? this.push(scope, value.ownScope, value.claim, value.implicit)
+        : this.restore(value);
     queue.grantBest(top);
     return top;
   }
@@ -355,7 +374,7 @@ export class RLockStack {
    * back: they move to that level's re-entry queue.
    */
   private restore(suspended: SuspendedLevels): RLockHold {
-    this.unclaim(suspended);
+    unclaim(suspended);
     for (let level = suspended.top; ; level = level.parent as RLockHold) {
       level.state = level.state === 'aside-ending' ? 'ending' : 'held';
       if (level === suspended.bottom) break;
@@ -378,10 +397,5 @@ export class RLockStack {
     for (const handle of displaced) {
       if (claimOf(handle.value) === level) this.outsiders.reparkHandle(handle, this.reentryQueue(level));
     }
-  }
-
-  /** Where to remember a waiter among the outsiders that claims the set-aside level `claim` (if any). */
-  private displacedOf(claim: RLockHold | undefined): WaitHandle<Parked>[] | undefined {
-    return claim !== undefined && isSetAside(claim) ? (claim.displaced ??= []) : undefined;
   }
 }

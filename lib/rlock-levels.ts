@@ -1,17 +1,18 @@
 /**
  * The pieces of an `AsyncRLock`'s state: the levels of a hold (`RLockHold`, also the guard of each level), the
- * levels a condition wait set aside, what a parked request asks for, and the two questions asked of a level (which
- * scope it belongs to, which `run` it was taken in). The model they implement is stated at the top of `rlock.ts`; the transitions are in `rlock-core.ts`.
+ * levels a condition wait set aside, what a parked request asks for, and the lock's two messages. The model they
+ * implement, and its transitions, are in `rlock-core.ts`.
  *
  * @module
  */
 
+import { LockError, TimeoutError } from './errors.js';
 import { type NotThenable, type Guard } from './core/guard.js';
 import type { WaitHandle, WaitQueue } from './core/wait-queue.js';
 import type { RLockStack } from './rlock-core.js';
 
 /**
- * How far along its life a level is (the transitions are stated at the top of `rlock.ts`): in the stack (`held`,
+ * How far along its life a level is (the transitions are stated at the top of `rlock-core.ts`): in the stack (`held`,
  * or `ending` once released below the innermost), set aside by `releaseSave` (`aside`, or `aside-ending` once
  * released meanwhile), or `ended`.
  */
@@ -29,6 +30,8 @@ export function isSetAside(level: RLockHold): boolean {
 
 /**
  * One level of an `AsyncRLock`'s hold: the stack of levels is a linked list through `parent`, innermost on top.
+ * Not a `HoldGuard`: its `released` is read from its state, it has no record of its own, and a fifth class through
+ * `HoldGuard.release` made that shared method megamorphic, every guard's release several times slower.
  */
 export class RLockHold implements Guard {
   /** A plain value, never a thenable (see {@link NotThenable}). */
@@ -57,9 +60,17 @@ export class RLockHold implements Guard {
    * a restore touches only its own requests, never the whole outsider queue.
    */
   displaced: WaitHandle<Parked>[] | undefined = undefined;
+  /**
+   * For a scope: how many bare levels an implicit `acquire()` from it opened and are not released yet (one at most,
+   * but for one granted while a condition wait had the scope set aside). While one is, an implicit request from the scope cannot be told from a concurrent sibling's.
+   */
+  openBare = 0;
+  /** For a bare level an implicit `acquire()` opened: the scope it was opened from, until it is released. */
+  bareOf: RLockHold | undefined = undefined;
 
   constructor(
-    private readonly lock: RLockStack,
+    /** The lock this level is one of. */
+    readonly lock: RLockStack,
     parent: RLockHold | undefined,
     scope: RLockHold | 'self' | undefined,
   ) {
@@ -72,6 +83,10 @@ export class RLockHold implements Guard {
   }
 
   release(): void {
+    if (this.bareOf !== undefined && !this.released) {
+      this.bareOf.openBare--;
+      this.bareOf = undefined;
+    }
     if (this.state === 'held') this.lock.releaseHold(this);
     // Set aside by a condition wait nobody awaited: the level ends as soon as the wait gets it back.
     else if (this.state === 'aside') this.state = 'aside-ending';
@@ -108,27 +123,53 @@ export class Request {
     readonly ownScope: boolean,
     /** The level it claims to re-enter, if any; it may be set aside by a condition wait while the request waits. */
     readonly claim: RLockHold | undefined,
+    /** Whether the claim is the calling context's (no `{ owner }`): it waits while its scope has a bare level open. */
+    readonly implicit: boolean,
   ) {}
 }
 
-/**
- * Whether `level` belongs to `scope`: it is that level, or was acquired (bare, or with an explicit owner) under it,
- * directly or through other such levels. A `run` level is a scope of its own and belongs to no other.
- */
-export function belongsTo(level: RLockHold, scope: RLockHold): boolean {
-  for (let current: RLockHold | undefined = level; current !== undefined; current = current.scope) {
-    if (current === scope) return true;
-    if (current.scope === current) return false;
-  }
-  return false;
+/** The error of an implicit request from a scope whose bare level is held (see `AsyncRLock.acquire`). */
+export function bareLevelHeld(label: string, method: string): LockError {
+  return new LockError(
+    `${label}.${method}: a bare acquire() from this scope holds a level, and another acquire() or run() from the ` +
+      `same scope cannot be told from a concurrent sibling's: re-enter explicitly with { owner: guard } (the guard ` +
+      `that acquire() returned), or give concurrent children run(fn)`,
+  );
 }
 
-/** The `run` level that `level` belongs to, or `undefined` when it was taken outside any `run`. */
-export function runScopeOf(level: RLockHold): RLockHold | undefined {
-  let current = level;
-  while (current.scope !== current) {
-    if (current.scope === undefined) return undefined;
-    current = current.scope;
-  }
-  return current;
+/**
+ * Without async context, a `run` or `acquire` nested in a hold of the lock and lacking `{ owner }` cannot be told
+ * from another task's: it waits for the hold it is nested in, a deadlock. When its timeout tells (`held`: the lock
+ * was held), say so.
+ */
+export function explainTimeout(error: unknown, label: string, method: string, held: boolean): unknown {
+  if (!(error instanceof TimeoutError) || !held) return error;
+  return new TimeoutError(
+    `${error.message} while it was held; this runtime has no async context, so a ${method} nested in a hold of ` +
+      `${label} cannot re-enter implicitly and waits for that hold: pass { owner: guard } (the guard run ` +
+      `gives fn, or acquire returns) to re-enter`,
+    { cause: error },
+  );
+}
+
+/** Records that `suspended` is to be restored on top of `claim` (or, without one, when the lock is free). */
+export function claimFor(suspended: SuspendedLevels, claim: RLockHold | undefined): void {
+  if (claim === undefined || claim.state === 'ended') return;
+  suspended.claim = claim;
+  (claim.claimants ??= []).push(suspended);
+}
+
+/** Forgets that `suspended` claims a level. */
+export function unclaim(suspended: SuspendedLevels): void {
+  const claimants = suspended.claim?.claimants;
+  if (claimants !== undefined) claimants.splice(claimants.indexOf(suspended), 1);
+  suspended.claim = undefined;
+}
+
+/**
+ * Where a waiter parked among the outsiders that claims the set-aside level `claim` (if any) is remembered: the
+ * handles `park` collects there go back to the level's re-entry queue when it is restored.
+ */
+export function displacedOf(claim: RLockHold | undefined): WaitHandle<Parked>[] | undefined {
+  return claim !== undefined && isSetAside(claim) ? (claim.displaced ??= []) : undefined;
 }

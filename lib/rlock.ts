@@ -1,31 +1,6 @@
 /**
- * `AsyncRLock`, and the model it keeps.
- *
- * **Levels.** A hold is a stack of levels, innermost on top (`innermost`, linked through `parent`); `depth` is its
- * height. Each level is a `run` (a scope of its own: the code of its `fn`, across awaits) or a bare `acquire` (it
- * belongs to the scope it was acquired from). A level's scope chain (`scope`) leads to the `run` it was taken in.
- *
- * **States** of a level (`LevelState`, one field): `held` (in the stack); `ending` (in the stack, released early by its
- * owner while levels above it are held: it ends as soon as it is uncovered); `aside` (set aside with the whole stack
- * by `releaseSave`, a condition wait); `aside-ending` (set aside, and released meanwhile: it ends as soon as it is
- * restored); `ended`. Transitions: held → ending → ended; held ⇄ aside and ending ⇄ aside-ending (set aside,
- * restored); aside → aside-ending (released). `depth` is counted, never kept: the levels in the stack.
- *
- * **Who may enter.** A request claims a level (its context's, or `{ owner }`): it enters at once when the innermost
- * level belongs to that claim's scope, else it waits in the claim's re-entry queue; a request without a claim (or
- * whose claim is set aside) waits among the outsiders.
- *
- * **Invariants,** after every public call and every grant: outsiders wait only while the lock is held
- * (`innermost` set); re-entry requests into the innermost level's scopes are served before outsiders; a set-aside
- * stack is restored whole, on top of the level its bottom claims (or on a free lock), and the requests claiming
- * its levels that queued as outsiders meanwhile go back to those levels' re-entry queues and are served; a wait
- * restores exactly the levels it set aside; a hand-off is a loop, never a frame per waiter.
- *
- * **Diagnostics.** One hold is published per outermost hold (the lock taken while free, until it is free again or
- * set aside whole); nested levels publish nothing, as they re-enter a hold already published.
- *
- * **Files.** This one is the public class, a façade; the stack and its transitions are `RLockStack`
- * (`rlock-core.ts`); the levels, the set-aside stacks and the scope questions are in `rlock-levels.ts`.
+ * `AsyncRLock`: a façade over its state machine, `RLockStack` (`rlock-core.ts`, whose top states the model: levels,
+ * states, ownership, who may enter, invariants).
  *
  * @module
  */
@@ -59,8 +34,10 @@ export interface RLockAcquireOptions extends WaitOptions {
  *
  * Mutual exclusion still holds among concurrent children: if `fn` starts two children that both re-enter with
  * `run`, they hold it one after the other, and neither deadlocks against the parent awaiting them. A bare
- * `acquire()` opens no scope of its own (see {@link AsyncRLock.acquire}): concurrent children that must be kept
- * apart use `run`. A condition `wait` sets aside every level of the hold, those of the scopes around it included,
+ * `acquire()` inside a scope opens a level of its own, owned by the scope; while it is held, a further implicit
+ * `acquire()` or `run()` from that scope (its holder's, or a concurrent sibling's: they cannot be told apart) is a
+ * `LockError`, never a shared level: re-enter with `{ owner: guard }`, or give concurrent children `run` (see
+ * {@link AsyncRLock.acquire}). A condition `wait` sets aside every level of the hold, those of the scopes around it included,
  * and restores exactly those levels, on top of the levels its scope re-enters: the same depth, unless concurrent
  * children of one scope moved meanwhile (a child that entered while a sibling's wait had the parent's level set
  * aside comes back on top of that level). Ownership never leaks out: after `run` settles, neither its caller, nor a sibling,
@@ -112,7 +89,7 @@ export class AsyncRLock {
   /** Whether the calling async context could re-enter the lock right now (always `false` without async context). */
   get owned(): boolean {
     const scope = this.stack.callerScope();
-    return scope !== undefined && this.stack.mayEnter(scope);
+    return scope !== undefined && this.stack.holds(scope);
   }
 
   /** Nested holds currently active (0 when free). */
@@ -134,14 +111,18 @@ export class AsyncRLock {
    * Acquires the lock: re-enters at once when the calling context (or `options.owner`) holds it, otherwise waits.
    * Outside any scope it acquires for the guard it returns, as `AsyncLock` does.
    *
-   * **Limitation:** inside a `run` scope this re-enters like a nested `run`, but opens no scope of its own: the
-   * scope's other code, concurrent children included, shares the level, so two children that each re-enter with a
-   * bare `acquire()` hold it at once. Give concurrent children `run`, which keeps them apart. (`AsyncLocalStorage`
-   * cannot give a bare `acquire` a context of its own: the one it would set is its caller's, shared with siblings.)
+   * **Inside a `run` scope** a bare `acquire()` opens a level of its own on top of the scope's (`depth + 1`), owned
+   * by the scope: `owned` is true there, `release()` from the scope releases it, and a condition `wait` from the
+   * scope sets it aside and restores it. If a sibling holds a nested level of the scope, it waits for it, as a
+   * nested `run` does. While that level is held, the scope's context is busy: a further `acquire()`, `run()` or
+   * `tryAcquire()` from the scope without `owner` is a `LockError`, since it cannot be told from a concurrent
+   * sibling's (`AsyncLocalStorage` cannot give the code after an `await` a context of its own without leaking it into
+   * the siblings). Re-enter it with `{ owner: guard }` (the guard this returned), or give concurrent children `run`.
    *
    * @param options - `owner` to re-enter explicitly, plus `signal` and `timeout`; see {@link WaitOptions}.
    * @returns the guard of this level; release it (or call `release()` from the same scope).
-   * @throws LockError - (rejection) when `options.owner` is not a current hold of this lock.
+   * @throws LockError - (rejection) when `options.owner` is not a current hold of this lock, or when, without
+   *   `owner`, a bare level acquired from the calling scope is held (the message names the fix).
    * @throws TimeoutError - (rejection) when `timeout` expires first; without async context, its message says that a
    *   call nested in a hold needs `{ owner: guard }`.
    * @throws TypeError | RangeError - (rejection) for bad options.
@@ -170,7 +151,8 @@ export class AsyncRLock {
    *
    * @param options - `owner` to re-enter explicitly.
    * @returns the guard, or `undefined` when the caller would have to wait.
-   * @throws LockError - when `options.owner` is not a current hold of this lock.
+   * @throws LockError - when `options.owner` is not a current hold of this lock, or when, without `owner`, a bare
+   *   level acquired from the calling scope is held (see {@link AsyncRLock.acquire}).
    * @throws TypeError - when `options` is not an object (a number of permits is not an option here).
    *
    * @example
@@ -184,10 +166,11 @@ export class AsyncRLock {
       throw new TypeError(`${this.label}.tryAcquire: options must be an object, got ${describe(options)}`);
     }
     const claim = this.stack.requestClaim(options?.owner, 'tryAcquire');
-    if (claim !== undefined && claim.state === 'held' && this.stack.mayEnter(claim))
-      return this.stack.push(claim, false);
+    const implicit = options?.owner === undefined;
+    if (claim !== undefined && claim.state === 'held' && this.stack.holds(claim))
+      return this.stack.push(claim, false, undefined, implicit);
     if (this.stack.innermost !== undefined || this.stack.outsiders.size > 0) return undefined;
-    return this.stack.push(undefined, false);
+    return this.stack.push(undefined, false, claim, implicit);
   }
 
   /**
@@ -204,21 +187,23 @@ export class AsyncRLock {
   release(): void {
     const level = this.stack.innermost;
     if (level === undefined) throw new LockError(`${this.label} is not locked`);
-    if (!this.stack.callerOwns(level)) {
+    if (!this.stack.isOwned()) {
       throw new LockError(`${this.label}: the calling context does not own the innermost hold`);
     }
-    this.stack.releaseHold(level);
+    level.release();
   }
 
   /**
    * Acquires (or re-enters) the lock, runs `fn` in a scope that owns it, and releases that level when `fn` settles.
-   * Every async call made from `fn` re-enters at once; concurrent ones take turns.
+   * Every async call made from `fn` re-enters at once; concurrent ones take turns. A nested `run` without `owner`
+   * while a bare `acquire()` from the same scope is held is a `LockError` (see {@link AsyncRLock.acquire}).
    *
    * @param fn - the critical section; it receives the guard (pass it as `owner` to re-enter explicitly).
    * @param options - `owner` to re-enter explicitly, plus `signal` and `timeout` for the acquisition.
    * @returns what `fn` returns.
    * @throws TypeError - (rejection) when `fn` is not a function; whatever `acquire` or `fn` throws (a nested `run`
    *   without `owner` times out, where there is no async context, with a message that says to pass it).
+   * @throws LockError - (rejection) as `acquire` does: a bad `owner`, or a bare level of the calling scope held.
    *
    * @cancellation `options` only bound the wait; once `fn` runs it is not interrupted.
    *

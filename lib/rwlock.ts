@@ -1,16 +1,10 @@
 import { Primitive } from './core/primitive.js';
 import { CancelledError } from './errors.js';
-import { type NotThenable, type Guard } from './core/guard.js';
+import { HoldGuard, type Guard } from './core/guard.js';
 import { checkFunction, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
-import {
-  holdsTraced,
-  traceHoldEnd,
-  traceHoldStart,
-  type HoldTrace,
-  type HolderNameOptions,
-} from './core/diagnostics.js';
+import { holdsTraced, traceHoldStart, type HoldTrace, type HolderNameOptions } from './core/diagnostics.js';
 
 /** Wait options of a readers-writer lock. */
 export type RWLockAcquireOptions = WaitOptions & PriorityOptions & HolderNameOptions;
@@ -21,28 +15,18 @@ const write = 'write';
 type Mode = typeof read | typeof write;
 
 /** One hold of an {@link AsyncRWLock}: a read hold or the write hold, as its `mode` says. */
-class RWGuard implements Guard {
-  /** A plain value, never a thenable (see {@link NotThenable}). */
-  readonly then: NotThenable = undefined;
-
-  released = false;
-
+class RWGuard extends HoldGuard {
   constructor(
     private readonly lock: AsyncRWLock,
     private readonly mode: Mode,
-    private readonly trace: HoldTrace | undefined,
-  ) {}
-
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    if (this.trace !== undefined) traceHoldEnd(this.trace);
-    if (this.mode === read) this.lock.releaseRead();
-    else this.lock.releaseWrite();
+    trace: HoldTrace | undefined,
+  ) {
+    super(trace);
   }
 
-  [Symbol.dispose](): void {
-    this.release();
+  protected end(): void {
+    if (this.mode === read) this.lock.releaseRead();
+    else this.lock.releaseWrite();
   }
 }
 

@@ -17,7 +17,10 @@ export interface SemaphoreAcquireOptions extends WaitOptions, PriorityOptions, H
   permits?: number | undefined;
 }
 
-/** The permits taken by one acquisition; `release()` returns all of them, once. */
+/**
+ * The permits taken by one acquisition; `release()` returns all of them, once. Not a `HoldGuard` (`core/guard.ts`):
+ * its release is the limiter's hot path, kept monomorphic, as the lock's is.
+ */
 class SemaphoreGuard implements Guard {
   /** A plain value, never a thenable (see {@link NotThenable}). */
   readonly then: NotThenable = undefined;

@@ -70,7 +70,10 @@ describe('AsyncRLock in an async context', () => {
       const depths: number[] = [];
       let outsider: Promise<number> | undefined;
       await rlock.run(async () => {
-        const guards = [await rlock.acquire(), await rlock.acquire(), await rlock.acquire()];
+        // A bare level keeps the scope's context busy: the next levels re-enter it explicitly.
+        const first = await rlock.acquire();
+        const second = await rlock.acquire({ owner: first });
+        const guards = [first, second, await rlock.acquire({ owner: second })];
         depths.push(rlock.depth);
         outsider = runOutside(() => rlock.run(() => rlock.depth));
         for (let i = 0; i < 3; i++) {
@@ -171,21 +174,113 @@ describe('AsyncRLock in an async context', () => {
       expect(rlock.locked).to.equal(false);
     });
 
-    it('(documented limitation) lets concurrent children that re-enter with a bare acquire share the level', async () => {
-      // A bare acquire opens no scope of its own: AsyncLocalStorage cannot give it one without leaking it into the
-      // siblings that share the caller's context. Children that must be kept apart use run (previous cases).
-      const rlock = new AsyncRLock();
+    it('rejects the second of two children that re-enter with a bare acquire, and leaves the first alone', async () => {
+      // A bare acquire opens a level of its own, owned by the scope; a further implicit acquire or run from that
+      // scope cannot be told from a sibling's (both see the same context), so it is a LockError, never a shared level.
+      const rlock = new AsyncRLock({ name: 'r' });
       const log: string[] = [];
       const child = async (name: string) => {
+        let guard;
+        try {
+          guard = await rlock.acquire();
+        } catch (error) {
+          log.push(`${name}:${(error as Error).name}(depth=${rlock.depth})`);
+          return error;
+        }
+        log.push(`${name}:in(depth=${rlock.depth}, owned=${rlock.owned})`);
+        await yieldTurns(2);
+        log.push(`${name}:out`);
+        guard.release();
+        return undefined;
+      };
+      const [first, second] = await rlock.run(() => Promise.all([child('c1'), child('c2')]));
+      expect(log).to.deep.equal(['c1:in(depth=2, owned=true)', 'c2:LockError(depth=2)', 'c1:out']);
+      expect(first).to.equal(undefined);
+      expect(second)
+        .to.be.instanceOf(LockError)
+        .with.property('message')
+        .that.matches(/^AsyncRLock\(r\)\.acquire: a bare acquire\(\) from this scope holds a level/)
+        .and.matches(/\{ owner: guard \}/)
+        .and.matches(/run\(fn\)/);
+      expect([rlock.locked, rlock.depth, rlock.waiting]).to.deep.equal([false, 0, 0]);
+    });
+
+    it('rejects an implicit run, acquire or tryAcquire from the scope while its bare level is held', async () => {
+      const rlock = new AsyncRLock();
+      const outcomes: string[] = [];
+      await rlock.run(async () => {
+        const bare = await rlock.acquire();
+        const run = await rejectionOf(rlock.run(() => outcomes.push('run entered')));
+        outcomes.push(`run:${(run as Error).name}`, `run:${(run as Error).message.split(':')[0]}`);
+        outcomes.push(`acquire:${((await rejectionOf(rlock.acquire())) as Error).name}`);
+        expect(() => rlock.tryAcquire()).to.throw(LockError, /^AsyncRLock\.tryAcquire: a bare acquire\(\)/);
+        outcomes.push(`depth=${rlock.depth}`);
+        bare.release();
+        // Released: the scope may re-enter implicitly again.
+        await rlock.run(() => outcomes.push(`run after release(depth=${rlock.depth})`));
+      });
+      expect(outcomes).to.deep.equal([
+        'run:LockError',
+        'run:AsyncRLock.run',
+        'acquire:LockError',
+        'depth=2',
+        'run after release(depth=2)',
+      ]);
+      expect(rlock.locked).to.equal(false);
+    });
+
+    it('lets the holder of a bare level re-enter it explicitly with { owner: guard }', async () => {
+      const rlock = new AsyncRLock();
+      const depths: number[] = [];
+      await rlock.run(async () => {
+        const bare = await rlock.acquire();
+        const inner = await rlock.acquire({ owner: bare });
+        depths.push(rlock.depth);
+        inner.release();
+        await rlock.run(
+          async () => {
+            depths.push(rlock.depth);
+            // The explicit run is a scope of its own: implicit re-entry from it works again.
+            await rlock.run(() => depths.push(rlock.depth));
+          },
+          { owner: bare },
+        );
+        expect(rlock.tryAcquire({ owner: bare })?.release()).to.equal(undefined);
+        depths.push(rlock.depth);
+        rlock.release(); // the bare level: the scope owns it
+        depths.push(rlock.depth);
+      });
+      expect(depths).to.deep.equal([3, 3, 4, 2, 1]);
+      expect(rlock.locked).to.equal(false);
+    });
+
+    it("makes a bare acquire wait behind a sibling's nested run, and keeps queued bare acquires apart", async () => {
+      const rlock = new AsyncRLock();
+      const log: string[] = [];
+      const holder = () =>
+        rlock.run(async () => {
+          log.push(`run:in(depth=${rlock.depth})`);
+          await yieldTurns(3);
+          log.push('run:out');
+        });
+      // Both requests are made while the sibling's run holds: neither can be the other's nested call.
+      const bare = async (name: string) => {
         const guard = await rlock.acquire();
-        log.push(`${name}:in`);
+        log.push(`${name}:in(depth=${rlock.depth})`);
         await yieldTurns(2);
         log.push(`${name}:out`);
         guard.release();
       };
-      await rlock.run(() => Promise.all([child('c1'), child('c2')]));
-      expect(log).to.deep.equal(['c1:in', 'c2:in', 'c1:out', 'c2:out']);
-      expect(rlock.locked).to.equal(false);
+      await rlock.run(() => Promise.all([holder(), bare('b1'), bare('b2')]));
+      expect(log).to.deep.equal([
+        'run:in(depth=2)',
+        'run:out',
+        'b1:in(depth=2)',
+        'b1:out',
+        'b2:in(depth=2)',
+        'b2:out',
+      ]);
+      expect([rlock.locked, rlock.waiting]).to.deep.equal([false, 0]);
     });
 
     it('rejects a re-entry request whose timeout expires while a sibling holds, and serves the rest', async () => {
@@ -717,6 +812,32 @@ describe('AsyncRLock in an async context', () => {
         depths.push(rlock.depth);
       });
       expect(depths).to.deep.equal([1]);
+      expect(rlock.locked).to.equal(false);
+    });
+
+    it('sets aside and restores a bare level on top of its scope, which still owns it and keeps it apart', async () => {
+      const rlock = new AsyncRLock();
+      const cond = new AsyncCondition(rlock);
+      const log: string[] = [];
+      await rlock.run(async () => {
+        const bare = await rlock.acquire();
+        const waiting = cond.wait();
+        log.push(`waiting(locked=${rlock.locked})`);
+        await runOutside(() => rlock.run(() => cond.notify()));
+        await waiting;
+        log.push(`woken(depth=${rlock.depth}, owned=${rlock.owned}, released=${bare.released})`);
+        log.push(`acquire:${((await rejectionOf(rlock.acquire())) as Error).name}`);
+        rlock.release(); // the restored bare level, released from its scope
+        log.push(`released(depth=${rlock.depth}, bare=${bare.released})`);
+        await rlock.run(() => log.push(`run(depth=${rlock.depth})`));
+      });
+      expect(log).to.deep.equal([
+        'waiting(locked=false)',
+        'woken(depth=2, owned=true, released=false)',
+        'acquire:LockError',
+        'released(depth=1, bare=true)',
+        'run(depth=2)',
+      ]);
       expect(rlock.locked).to.equal(false);
     });
 

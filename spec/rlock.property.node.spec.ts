@@ -8,7 +8,7 @@ import { yieldTurns, installFakeClock } from './suites/helpers.js';
  *
  * A program is a forest of root tasks (mutual outsiders). A task optionally yields a few microtask turns, then runs
  * its steps inside `rlock.run`: yield, spawn children (awaited together, or left to outlive the task), a bare
- * acquire/release pair, a `waitFor(flag)` on a condition bound to the rlock (optionally with a fake-clock timeout),
+ * acquire/release pair (a nested run while children it left may still re-enter), a `waitFor(flag)` on a condition bound to the rlock (optionally with a fake-clock timeout),
  * or setting a flag and `notifyAll()`. Every flag also has an outsider root that sets it, so no program can
  * legitimately deadlock. Some roots are bare `acquire()`s outside any scope.
  *
@@ -134,10 +134,19 @@ async function execute(program: Program): Promise<void> {
         break;
       }
       case 'bare': {
-        const guard = await rlock.acquire();
-        check(task);
-        await turnsOf(task, s.k);
-        guard.release();
+        // While children it left running may still re-enter, a bare level would make their run a LockError (it
+        // could be the bare level's own nested call): a scope with live children takes a nested run instead.
+        const hold = async () => {
+          check(task);
+          await turnsOf(task, s.k);
+        };
+        if (tasks.some((other) => other.parent === task && !other.done)) {
+          await rlock.run(hold);
+        } else {
+          const guard = await rlock.acquire();
+          await hold();
+          guard.release();
+        }
         check(task);
         break;
       }

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { traceHoldEnd, type HoldTrace } from './diagnostics.js';
 import { checkFunction } from './options.js';
 
 /**
@@ -39,6 +40,37 @@ export interface Guard extends Disposable {
  * a prototype property set at load, so that importing a module runs nothing (`"sideEffects": false`).
  */
 export type NotThenable = undefined;
+
+/**
+ * The body guards share: a plain value (`then`), released once (a second `release()` does nothing), `using`, and
+ * the end of the hold's diagnostics record; a primitive supplies only what ending its hold does (`end`). The
+ * readers-writer and keyed guards use it; the lock's and the semaphore's keep their own (their release is the hot
+ * path, slower through a shared method), and so does `RLockHold` (a fifth class made the method megamorphic).
+ */
+export abstract class HoldGuard implements Guard {
+  /** A plain value, never a thenable (see {@link NotThenable}). */
+  readonly then: NotThenable = undefined;
+  /** Whether this acquisition has ended: set once, before the primitive hands anything on. */
+  released = false;
+
+  /** @param trace - the diagnostics record of the hold while it is published (holds traced), else `undefined`. */
+  constructor(public trace: HoldTrace | undefined) {}
+
+  /** Ends this acquisition, once: marks it released, ends its record, and lets the primitive end the hold. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.trace !== undefined) traceHoldEnd(this.trace);
+    this.end();
+  }
+
+  /** What ending the hold does in the primitive; called once, after `released` is set and the record ended. */
+  protected abstract end(): void;
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
 
 /**
  * Whether `options` carry a `priority`: a `run` then goes through `acquire`, which checks and ranks it, instead of
