@@ -128,9 +128,8 @@ export class RLockStack {
     for (let level: RLockHold | undefined = bottom; level !== undefined; level = level.parent) {
       level.state = level.state === 'ending' ? 'aside-ending' : 'aside';
       const reentry = level.reentry;
-      if (reentry !== undefined && reentry.size > 0) {
+      if (reentry !== undefined && reentry.size > 0)
         reentry.repark(this.outsiders, reentry.size, true, (level.displaced ??= []));
-      }
       bottom = level;
     }
     this.innermost = undefined;
