@@ -538,6 +538,8 @@ const redis: Workload = {
           'longest wait',
           'commands per free cycle',
           'per contended acquisition',
+          'server CPU / acq',
+          'client CPU / acq',
         ],
         ...names.map((name) => [
           name,
@@ -548,6 +550,8 @@ const redis: Workload = {
           `${result.longestWaitMs[name]!.toFixed(1)} ms`,
           result.commands[name]!.toFixed(2),
           result.contendedCommands[name]!.toFixed(2),
+          `${result.serverCpuUs[name]!.toFixed(0)} µs`,
+          `${result.clientCpuUs[name]!.toFixed(0)} µs`,
         ]),
       ],
     );
@@ -592,6 +596,11 @@ const redis: Workload = {
       row: '    commands per contended acquisition',
       goal: 'context',
       measured: names.map((name) => `${name} ${result.contendedCommands[name]!.toFixed(1)}`).join(', '),
+    });
+    summary({
+      row: '    server CPU per contended acquisition',
+      goal: 'context',
+      measured: names.map((name) => `${name} ${result.serverCpuUs[name]!.toFixed(0)} µs`).join(', '),
     });
   },
 };
