@@ -131,7 +131,7 @@ export abstract class RedisPermits {
     this.ttl = ttl;
     this.permits = permits;
     this.link = linkFor(client);
-    this.keys = [key, `${key}:holders`, `${key}:queue`, `${key}:alive`];
+    this.keys = [key, `${key}:holders`, `${key}:queue`];
     this.deadlineMs = Math.max(ttl, 1000);
     this.drift = Math.floor(ttl / 100) + 2;
     this.owner = {
