@@ -18,11 +18,13 @@
  *
  * @module
  */
+import { readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
-import { RedisLock } from '../lib/redis/index.js';
 import { RedisServer } from '../spec/redis/server.js';
 import { compare, median, type Result } from './harness.js';
 
@@ -39,6 +41,49 @@ const RedlockClass = require('redlock') as new (
   clients: Redis[],
   options: { retryCount: number; retryDelay: number; retryJitter: number },
 ) => Redlock;
+
+/** The newest modification time (ms) of the files under `dir`. */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+/**
+ * coop-sync/redis as users run it, the built bundle `dist/esm/redis.js` (the peers run from their published JS too),
+ * when that build is at least as new as every file under lib/; else the TypeScript source through tsx, which costs
+ * more client CPU (each closure gets a `__name` call) and is said so in the output.
+ */
+async function loadRedisLock(): Promise<{
+  RedisLock: typeof import('../lib/redis/index.js').RedisLock;
+  from: string;
+}> {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const built = join(root, 'dist', 'esm', 'redis.js');
+  let builtAt = 0;
+  try {
+    builtAt = statSync(built).mtimeMs;
+  } catch {
+    // not built
+  }
+  if (builtAt > 0 && builtAt >= newest(join(root, 'lib'))) {
+    const module = (await import(pathToFileURL(built).href)) as typeof import('../lib/redis/index.js');
+    return { RedisLock: module.RedisLock, from: 'dist/esm/redis.js (the build)' };
+  }
+  const module = await import('../lib/redis/index.js');
+  const why = builtAt > 0 ? 'dist/ is older than lib/' : 'no dist/';
+  return {
+    RedisLock: module.RedisLock,
+    from: `lib/ through tsx (${why}: run npm run build first to bench the build)`,
+  };
+}
+
+const { RedisLock, from: coopSyncFrom } = await loadRedisLock();
+/** Where the bench loaded coop-sync/redis from (printed with row 10). */
+export { coopSyncFrom, RedisLock as BenchRedisLock };
 
 export const CONTENDERS = 4;
 const TTL = 10_000;
@@ -144,6 +189,7 @@ export async function benchRedis(options: {
   contended: number;
   rounds: number;
 }): Promise<RedisBenchResult> {
+  console.log(`   coop-sync/redis loaded from ${coopSyncFrom}`);
   const server = await RedisServer.start();
   const clients = Array.from({ length: CONTENDERS }, () => new Redis(server.port, '127.0.0.1'));
   try {
