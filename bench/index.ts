@@ -549,6 +549,8 @@ const redis: Workload = {
           'longest wait',
           'commands per free cycle',
           'per contended acquisition',
+          'server CPU / acq',
+          'client CPU / acq',
         ],
         ...names.map((name) => [
           name,
@@ -559,6 +561,8 @@ const redis: Workload = {
           `${result.longestWaitMs[name]!.toFixed(1)} ms`,
           result.commands[name]!.toFixed(2),
           result.contendedCommands[name]!.toFixed(2),
+          `${result.serverCpuUs[name]!.toFixed(0)} µs`,
+          `${result.clientCpuUs[name]!.toFixed(0)} µs`,
         ]),
       ],
     );
@@ -603,6 +607,11 @@ const redis: Workload = {
       row: '    commands per contended acquisition',
       goal: 'context',
       measured: names.map((name) => `${name} ${result.contendedCommands[name]!.toFixed(1)}`).join(', '),
+    });
+    summary({
+      row: '    server CPU per contended acquisition',
+      goal: 'context',
+      measured: names.map((name) => `${name} ${result.serverCpuUs[name]!.toFixed(0)} µs`).join(', '),
     });
   },
 };

@@ -150,18 +150,28 @@ export class RedisLink {
 
   constructor(private readonly client: RedisClientLike) {}
 
-  /** Sends one command, rejecting with `RedisUnavailableError` on an error or no reply within `deadlineMs`. */
-  private command(args: (string | number)[], deadlineMs: number, label: string): Promise<unknown> {
+  /**
+   * Sends one command (`args`: the arguments after its name), rejecting with `RedisUnavailableError` on an error or
+   * no reply within `deadlineMs`.
+   */
+  private command(
+    name: string,
+    args: (string | number)[],
+    deadlineMs: number,
+    label: string,
+  ): Promise<unknown> {
     const client = this.client;
-    const sent = isIORedis(client)
-      ? client.call(String(args[0]), ...args.slice(1))
-      : client.sendCommand(args.map(String));
+    let sent: Promise<unknown>;
+    if (isIORedis(client)) sent = client.call(name, ...args);
+    else {
+      const strings = [name];
+      for (const arg of args) strings.push(String(arg));
+      sent = client.sendCommand(strings);
+    }
     return new Promise((resolve, reject) => {
       const timer = startTimer(
         () =>
-          reject(
-            new RedisUnavailableError(`${label}: Redis did not answer ${args[0]} within ${deadlineMs} ms`),
-          ),
+          reject(new RedisUnavailableError(`${label}: Redis did not answer ${name} within ${deadlineMs} ms`)),
         deadlineMs,
         true,
       );
@@ -175,7 +185,7 @@ export class RedisLink {
           reject(
             isScriptMissing(error)
               ? error
-              : new RedisUnavailableError(`${label}: ${args[0]} failed: ${messageOf(error)}`, {
+              : new RedisUnavailableError(`${label}: ${name} failed: ${messageOf(error)}`, {
                   cause: error,
                 }),
           );
@@ -185,18 +195,20 @@ export class RedisLink {
   }
 
   /**
-   * Runs the package's script (EVALSHA; the script is loaded once, and again after a server restart) and returns its
-   * reply, `[status, token, serverNow, serverDeadline]` (serverNow `''` for a release with nobody queued), with the
-   * local time the command was sent.
+   * Runs the package's script (EVALSHA; the script is loaded once, and again after a server restart) on the three
+   * keys of one lock, `keys`, and returns its reply, `[status, token, serverNow, serverDeadline]` (serverNow `''`
+   * for a release with nobody queued), with the local time the command was sent.
    */
   async script(
-    keys: readonly string[],
-    args: readonly (string | number)[],
+    keys: readonly [string, string, string],
+    op: string,
+    id: string,
+    permits: number,
     deadlineMs: number,
     label: string,
   ): Promise<{ reply: string[]; sentAt: number }> {
     for (let attempt = 0; ; attempt++) {
-      this.sha ??= this.command(['SCRIPT', 'LOAD', SCRIPT], deadlineMs, label).then(String);
+      this.sha ??= this.command('SCRIPT', ['LOAD', SCRIPT], deadlineMs, label).then(String);
       const sha = this.sha;
       let hash: string;
       try {
@@ -208,11 +220,13 @@ export class RedisLink {
       const sentAt = clock();
       try {
         const reply = (await this.command(
-          ['EVALSHA', hash, keys.length, ...keys, ...args],
+          'EVALSHA',
+          [hash, 3, keys[0], keys[1], keys[2], op, id, permits],
           deadlineMs,
           label,
         )) as unknown[];
-        const strings = reply.map((item) => (item == null ? '' : String(item)));
+        const strings: string[] = [];
+        for (const item of reply) strings.push(item == null ? '' : String(item));
         // A release with nobody queued does not read the server's clock.
         if (strings[2] !== '') this.offsetBound = Number(strings[2]) - sentAt;
         return { reply: strings, sentAt };

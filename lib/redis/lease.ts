@@ -51,10 +51,15 @@ export interface LeaseOwner {
 const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
 
 export class RedisLease implements Lease {
-  readonly lost: AbortSignal;
   private deadline: number;
   private releasing: Promise<void> | undefined;
-  private readonly controller = new AbortController();
+  /**
+   * Made on the first read of `lost` only: most leases are released without anyone looking at it, and an
+   * AbortController with its patched signal is the largest part of a lease's cost.
+   */
+  private controller: AbortController | undefined;
+  /** Why the lease was lost, once it was (the reason `lost` aborts with). */
+  private lostReason: Error | undefined;
   private renewTimer: ReturnType<typeof setTimeout> | undefined;
   private lostTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -65,7 +70,13 @@ export class RedisLease implements Lease {
     expiresAt: number,
   ) {
     this.deadline = expiresAt;
-    const signal = this.controller.signal;
+    this.schedule();
+  }
+
+  get lost(): AbortSignal {
+    if (this.controller !== undefined) return this.controller.signal;
+    const controller = new AbortController();
+    const signal = controller.signal;
     // `aborted` and `throwIfAborted()` look at the clock first: after a pause the event loop may run other code
     // before the lost timer, and that code must not believe it still holds the lease.
     Object.defineProperty(signal, 'aborted', {
@@ -80,8 +91,9 @@ export class RedisLease implements Lease {
       this.checkClock();
       throwIfAborted.call(signal);
     };
-    this.lost = signal;
-    this.schedule();
+    this.controller = controller;
+    if (this.lostReason !== undefined) controller.abort(this.lostReason);
+    return signal;
   }
 
   get expiresAt(): number {
@@ -96,7 +108,7 @@ export class RedisLease implements Lease {
     if (this.releasing !== undefined) return this.releasing;
     this.clearTimers();
     this.releasing = this.owner.drop(this.id).catch((error: unknown) => {
-      if (abortedGetter.call(this.controller.signal) === true || clock() >= this.deadline) return;
+      if (this.lostReason !== undefined || clock() >= this.deadline) return;
       throw error;
     });
     return this.releasing;
@@ -107,12 +119,12 @@ export class RedisLease implements Lease {
   }
 
   toString(): string {
-    const state = this.released ? 'released' : abortedGetter.call(this.lost) ? 'lost' : 'held';
+    const state = this.released ? 'released' : this.lostReason !== undefined ? 'lost' : 'held';
     return `${this.owner.label} lease ${this.token}[${state}]`;
   }
 
   private isOver(): boolean {
-    return this.releasing !== undefined || (abortedGetter.call(this.controller.signal) as boolean);
+    return this.releasing !== undefined || this.lostReason !== undefined;
   }
 
   private checkClock(): void {
@@ -137,7 +149,8 @@ export class RedisLease implements Lease {
   private lose(why: string): void {
     if (this.isOver()) return;
     this.clearTimers();
-    this.controller.abort(new Error(`${this.owner.label}: lease ${this.token} lost: ${why}`));
+    this.lostReason = new Error(`${this.owner.label}: lease ${this.token} lost: ${why}`);
+    this.controller?.abort(this.lostReason);
   }
 
   private clearTimers(): void {

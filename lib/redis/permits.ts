@@ -97,7 +97,7 @@ export abstract class RedisPermits {
   readonly ttl: number;
   protected readonly permits: number;
   private readonly link: RedisLink;
-  private readonly keys: readonly string[];
+  private readonly keys: readonly [string, string, string];
   private readonly deadlineMs: number;
   private readonly drift: number;
   private pending = 0;
@@ -131,7 +131,7 @@ export abstract class RedisPermits {
     this.ttl = ttl;
     this.permits = permits;
     this.link = linkFor(client);
-    this.keys = [key, `${key}:holders`, `${key}:queue`, `${key}:alive`];
+    this.keys = [key, `${key}:holders`, `${key}:queue`];
     this.deadlineMs = Math.max(ttl, 1000);
     this.drift = Math.floor(ttl / 100) + 2;
     this.owner = {
@@ -155,7 +155,9 @@ export abstract class RedisPermits {
   private async renew(id: string): Promise<number | undefined> {
     const { reply, sentAt } = await this.link.script(
       this.keys,
-      ['renew', id, this.permits],
+      'renew',
+      id,
+      this.permits,
       this.deadlineMs,
       this.label,
     );
@@ -163,13 +165,15 @@ export abstract class RedisPermits {
   }
 
   private async drop(id: string): Promise<void> {
-    await this.link.script(this.keys, ['release', id, this.permits], this.deadlineMs, this.label);
+    await this.link.script(this.keys, 'release', id, this.permits, this.deadlineMs, this.label);
   }
 
   private async attempt(op: 'try' | 'acquire', id: string): Promise<Attempt> {
     const { reply, sentAt } = await this.link.script(
       this.keys,
-      [op, id, this.permits],
+      op,
+      id,
+      this.permits,
       this.deadlineMs,
       this.label,
     );
@@ -289,13 +293,17 @@ export abstract class RedisPermits {
         );
       };
       if (timeout !== Infinity) arm(timeout);
+      if (link.isSubscribed()) {
+        // Contended, and notifications already reach this process: queue at once (no 'try', no turn of the queue).
+        listening = true;
+        void link.listen(id, onGrant, this.label, this.deadlineMs);
+        poll();
+        return;
+      }
       const start = async (): Promise<void> => {
-        if (!link.isSubscribed()) {
-          // Uncontended: one round trip, no subscription.
-          const first = await this.attempt('try', id);
-          if (first.lease !== undefined) return win(first.lease);
-          if (settled) return;
-        }
+        // Uncontended: one round trip, no subscription.
+        const first = await this.attempt('try', id);
+        if (first.lease !== undefined) return win(first.lease);
         if (settled) return;
         listening = true;
         await link.listen(id, onGrant, this.label, this.deadlineMs);

@@ -7,9 +7,10 @@
  * - `k:holders`   sorted set: holder id -> its deadline (server ms), and beside it `#id` -> minus its token, so that
  *                 one ZADD grants, one ZREM releases and one expiry covers both. Expired holders are purged by
  *                 every call that looks at the holders.
- * - `k:queue`     sorted set: waiter id -> arrival order (strictly increasing): FIFO across processes.
- * - `k:alive`     sorted set: waiter id -> liveness deadline (server ms); a waiter that stops refreshing it is
- *                 dropped from the queue within a ttl.
+ * - `k:queue`     sorted set: waiter id -> arrival order (below 0: server time in us minus 2^53, strictly increasing),
+ *                 the FIFO across processes; and beside it `@id` -> the waiter's liveness deadline (server ms, above
+ *                 0). One ZADD queues, one ZREM dequeues; a waiter that stops refreshing its deadline is dropped
+ *                 within a ttl (by the next refresh of a live waiter, or when permits are free to serve the queue).
  * An id is `weight:ttl:link:n`, so the script reads each holder's and waiter's weight and ttl from the id itself.
  *
  * Invariants, restored before every reply: the sum of the holders' weights is at most `permits`; the queue is
@@ -17,29 +18,34 @@
  * barges past it); every key but the counter expires at the latest deadline it holds (empty sets vanish at once).
  *
  * Each grant made while serving the queue (to a waiter other than the caller, which gets the reply) is published as
- * `serverNow id token` on the channel of the waiter's link, `coop-sync:<link>` (the link is named in the id).
+ * `serverNow id token` on the channel of the waiter's link, `coop-sync:<link>` (the link is named in the id): the
+ * message is the whole grant, so the woken waiter holds at once, with no command of its own.
  * Reply: `{status, token, serverNow, deadline}` where status is `held` (deadline: this holder's), `queued` or
  * `busy` (deadline: the earliest holder's, when the waiter should look again), `released` or `gone`. A release
  * with nobody queued, the common case, replies without serverNow (it does not read the clock); a renewal replies
  * without the token (the holder has it).
  *
  * Cost: every `redis.call` inside a script costs the server about as much as a small command of its own (measured
- * 1.5-2 us on loopback, Redis 7.0), and the server runs one script at a time, so the hot paths are written for few
- * calls: one scan of the holders purges the expired, sums the weights, and finds the caller, the earliest and the
- * latest deadline; the queue's head is read once; queueing computes the order and adds with NX (no lookup first).
- * A contended hand-off (release to a queued waiter) is 11 calls, queueing a waiter 10, a free acquire 5, a release
- * with nobody queued 2.
+ * 0.5-3 us on loopback, Redis 7.0, besides about 9 us for the EVALSHA itself), and the server runs one script at a
+ * time, so the hot paths are written for few calls: one scan of the holders purges the expired, sums the weights,
+ * and finds the caller, the earliest and the latest deadline (a lock's release skips it: nobody else can hold);
+ * the queue is not read when nothing is free; queueing computes the order and adds both members with NX (no lookup
+ * first). A lock's contended hand-off (release to a queued waiter) is 9 calls, queueing behind a held lock 6 (5
+ * into an empty queue), a free acquire 5, a release with nobody queued 2 (were 11, 10, 5 and 2 with a separate
+ * liveness set).
  *
- * KEYS: counter, holders, queue, alive. ARGV: op, id, permits.
+ * KEYS: counter, holders, queue. ARGV: op, id, permits.
  * Ops: `try` (grant if free and nobody queued), `acquire` (the same, else queue or refresh the queue entry),
  * `renew` (extend a holder), `release` (drop a holder or a queued waiter, then serve the queue).
  *
  * @module
  */
 export const SCRIPT = `
-local counter, holders, queue, alive = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local counter, holders, queue = KEYS[1], KEYS[2], KEYS[3]
 local op, id, permits = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local call = redis.call
+-- Arrival orders sit below 0 (server us minus 2^53, exact in a double), liveness deadlines above.
+local BASE = 9007199254740992
 
 -- A release with nobody queued: no clock, no scan.
 local status, head
@@ -47,7 +53,7 @@ if op == 'release' then
   if call('ZREM', holders, id, '#' .. id) > 0 then
     status = 'released'
   else
-    if call('ZREM', queue, id) == 1 then call('ZREM', alive, id) end
+    call('ZREM', queue, id, '@' .. id)
     status = 'gone'
   end
   head = call('ZRANGE', queue, 0, 0)[1]
@@ -81,40 +87,44 @@ if op == 'try' and call('EXISTS', holders, queue) == 0 and weight <= permits the
   return {'held', token, tostring(now), tostring(deadline)}
 end
 
+-- The dead waiters (liveness deadline passed) leave the queue.
+local function purge()
+  local dead = call('ZRANGEBYSCORE', queue, 0, now)
+  for _, member in ipairs(dead) do call('ZREM', queue, string.sub(member, 2), member) end
+  return #dead > 0
+end
+
 -- One scan of the holders: purge the expired; the weight in use, the earliest and latest deadline, the caller's.
+-- A lock's holder that has just released leaves nobody else but the expired: no scan then.
 local used, earliest, latest, mine = 0, nil, nil, nil
-local list = call('ZRANGEBYSCORE', holders, 0, '+inf', 'WITHSCORES')
-for i = 1, #list, 2 do
-  local member, deadline = list[i], tonumber(list[i + 1])
-  if deadline <= now then
-    call('ZREM', holders, member, '#' .. member)
-  else
-    used = used + tonumber(string.match(member, '^%d+'))
-    earliest = earliest or deadline
-    latest = deadline
-    if member == id then mine = deadline end
+if not (status == 'released' and permits == 1) then
+  local list = call('ZRANGEBYSCORE', holders, 0, '+inf', 'WITHSCORES')
+  for i = 1, #list, 2 do
+    local member, deadline = list[i], tonumber(list[i + 1])
+    if deadline <= now then
+      call('ZREM', holders, member, '#' .. member)
+    else
+      used = used + tonumber(string.match(member, '^%d+'))
+      earliest = earliest or deadline
+      latest = deadline
+      if member == id then mine = deadline end
+    end
   end
 end
 
--- Serve the queue: drop the waiters that stopped refreshing, then grant from the head while it fits.
-if op ~= 'release' then head = call('ZRANGE', queue, 0, 0)[1] end
-if head then
-  local dead = call('ZRANGEBYSCORE', alive, '-inf', now)
-  if #dead > 0 then
-    for _, member in ipairs(dead) do
-      call('ZREM', queue, member)
-      call('ZREM', alive, member)
-    end
-    head = call('ZRANGE', queue, 0, 0)[1]
-  end
+-- Serve the queue, when something is free: drop the dead waiters, then grant from the head while it fits.
+-- (Nothing free: nobody can be served and the caller cannot take it, so the queue is not read.)
+local free, empty, granted, token = permits - used, nil, false, nil
+if free > 0 then
+  if op ~= 'release' then head = call('ZRANGE', queue, 0, 0)[1] end
+  if head and purge() then head = call('ZRANGE', queue, 0, 0)[1] end
+  empty = head == nil
 end
-local free, empty, granted, token = permits - used, head == nil, false, nil
-while head do
+while head and free > 0 do
   local w, t, link = string.match(head, '^(%d+):(%d+):([^:]+):')
   w = tonumber(w)
   if w > free then break end
-  call('ZREM', queue, head)
-  call('ZREM', alive, head)
+  call('ZREM', queue, head, '@' .. head)
   local deadline = now + tonumber(t)
   local minted = grant(head, deadline)
   if head == id then
@@ -151,14 +161,20 @@ if empty and weight <= free then
   return finish({'held', token, tostring(now), tostring(deadline)})
 end
 if op == 'try' then return finish({'busy', '', tostring(now), tostring(earliest or '')}) end
--- Queue at the back (NX: a refresh keeps its place), and refresh the liveness deadline. The head does not fit.
-local order = now * 1000
-local last = not empty and call('ZRANGE', queue, -1, -1, 'WITHSCORES')[2]
-if last and tonumber(last) >= order then order = tonumber(last) + 1 end
-call('ZADD', queue, 'NX', order, id)
-call('ZADD', alive, now + ttl, id)
-local expiry = call('ZRANGE', alive, -1, -1, 'WITHSCORES')[2]
+-- Queue at the back (NX: a refresh keeps its place) with a liveness deadline. The head does not fit.
+local alive, order, last = now + ttl, now * 1000 - BASE, nil
+if not empty then
+  last = call('ZREVRANGEBYSCORE', queue, '(0', '-inf', 'WITHSCORES', 'LIMIT', 0, 1)[2]
+  if last and tonumber(last) >= order then order = tonumber(last) + 1 end
+end
+if call('ZADD', queue, 'NX', order, id, alive, '@' .. id) < 2 then
+  -- A refresh (every ttl/3): the caller's liveness moves on, and the waiters that stopped refreshing leave (when
+  -- something is free, they left above).
+  call('ZADD', queue, alive, '@' .. id)
+  if free <= 0 then purge() end
+end
+local expiry = alive
+if last then expiry = math.max(alive, tonumber(call('ZRANGE', queue, -1, -1, 'WITHSCORES')[2])) end
 call('PEXPIREAT', queue, expiry)
-call('PEXPIREAT', alive, expiry)
 return finish({'queued', '', tostring(now), tostring(earliest or '')})
 `;

@@ -16,10 +16,27 @@ export interface TestClient {
   readonly sent: string[][];
   command(...args: string[]): Promise<unknown>;
   close(): Promise<void>;
+  /**
+   * Runs in the same tick as each message of the package's subscriber connections, just before and just after the
+   * package's own listener (set them to race something with a grant notification).
+   */
+  readonly onMessage: { before?: (() => void) | undefined; after?: (() => void) | undefined };
+}
+
+type MessageListener = (...args: string[]) => void;
+
+/** Wraps `listener` in the `before` and `after` hooks of `hooks`. */
+function hooked(hooks: TestClient['onMessage'], listener: MessageListener): MessageListener {
+  return (...args) => {
+    hooks.before?.();
+    listener(...args);
+    hooks.after?.();
+  };
 }
 
 export async function connect(kind: ClientKind, port: number): Promise<TestClient> {
   const sent: string[][] = [];
+  const onMessage: TestClient['onMessage'] = {};
   if (kind === 'ioredis') {
     const redis = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 2 });
     const client = {
@@ -27,11 +44,18 @@ export async function connect(kind: ClientKind, port: number): Promise<TestClien
         sent.push([command, ...args.map(String)]);
         return redis.call(command, ...args);
       },
-      duplicate: () => redis.duplicate(),
+      duplicate: () => {
+        const subscriber = redis.duplicate();
+        const on = subscriber.on.bind(subscriber) as (event: string, listener: MessageListener) => unknown;
+        subscriber.on = ((event: string, listener: MessageListener) =>
+          on(event, event === 'message' ? hooked(onMessage, listener) : listener)) as typeof subscriber.on;
+        return subscriber;
+      },
     };
     return {
       client,
       sent,
+      onMessage,
       command: (command, ...args) => redis.call(command, ...args),
       close: async () => {
         redis.disconnect();
@@ -46,11 +70,21 @@ export async function connect(kind: ClientKind, port: number): Promise<TestClien
       sent.push(args);
       return redis.sendCommand(args);
     },
-    duplicate: () => redis.duplicate(),
+    duplicate: () => {
+      const subscriber = redis.duplicate();
+      const subscribe = subscriber.subscribe.bind(subscriber) as (
+        channel: string,
+        listener: MessageListener,
+      ) => Promise<unknown>;
+      (subscriber as { subscribe: typeof subscribe }).subscribe = (channel, listener) =>
+        subscribe(channel, hooked(onMessage, listener));
+      return subscriber;
+    },
   };
   return {
     client,
     sent,
+    onMessage,
     command: (...args) => redis.sendCommand(args),
     close: async () => {
       redis.destroy();

@@ -120,7 +120,7 @@ for (const kind of clientKinds) {
       ] as const) {
         waits.push(which.run((lease) => void order.push(`${label}:${lease.token}`)));
         await until(
-          async () => Number(await a.command('ZCARD', `${name}:queue`)) === waits.length,
+          async () => Number(await a.command('ZCOUNT', `${name}:queue`, '-inf', '(0')) === waits.length,
           5000,
           'queued',
         );
@@ -162,7 +162,11 @@ for (const kind of clientKinds) {
       expect(Number(await a.command('EXISTS', `${name}:queue`, `${name}:alive`))).to.equal(0);
       const controller = new AbortController();
       const aborted = waiter.acquire({ signal: controller.signal });
-      await until(async () => Number(await a.command('ZCARD', `${name}:queue`)) === 1, 5000, 'queued');
+      await until(
+        async () => Number(await a.command('ZCOUNT', `${name}:queue`, '-inf', '(0')) === 1,
+        5000,
+        'queued',
+      );
       const reason = new Error('stop waiting');
       controller.abort(reason);
       const error = await aborted.then(
@@ -186,9 +190,17 @@ for (const kind of clientKinds) {
           () => 'granted',
           (error: unknown) => error,
         );
-      await until(async () => Number(await a.command('ZCARD', `${name}:queue`)) === 1, 5000, 'queued');
+      await until(
+        async () => Number(await a.command('ZCOUNT', `${name}:queue`, '-inf', '(0')) === 1,
+        5000,
+        'queued',
+      );
       const next = new RedisLock(a.client, name, { ttl: 30_000 }).acquire();
-      await until(async () => Number(await a.command('ZCARD', `${name}:queue`)) === 2, 5000, 'queued');
+      await until(
+        async () => Number(await a.command('ZCOUNT', `${name}:queue`, '-inf', '(0')) === 2,
+        5000,
+        'queued',
+      );
       // In one tick: the release, sent first, grants the waiter on the server; the waiter gives up before its
       // notification is read, so its give-up must release that grant, which serves the next waiter.
       const released = holder.release();
@@ -205,6 +217,61 @@ for (const kind of clientKinds) {
       );
     });
 
+    for (const moment of ['before', 'after'] as const) {
+      it(`an abort in the same tick as the grant notification, ${moment} it is read, leaks no hold`, async () => {
+        const name = key();
+        const c = await connect(kind, server.port);
+        try {
+          const holder = await new RedisLock(a.client, name, { ttl: 30_000 }).acquire();
+          const controller = new AbortController();
+          const waiting = new RedisLock(c.client, name, { ttl: 30_000 })
+            .acquire({ signal: controller.signal })
+            .then(
+              (lease) => lease,
+              (error: unknown) => error,
+            );
+          const queued = (n: number) => async () =>
+            Number(await a.command('ZCOUNT', `${name}:queue`, '-inf', '(0')) === n;
+          await until(queued(1), 5000, 'queued');
+          const next = new RedisLock(b.client, name, { ttl: 30_000 }).acquire();
+          await until(queued(2), 5000, 'queued');
+          const reason = new Error('gave up');
+          let fired = 0;
+          c.onMessage[moment] = () => {
+            fired++;
+            controller.abort(reason);
+          };
+          // The release grants the waiter on the server and publishes the grant; its subscriber reads it.
+          await holder.release();
+          const outcome = await within(waiting, 5000, 'the waiter');
+          expect(fired).to.equal(1);
+          if (moment === 'before') {
+            // Given up first: the give-up releases the grant, which serves the next waiter at once.
+            expect(outcome).to.equal(reason);
+            const lease = await within(next, 5000, 'the next waiter, served by the give-up');
+            expect(lease.token).to.equal(holder.token + 2n);
+            await lease.release();
+          } else {
+            // Granted first: the lease is the waiter's; the abort after it does nothing.
+            const lease = outcome as Lease;
+            expect(lease.token).to.equal(holder.token + 1n);
+            expect(lease.lost.aborted).to.equal(false);
+            expect(
+              await Promise.race([next.then(() => 'served'), until(queued(1), 5000, 'still queued')]),
+            ).to.equal(undefined);
+            await lease.release();
+            const after = await within(next, 5000, 'the next waiter');
+            expect(after.token).to.equal(holder.token + 2n);
+            await after.release();
+          }
+          expect(Number(await a.command('EXISTS', `${name}:holders`, `${name}:queue`))).to.equal(0);
+        } finally {
+          c.onMessage.before = c.onMessage.after = undefined;
+          await c.close();
+        }
+      });
+    }
+
     it("a timeout above setTimeout's limit still waits the full time (fake timers)", async () => {
       const name = key();
       const holder = await new RedisLock(a.client, name, { ttl: 30_000 }).acquire();
@@ -219,9 +286,13 @@ for (const kind of clientKinds) {
             (lease) => (outcome = lease),
             (error: unknown) => (outcome = error),
           );
-        for (let i = 0; i < 200 && Number(await a.command('ZCARD', `${name}:queue`)) === 0; i++)
+        for (
+          let i = 0;
+          i < 200 && Number(await a.command('ZCOUNT', `${name}:queue`, '-inf', '(0')) === 0;
+          i++
+        )
           await settle(10);
-        expect(Number(await a.command('ZCARD', `${name}:queue`))).to.equal(1);
+        expect(Number(await a.command('ZCOUNT', `${name}:queue`, '-inf', '(0'))).to.equal(1);
         clock.tick(2 ** 31 - 1);
         await settle(50);
         expect(outcome).to.equal('pending');
@@ -254,11 +325,19 @@ for (const kind of clientKinds) {
       const first = await semaphore.acquire({ permits: 2 });
       const order: string[] = [];
       const big = other.acquire({ permits: 2 }).then((lease) => (order.push('big'), lease));
-      await until(async () => Number(await a.command('ZCARD', `${name}:queue`)) === 1, 5000, 'queued');
+      await until(
+        async () => Number(await a.command('ZCOUNT', `${name}:queue`, '-inf', '(0')) === 1,
+        5000,
+        'queued',
+      );
       // One permit is free, but the head wants two: a small request waits behind it.
       expect(await semaphore.tryAcquire(1)).to.equal(undefined);
       const small = semaphore.acquire({ permits: 1 }).then((lease) => (order.push('small'), lease));
-      await until(async () => Number(await a.command('ZCARD', `${name}:queue`)) === 2, 5000, 'queued');
+      await until(
+        async () => Number(await a.command('ZCOUNT', `${name}:queue`, '-inf', '(0')) === 2,
+        5000,
+        'queued',
+      );
       expect(order).to.deep.equal([]);
       await first.release();
       const leases: Lease[] = await Promise.all([big, small]);
@@ -280,7 +359,7 @@ for (const kind of clientKinds) {
         const holder = await new RedisLock(holderClient.client, name, { ttl: 500 }).acquire();
         const waiting = new RedisLock(waiterClient.client, name, { ttl: 500 }).acquire();
         await until(
-          async () => Number(await holderClient.command('ZCARD', `${name}:queue`)) === 1,
+          async () => Number(await holderClient.command('ZCOUNT', `${name}:queue`, '-inf', '(0')) === 1,
           5000,
           'queued',
         );

@@ -59,7 +59,7 @@ describe('coop-sync/redis across processes (real redis-server)', function () {
     for (const [index, worker] of team.entries()) {
       worker.send({ op: 'acquire', key, ttl: 1000 });
       await until(
-        async () => Number(await redis.command('ZCARD', `${key}:queue`)) === index + 1,
+        async () => Number(await redis.command('ZCOUNT', `${key}:queue`, '-inf', '(0')) === index + 1,
         10_000,
         'queued',
       );
@@ -113,12 +113,24 @@ describe('coop-sync/redis across processes (real redis-server)', function () {
     const holder = await new RedisLock(redis.client, key, { ttl: 1000 }).acquire();
     const [doomed] = await start(1);
     doomed!.send({ op: 'acquire', key, ttl: 500 });
-    await until(async () => Number(await redis.command('ZCARD', `${key}:queue`)) === 1, 10_000, 'queued');
+    await until(
+      async () => Number(await redis.command('ZCOUNT', `${key}:queue`, '-inf', '(0')) === 1,
+      10_000,
+      'queued',
+    );
     const next = new RedisLock(redis.client, key, { ttl: 1000 }).acquire();
-    await until(async () => Number(await redis.command('ZCARD', `${key}:queue`)) === 2, 10_000, 'queued');
+    await until(
+      async () => Number(await redis.command('ZCOUNT', `${key}:queue`, '-inf', '(0')) === 2,
+      10_000,
+      'queued',
+    );
     doomed!.signal('SIGKILL');
     // The live waiter's refreshes (every ttl/3) purge the dead one once its liveness deadline has passed.
-    await until(async () => Number(await redis.command('ZCARD', `${key}:queue`)) === 1, 10_000, 'purged');
+    await until(
+      async () => Number(await redis.command('ZCOUNT', `${key}:queue`, '-inf', '(0')) === 1,
+      10_000,
+      'purged',
+    );
     await holder.release();
     const lease = await next;
     expect(lease.token).to.equal(holder.token + 1n);
@@ -130,9 +142,17 @@ describe('coop-sync/redis across processes (real redis-server)', function () {
     const holder = await new RedisLock(redis.client, key, { ttl: 10_000 }).acquire();
     const [doomed] = await start(1);
     doomed!.send({ op: 'acquire', key, ttl: 1500 });
-    await until(async () => Number(await redis.command('ZCARD', `${key}:queue`)) === 1, 10_000, 'queued');
+    await until(
+      async () => Number(await redis.command('ZCOUNT', `${key}:queue`, '-inf', '(0')) === 1,
+      10_000,
+      'queued',
+    );
     const next = new RedisLock(redis.client, key, { ttl: 10_000 }).acquire();
-    await until(async () => Number(await redis.command('ZCARD', `${key}:queue`)) === 2, 10_000, 'queued');
+    await until(
+      async () => Number(await redis.command('ZCOUNT', `${key}:queue`, '-inf', '(0')) === 2,
+      10_000,
+      'queued',
+    );
     doomed!.signal('SIGKILL');
     // At once, within the dead waiter's liveness deadline: the release hands the lock to it, and nobody reads the
     // notification.
