@@ -15,7 +15,10 @@ export interface SharedGuard extends Guard {
   readonly previousOwnerDied: boolean;
 }
 
-/** @internal One hold. While a condition `wait` lends the lock out, `suspended` is set. */
+/**
+ * One hold (not exported by the package: holders see {@link SharedGuard}). While a condition `wait` lends the lock
+ * out, `suspended` is set.
+ */
 export class SharedLockGuard implements SharedGuard {
   /** A plain value, never a thenable (see {@link NotThenable}). */
   readonly then: NotThenable = undefined;
