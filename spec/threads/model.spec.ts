@@ -36,6 +36,7 @@ import {
   simulatedAcquire,
   simulatedRecover,
   simulatedRelease,
+  tracedMemory,
 } from './simulated-memory.js';
 
 /**
@@ -195,16 +196,7 @@ describe('threads: model check of the SharedLock algorithm (every schedule)', fu
       await expectProven(async (sim) => {
         const { memory } = world(sim, 4);
         const operations: string[] = [];
-        const traced = new Proxy(memory, {
-          get(target, key, receiver) {
-            const value = Reflect.get(target, key, receiver) as unknown;
-            if (typeof value !== 'function' || key === 'choice') return value;
-            return (...args: number[]) => {
-              operations.push(String(key));
-              return (value as (...a: number[]) => unknown).apply(target, args);
-            };
-          },
-        });
+        const traced = tracedMemory(memory, operations);
         const alone = new TicketLock(traced, 0, 4);
         sim.spawn('agent1', async () => {
           const w = await simulatedAcquire(alone, memory, 1);

@@ -24,7 +24,12 @@ import {
   SemPc,
   semPcName,
 } from '../../lib/threads/semaphore-machine.js';
-import { SimulatedMemory, runSemaphoreSteps, simulatedSemaphoreAcquire } from './simulated-memory.js';
+import {
+  SimulatedMemory,
+  runSemaphoreSteps,
+  simulatedSemaphoreAcquire,
+  tracedMemory,
+} from './simulated-memory.js';
 
 async function explored(scenario: Scenario, maxDelays?: number) {
   return explore(scenario, {
@@ -197,16 +202,7 @@ describe('threads: model check of the SharedSemaphore algorithm (every schedule)
       await expectProven(async (sim) => {
         const { memory } = world(sim, 1, 4);
         const operations: string[] = [];
-        const traced = new Proxy(memory, {
-          get(target, key, receiver) {
-            const value = Reflect.get(target, key, receiver) as unknown;
-            if (typeof value !== 'function' || key === 'choice') return value;
-            return (...args: number[]) => {
-              operations.push(String(key));
-              return (value as (...a: number[]) => unknown).apply(target, args);
-            };
-          },
-        });
+        const traced = tracedMemory(memory, operations);
         const alone = new SemaphoreMachine(traced, 0, 4);
         sim.spawn('agent1', async () => {
           const w = await simulatedSemaphoreAcquire(alone, memory, alone.begin(new SemaphoreTicket(), 1, 1));

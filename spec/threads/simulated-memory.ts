@@ -142,6 +142,20 @@ function nextAccess(lock: TicketLock, memory: SimulatedMemory, w: Ticket): Acces
   return recorder.access ?? {};
 }
 
+/** `memory` seen through a proxy that records the name of every atomic operation called on it, in `operations`. */
+export function tracedMemory(memory: SimulatedMemory, operations: string[]): SimulatedMemory {
+  return new Proxy(memory, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== 'function' || key === 'choice') return value;
+      return (...args: number[]) => {
+        operations.push(String(key));
+        return (value as (...a: number[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
 /**
  * Runs `w` from its current state to rest, one step and one choice point at a time. `onHold` runs in the very step
  * that grants the lock (so a check in it sees the other agents as they are at that moment).
