@@ -72,14 +72,15 @@ const subjects: Subject[] = [
   },
   {
     name: 'AsyncRLock acquire x3 inside run',
-    note: 'depth 2-4 inside one run: acquire, acquire, acquire, release x3',
+    note: 'depth 2-4 inside one run: acquire, then two re-entries through { owner }, release x3',
     async run(n) {
       const lock = new AsyncRLock();
       await lock.run(async () => {
         for (let i = 0; i < n; i++) {
+          // A bare level keeps the scope busy: the next levels re-enter it explicitly.
           const a = await lock.acquire();
-          const b = await lock.acquire();
-          const c = await lock.acquire();
+          const b = await lock.acquire({ owner: a });
+          const c = await lock.acquire({ owner: b });
           c.release();
           b.release();
           a.release();
