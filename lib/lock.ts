@@ -1,5 +1,5 @@
 import { CancelledError, LockError } from './errors.js';
-import { hasPriority, type NotThenable, runHolding, type Guard } from './core/guard.js';
+import { type NotThenable, runHeld, runHolding, type Guard } from './core/guard.js';
 import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
@@ -126,10 +126,7 @@ export class AsyncLock {
   acquire(options?: LockAcquireOptions): Promise<Guard> {
     const priority = priorityOrRejection(options, this.label, 'acquire');
     if (typeof priority !== 'number') return priority;
-    if (this.holder === undefined) {
-      const trace = holdsTraced() ? traceHoldStart(this, undefined, options?.name) : undefined;
-      return Promise.resolve((this.holder = new LockGuard(this, trace)));
-    }
+    if (this.holder === undefined) return Promise.resolve(this.take(options));
     return this.waitQueue.park(options, undefined, priority);
   }
 
@@ -188,12 +185,13 @@ export class AsyncLock {
    * ```
    */
   run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: LockAcquireOptions): Promise<T> {
-    // Uncontended, a bad fn, or a priority (which acquire checks and ranks): through acquire.
-    if (this.holder === undefined || typeof fn !== 'function' || hasPriority(options))
-      return runHolding(this, fn, options);
-    // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
+    // A bad fn is checked before the options, as acquire-then-call would.
+    if (typeof fn !== 'function') return runHolding(this, fn, options);
     const priority = priorityOrRejection(options, this.label, 'acquire');
     if (typeof priority !== 'number') return priority;
+    // Uncontended: taken now, fn called holding it (no promise for the acquisition).
+    if (this.holder === undefined) return runHeld(this.take(options), fn);
+    // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
     return this.waitQueue.parkRun(options, undefined, priority, fn);
   }
 
@@ -322,6 +320,12 @@ export class AsyncLock {
   parkRestore(from: WaitQueue<Guard, unknown>): void {
     from.repark(this.waitQueue as WaitQueue<Guard, unknown>, 1);
     if (this.holder === undefined) this.handOff();
+  }
+
+  /** Takes the free lock: a new hold, now the current one. */
+  private take(options: LockAcquireOptions | undefined): LockGuard {
+    const trace = holdsTraced() ? traceHoldStart(this, undefined, options?.name) : undefined;
+    return (this.holder = new LockGuard(this, trace));
   }
 
   /** Makes a hold taken back by `acquireRestore` the current one again (a released one ends in the caller). */

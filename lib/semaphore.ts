@@ -1,5 +1,5 @@
 import { CancelledError } from './errors.js';
-import { hasPriority, type NotThenable, runHolding, type Guard } from './core/guard.js';
+import { type NotThenable, runHeld, runHolding, type Guard } from './core/guard.js';
 import { checkFunction, checkInteger, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
@@ -132,12 +132,16 @@ export class AsyncSemaphore {
     const permits = this.requested(options);
     if (typeof permits !== 'number') return permits;
     const priority = options?.priority ?? 0; // checked by requested()
-    if (this.available >= permits && this.outranksQueue(priority)) {
-      this.available -= permits;
-      const trace = holdsTraced() ? traceHoldStart(this, undefined, options?.name) : undefined;
-      return Promise.resolve(new SemaphoreGuard(this, permits, trace));
-    }
+    if (this.available >= permits && this.outranksQueue(priority))
+      return Promise.resolve(this.take(permits, options));
     return this.queue.park(options, permits, priority);
+  }
+
+  /** Takes `permits` that are free now, for a new hold. */
+  private take(permits: number, options: SemaphoreAcquireOptions | undefined): SemaphoreGuard {
+    this.available -= permits;
+    const trace = holdsTraced() ? traceHoldStart(this, undefined, options?.name) : undefined;
+    return new SemaphoreGuard(this, permits, trace);
   }
 
   /** The permits `options` ask for, once they, the priority and the signal are checked; else the rejection. */
@@ -226,12 +230,14 @@ export class AsyncSemaphore {
    * ```
    */
   run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: SemaphoreAcquireOptions): Promise<T> {
-    // A bad fn, or a priority (which acquire checks and ranks): through acquire.
-    if (typeof fn !== 'function' || hasPriority(options)) return runHolding(this, fn, options);
+    // A bad fn is checked before the options, as acquire-then-call would.
+    if (typeof fn !== 'function') return runHolding(this, fn, options);
     const permits = this.requested(options);
     if (typeof permits !== 'number') return permits;
     const priority = options?.priority ?? 0; // checked by requested()
-    if (this.available >= permits && this.outranksQueue(priority)) return runHolding(this, fn, options);
+    // Uncontended: taken now, fn called holding them (no promise for the acquisition).
+    if (this.available >= permits && this.outranksQueue(priority))
+      return runHeld(this.take(permits, options), fn);
     // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
     return this.queue.parkRun(options, permits, priority, fn);
   }
