@@ -36,7 +36,7 @@ class SemaphoreGuard implements Guard {
 
   release(): void {
     if (this.released) return;
-    this.semaphore.release(this.permits);
+    this.semaphore.give(this.permits);
     this.released = true;
     if (this.trace !== undefined) traceHoldEnd(this.trace);
   }
@@ -178,7 +178,7 @@ export class AsyncSemaphore {
    * ```
    */
   tryAcquire(permits = 1): Guard | undefined {
-    this.checkRequest(permits, `${this.label}.tryAcquire: permits`);
+    if (permits !== 1) this.checkRequest(permits, `${this.label}.tryAcquire: permits`); // 1 always passes
     if (this.available < permits || !this.outranksQueue(0)) return undefined;
     this.available -= permits;
     return new SemaphoreGuard(
@@ -203,7 +203,15 @@ export class AsyncSemaphore {
    * ```
    */
   release(permits = 1): void {
-    checkInteger(permits, `${this.label}.release: permits`, 1);
+    if (permits !== 1) checkInteger(permits, `${this.label}.release: permits`, 1); // no string on the hot path
+    this.give(permits);
+  }
+
+  /**
+   * @internal Gives back `permits`, a checked count (a guard's own, or checked by `release`), and grants the
+   * waiters they satisfy.
+   */
+  give(permits: number): void {
     if (this.available + permits > Number.MAX_SAFE_INTEGER) {
       throw new RangeError(
         `${this.label}.release: ${permits} permit(s) would raise the value above 2^53 - 1, where it would lose permits`,

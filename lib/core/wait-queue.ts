@@ -276,11 +276,12 @@ export class WaitQueue<T = void, V = undefined> extends WaitMoves<T, V> {
     if (ring === undefined || ring.live === 0) return;
     const seq = ring.first();
     const entry = ring.entryAt(seq) as Entry<T, V>;
-    if (typeof entry === 'function' && currentHook() === undefined) {
-      // The common case, kept apart: a plain waiter of a resolveOnly queue.
+    if (currentHook() === undefined && !(typeof entry !== 'function' && entry instanceof Waiter)) {
+      // The common cases, kept apart: a plain waiter (its `resolve` alone, or a queued run's entry).
       ring.remove(seq);
       this.count--;
-      entry(result);
+      if (typeof entry === 'function') entry(result);
+      else entry.grant(result);
       return;
     }
     const value = entry instanceof Waiter ? undefined : (ring.valueAt(seq) as V);
