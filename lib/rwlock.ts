@@ -66,7 +66,7 @@ export class AsyncRWLock extends Primitive {
   constructor(options?: NameOptions) {
     super('AsyncRWLock', options);
     // A writer that gives up at the head may have been the one blocking the readers behind it.
-    this.queue = new WaitQueue<Guard, Mode>(this, () => this.grantWaiters());
+    this.queue = new WaitQueue<Guard, Mode>(this, () => this.grantWaiters(), { resolveOnly: true });
   }
 
   /** Read holds now. */
@@ -294,11 +294,18 @@ export class AsyncRWLock extends Primitive {
       if (mode === write) {
         if (this.readerCount > 0) return;
         this.writer = true;
-        queue.grantBest(this.guardFor(write, queue.bestHolderName));
+        this.grantBest(write);
         return;
       }
       this.readerCount++;
-      queue.grantBest(this.guardFor(read, queue.bestHolderName));
+      this.grantBest(read);
     }
+  }
+
+  /** Grants the best waiter a hold of `mode` (the name it gave is looked up only while holds are traced). */
+  private grantBest(mode: Mode): void {
+    const queue = this.queue;
+    const trace = holdsTraced() ? traceHoldStart(this, mode, queue.bestHolderName) : undefined;
+    queue.grantBest(new RWGuard(this, mode, trace));
   }
 }
