@@ -6,6 +6,7 @@
  *   npm run bench -- --quick              a fast sanity pass: smaller batches and sizes, fewer rounds
  *   npm run bench -- drain cancel         only workloads whose number or name matches a word
  *   npm run bench -- --json results.json  also write every result as JSON
+ *   npm run bench -- --markdown rows.md   also write the summary as a Markdown table (for docs/benchmarks.md)
  *   npm run bench -- redis                workload 10 only (starts a private redis-server: Debian's redis-server)
  *
  * `npm run bench` runs `node --expose-gc --import tsx bench/index.ts` (workload 7 needs a real `gc()`).
@@ -41,7 +42,14 @@ const jsonAt = args.indexOf('--json');
 const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
 if (jsonAt >= 0 && (jsonFile === undefined || jsonFile.startsWith('--')))
   throw new Error('--json needs a file name');
-const filters = args.filter((arg, i) => !arg.startsWith('--') && !(jsonAt >= 0 && i === jsonAt + 1));
+const markdownAt = args.indexOf('--markdown');
+const markdownFile = markdownAt >= 0 ? args[markdownAt + 1] : undefined;
+if (markdownAt >= 0 && (markdownFile === undefined || markdownFile.startsWith('--')))
+  throw new Error('--markdown needs a file name');
+const filters = args.filter(
+  (arg, i) =>
+    !arg.startsWith('--') && !(jsonAt >= 0 && i === jsonAt + 1) && !(markdownAt >= 0 && i === markdownAt + 1),
+);
 /** A number selects its workload exactly ("1" is not "10"); a name selects every workload whose word contains it. */
 const selects = (filter: string, word: string): boolean =>
   /^\d+$/.test(filter) ? word === filter : word.includes(filter);
@@ -926,6 +934,22 @@ async function main(): Promise<void> {
   console.log(
     'Ratios are coop-sync time over the reference (lower is better); growth = per-op cost at the largest N over the smallest.',
   );
+
+  if (markdownFile !== undefined) {
+    const cell = (text: string): string => text.replace(/\|/g, '\\|').trim();
+    const lines = [
+      `Summary of \`npm run bench\` (${machine}; ${seconds.toFixed(0)} s, ${new Date().toISOString().slice(0, 10)})`,
+      '',
+      '| row | goal | measured | result | ahead of every peer |',
+      '| --- | --- | ---: | --- | --- |',
+      ...rows.map(
+        (r) =>
+          `| ${/^\s/.test(r.row) ? '↳ ' : ''}${cell(r.row)} | ${cell(r.goal)} | ${cell(r.measured)} | ${r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS'} | ${cell(r.ahead ?? '')} |`,
+      ),
+    ];
+    writeFileSync(markdownFile, `${lines.join('\n')}\n`);
+    console.log(`Summary written to ${markdownFile}`);
+  }
 
   if (jsonFile !== undefined) {
     writeFileSync(
