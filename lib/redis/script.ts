@@ -30,9 +30,9 @@
  * time, so the hot paths are written for few calls: one scan of the holders purges the expired, sums the weights,
  * and finds the caller, the earliest and the latest deadline (a lock's release skips it: nobody else can hold);
  * the queue is not read when nothing is free; queueing computes the order and adds both members with NX (no lookup
- * first). A lock's contended hand-off (release to a queued waiter) is 9 calls, queueing behind a held lock 6 (5
- * into an empty queue), a free acquire 5, a release with nobody queued 2 (were 11, 10, 5 and 2 with a separate
- * liveness set).
+ * first), and on Redis 7.0+ an expiry is only ever extended with PEXPIREAT GT (no read of the latest deadline
+ * first). A lock's contended hand-off (release to a queued waiter) is 9 calls, queueing behind a held lock 5, a
+ * renewal 3, a free acquire 5, a release with nobody queued 2 (Redis 6: queueing 6, a renewal 4).
  *
  * KEYS: counter, holders, queue. ARGV: op, id, permits.
  * Ops: `try` (grant if free and nobody queued), `acquire` (the same, else queue or refresh the queue entry),
@@ -46,6 +46,8 @@ local op, id, permits = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local call = redis.call
 -- Arrival orders sit below 0 (server us minus 2^53, exact in a double), liveness deadlines above.
 local BASE = 9007199254740992
+-- Redis 7.0+ (the only versions that name themselves to scripts) take GT on PEXPIREAT: extend, never shorten.
+local GT = redis.REDIS_VERSION_NUM ~= nil
 
 -- A release with nobody queued: no clock, no scan.
 local status, head
@@ -69,7 +71,9 @@ if op == 'renew' then
   local deadline = call('ZSCORE', holders, id)
   if not deadline or tonumber(deadline) <= now then return {'gone', '', tostring(now), ''} end
   call('ZADD', holders, 'XX', now + ttl, id)
-  call('PEXPIREAT', holders, call('ZRANGE', holders, -1, -1, 'WITHSCORES')[2])
+  -- The key exists (the caller holds it), so it has an expiry: GT only ever extends it.
+  if GT then call('PEXPIREAT', holders, now + ttl, 'GT')
+  else call('PEXPIREAT', holders, call('ZRANGE', holders, -1, -1, 'WITHSCORES')[2]) end
   return {'held', '', tostring(now), tostring(now + ttl)}
 end
 
@@ -173,8 +177,10 @@ if call('ZADD', queue, 'NX', order, id, alive, '@' .. id) < 2 then
   call('ZADD', queue, alive, '@' .. id)
   if free <= 0 then purge() end
 end
-local expiry = alive
-if last then expiry = math.max(alive, tonumber(call('ZRANGE', queue, -1, -1, 'WITHSCORES')[2])) end
-call('PEXPIREAT', queue, expiry)
+-- The queue expires with its latest liveness deadline. A queue that existed (last) has an expiry already, which GT
+-- extends to this one's if later; a new queue gets this one's.
+if not last then call('PEXPIREAT', queue, alive)
+elseif GT then call('PEXPIREAT', queue, alive, 'GT')
+else call('PEXPIREAT', queue, math.max(alive, tonumber(call('ZRANGE', queue, -1, -1, 'WITHSCORES')[2]))) end
 return finish({'queued', '', tostring(now), tostring(earliest or '')})
 `;
