@@ -5,13 +5,15 @@
  * Model. A region of `4 + capacity` words: `STATE`, `NEXT` (the next ticket to hand out), `HEAD` (the oldest ticket
  * still queued), `ROOM` (how many acquirers wait for a free slot), then one slot per ticket modulo `capacity`.
  *
- * - `STATE` is `FREE`, `FREE_DIED` (free; the next holder is told the previous owner died), `held(a)` (agent `a`
- *   holds it; with the `RECOVERING` bit when an observer is ending the hold of a dead `a`), or `HANDOFF` (handed to
- *   the ticket at `HEAD`, which has not claimed it yet). The `QUEUED` bit on a held state says "tickets may wait: the
- *   release must look at the queue". `HANDOFF` always carries it.
+ * - `STATE` is `FREE`, `FREE_DIED` (free; the next holder is told the previous owner died) or `held(a)`: agent `a`
+ *   holds the lock, or its release has offered the lock to the ticket at `HEAD`, which has not claimed it yet (there
+ *   is no anonymous "handed over" state: `STATE` names an agent until the next holder writes its own name). A held
+ *   state has the `RECOVERING` bit when an observer is ending the hold of a dead `a`, and the `QUEUED` bit when
+ *   "tickets may wait: the release must look at the queue".
  * - A slot is `emptyFor(t)` (free for ticket `t`; the value changes every lap of the ring, so a stale claim fails),
  *   `WAIT(a)` (ticket taken by agent `a`, which parks on it), `OFFERED(a)` / `OFFERED_DIED(a)` (the lock is handed
- *   to it) or `ABANDONED` (its waiter gave up or died).
+ *   to it), `RECLAIMED(a)` (handed to `a`, which died; a recovery claimed it for `a`) or `ABANDONED` (its waiter
+ *   gave up or died).
  *
  * Transitions.
  * - acquire: compare-exchange `STATE` from free to `held(me)`: done (the uncontended path, one operation). Else take
@@ -20,20 +22,36 @@
  *   (or, finding it free, take it as a proxy and release it to the head of the queue), and park on the slot.
  * - release: compare-exchange `STATE` from `held(me)` to free: done when `QUEUED` is clear (no notify). Else clear
  *   `QUEUED`, then look at `slot(HEAD)`: free for `HEAD` means nobody queues: free `STATE` (if a ticket set `QUEUED`
- *   again meanwhile, look again); `WAIT(a)`: store `HANDOFF`, offer the slot, notify that slot only; a slot
- *   abandoned (or left by a dead claimer) is emptied and `HEAD` moves on.
- * - claim (an offered waiter): `STATE` becomes `held(me)`, the slot is emptied for the next lap, `HEAD` moves on.
- * - give up: compare-exchange `WAIT(me)` to `ABANDONED`; if that fails the slot was offered first: grant wins. A
- *   release that finds its offer abandoned takes `STATE` back from `HANDOFF` and moves on.
- * - recover(dead): abandon the dead agent's waiting tickets, then end its hold (from `held(dead)`, or from
- *   `HANDOFF` with `OFFERED(dead)` at `HEAD`) by releasing it with "the previous owner died". Not covered: an agent
- *   that dies in the two steps between storing `HANDOFF` and offering the slot (the lock then stays handed over).
+ *   again meanwhile, look again); `WAIT(a)`: offer the slot (compare-exchange to `OFFERED(a)`; `STATE` is left
+ *   naming me) and notify that slot only; a slot abandoned, offered to an agent that died, or left by a dead claimer
+ *   is emptied and `HEAD` moves on (an offer that fails because the waiter just gave up does the same).
+ * - claim (an offered waiter): store `held(me) | QUEUED` in `STATE`, empty the slot for the next lap, move `HEAD`.
+ * - give up: compare-exchange `WAIT(me)` to `ABANDONED`; if that fails the slot was offered first: grant wins.
+ * - recover(dead): abandon the dead agent's `WAIT` tickets, then read `STATE`, `HEAD` and `slot(HEAD)`:
+ *   - `STATE` names `dead` and the slot is not offered to another agent: `dead` holds the lock (it took it, claimed
+ *     it, or died anywhere in its release before its offer succeeded): compare-exchange `STATE` from the value read
+ *     to `held(dead) | RECOVERING | QUEUED` (one observer wins; if `STATE` moved, look again), wake those waiting
+ *     for room (`dead` may have moved `HEAD` and died before its notify) and release it with "the previous owner
+ *     died" (returns `true`).
+ *   - `STATE` names `dead` and the slot is offered to another agent: `dead` released (it died after its offer,
+ *     maybe before its notify): notify that slot (returns `false`: it held nothing).
+ *   - `STATE` names another agent and the slot is `OFFERED(dead)`: handed to `dead`, which never claimed it:
+ *     compare-exchange the slot to `RECLAIMED(dead)` (one observer wins; nobody else may take that offer), then
+ *     claim as `dead` would, storing `held(dead) | RECOVERING | QUEUED`, and release with "the previous owner died".
+ *     The slot, not `STATE`, is the token of this race: the dead agent takes no more tickets, so `OFFERED(dead)`
+ *     cannot come back once taken, while `STATE` may name the same releaser again later (ABA).
+ *   Model-checked (spec/threads/model.spec.ts): a releaser that dies before each step of its release, with an
+ *   observer then recovering it; a waiter handed the lock that dies before claiming it; a holder that dies; two
+ *   observers of one death; a dead releaser and its dead offeree recovered at once; a dead ticket taker.
+ *   Not covered: an observer that dies inside `recover` (the hold then stays `RECOVERING`, and a second `recover`
+ *   leaves it to the first); a dead agent counted in `ROOM` (waiting for a free slot) stays counted (a spurious
+ *   notify per claim, and `waiting()` counts it); `recover` of a live agent breaks its hold.
  *
- * Invariants: the lock is held (or handed over) exactly when `STATE` is neither free state; only whoever `STATE`
- * names (or the releaser that wrote `HANDOFF`) moves `HEAD`; tickets are claimed in order, so `slot(HEAD)` free for
- * `HEAD` means no ticket is queued; a waiter parks only after seeing `QUEUED` set, and every release that frees
- * `STATE` first clears that bit and then looks at the queue (no lost wake-up); while a ticket is parked, `STATE` is
- * never free (no barging).
+ * Invariants: the lock is held (or being handed over) exactly when `STATE` is neither free state; only the agent
+ * that `STATE` names, before its offer succeeds, then the offered ticket once it has claimed (or the recovery that
+ * claimed for it), moves `HEAD`; tickets are claimed in order, so `slot(HEAD)` free for `HEAD` means no ticket is
+ * queued; a waiter parks only after seeing `QUEUED` set, and every release that frees `STATE` first clears that bit
+ * and then looks at the queue (no lost wake-up); while a ticket is parked, `STATE` is never free (no barging).
  *
  * Every step below performs exactly one memory operation, so the model check can interleave agents between any
  * two of them; production runs the steps back to back ({@link TicketLock.run}), after an inlined first step.
@@ -48,7 +66,6 @@ import {
   agentOf,
   FREE,
   FREE_DIED,
-  HANDOFF,
   HEAD,
   heldBy,
   holderOfState,
@@ -72,7 +89,6 @@ export {
   ABANDONED,
   FREE,
   FREE_DIED,
-  HANDOFF,
   heldBy,
   LOCK_HEADER_WORDS,
   MAX_AGENT_ID,
@@ -80,6 +96,7 @@ export {
   Pc,
   pcName,
   QUEUED,
+  RECLAIMED,
   RECOVERING,
   STATE,
   Ticket,
@@ -352,13 +369,20 @@ export class TicketLock {
     return count + m.load(this.base + ROOM);
   }
 
-  /** The agent holding the lock now (or being handed it), or `undefined`. */
+  /**
+   * The agent holding the lock now (or being handed it), or `undefined`. Exact when the calling agent asks about
+   * itself (`STATE` cannot name it again behind its back); about others, a snapshot.
+   */
   holder(): number | undefined {
-    const state = this.memory.load(this.base + STATE);
-    if (state === HANDOFF) {
-      const value = this.memory.load(this.slot(this.memory.load(this.base + HEAD)));
-      return value >= TAGGED ? agentOf(value) : undefined;
+    const m = this.memory;
+    for (let state = m.load(this.base + STATE); ;) {
+      if (isFree(state)) return undefined;
+      // STATE names a releaser until the offered ticket claims: an offer at HEAD says who is being handed the lock.
+      const value = m.load(this.slot(m.load(this.base + HEAD)));
+      const again = m.load(this.base + STATE);
+      if (again === state)
+        return value >= TAGGED && kindOf(value) !== WAIT ? agentOf(value) : holderOfState(state);
+      state = again;
     }
-    return isFree(state) ? undefined : holderOfState(state);
   }
 }

@@ -10,9 +10,10 @@ import {
   ABANDONED,
   FREE,
   FREE_DIED,
-  HANDOFF,
   HEAD,
   heldBy,
+  holderOfState,
+  isFree,
   kindOf,
   agentOf,
   NEXT,
@@ -20,6 +21,8 @@ import {
   OFFERED_DIED,
   Pc,
   QUEUED,
+  RECLAIMED,
+  RECOVERING,
   ROOM,
   STATE,
   TAGGED,
@@ -55,7 +58,7 @@ export function releaseStep(lock: TicketLock, w: Ticket): void {
       const seen = m.load(lock.slot(w.head));
       w.value = seen;
       if (seen === lock.emptyFor(w.head)) w.pc = Pc.RelFree;
-      else if (seen >= TAGGED && kindOf(seen) === WAIT) w.pc = Pc.RelHandOff;
+      else if (seen >= TAGGED && kindOf(seen) === WAIT) w.pc = Pc.RelOffer;
       else if (
         seen === ABANDONED ||
         seen === lock.emptyFor((w.head + lock.capacity) | 0) || // its claimer died before moving HEAD
@@ -89,24 +92,17 @@ export function releaseStep(lock: TicketLock, w: Ticket): void {
       m.notify(base + HEAD, Infinity);
       w.pc = Pc.RelLoadSlot;
       return;
-    case Pc.RelHandOff:
-      m.store(base + STATE, HANDOFF);
-      w.pc = Pc.RelOffer;
-      return;
     case Pc.RelOffer: {
+      // STATE keeps naming this release until the waiter claims: if it dies from here on, recover(it) sees that.
       const offer = tag(agentOf(w.value), w.died ? OFFERED_DIED : OFFERED);
-      w.pc = m.compareExchange(lock.slot(w.head), w.value, offer) === w.value ? Pc.RelNotify : Pc.RelTakeBack;
-      return;
+      w.pc =
+        m.compareExchange(lock.slot(w.head), w.value, offer) === w.value ? Pc.RelNotify : Pc.RelSkipClear;
+      return; // (failed: the waiter gave up first, or a recovery gave its dead waiter's ticket up; skip it)
     }
     case Pc.RelNotify:
       m.notify(lock.slot(w.head), 1);
       w.handed = true;
       released(w);
-      return;
-    case Pc.RelTakeBack:
-      // The waiter gave up first: take the lock back and move on, unless a recovery already did.
-      if (m.compareExchange(base + STATE, HANDOFF, w.own) === HANDOFF) w.pc = Pc.RelSkipClear;
-      else released(w);
       return;
     case Pc.RecoverScanHead:
       w.scan = m.load(base + HEAD);
@@ -130,16 +126,9 @@ export function releaseStep(lock: TicketLock, w: Ticket): void {
     case Pc.RecoverLoadState: {
       const seen = m.load(base + STATE);
       w.value = seen;
-      if (seen === HANDOFF) w.pc = Pc.RecoverLoadHead;
-      else if ((seen & ~QUEUED) === heldBy(w.agent)) w.pc = Pc.RecoverTake;
-      else w.pc = Pc.NotHeld;
-      return;
-    }
-    case Pc.RecoverTake: {
-      // Exactly one observer of the death wins this: it releases the hold, telling the next holder.
-      const seen = m.compareExchange(base + STATE, w.value, w.own | QUEUED);
-      if (seen === w.value) recovering(w);
-      else w.pc = Pc.RecoverLoadState;
+      // Free: nothing to end. The dead agent's hold already being recovered by another observer: theirs to end.
+      if (isFree(seen) || (seen & ~QUEUED) === (heldBy(w.agent) | RECOVERING)) w.pc = Pc.NotHeld;
+      else w.pc = Pc.RecoverLoadHead;
       return;
     }
     case Pc.RecoverLoadHead:
@@ -147,20 +136,53 @@ export function releaseStep(lock: TicketLock, w: Ticket): void {
       w.pc = Pc.RecoverLoadSlot;
       return;
     case Pc.RecoverLoadSlot: {
+      // STATE (read before) names who holds the lock, or whose release offered it to the ticket at HEAD.
       const seen = m.load(lock.slot(w.head));
-      w.value = seen;
-      // Only a hand-off to the dead agent is its hold. (A hand-off to another ticket is its releaser's to finish:
-      // offering for it from here could act on a stale HANDOFF.)
-      w.pc =
-        seen === tag(w.agent, OFFERED) || seen === tag(w.agent, OFFERED_DIED)
-          ? Pc.RecoverTakeOffered
-          : Pc.NotHeld;
+      const named = holderOfState(w.value);
+      const offeredTo = seen >= TAGGED && kindOf(seen) !== WAIT ? agentOf(seen) : -1;
+      if (named !== w.agent) {
+        if (offeredTo === w.agent && kindOf(seen) !== RECLAIMED) {
+          // Handed to the dead agent, which never claimed it: claim it on its behalf (and against another observer).
+          w.value = seen;
+          w.pc = Pc.RecoverReclaim;
+        } else w.pc = Pc.NotHeld;
+      } else if (offeredTo >= 0 && offeredTo !== w.agent) {
+        // The dead agent released: it offered the lock to that ticket, maybe without notifying it.
+        w.pc = Pc.RecoverNotify;
+      } else w.pc = Pc.RecoverTake; // it holds the lock (maybe mid-release, before any offer)
       return;
     }
-    case Pc.RecoverTakeOffered:
-      // Handed to the dead agent, which never claimed it.
-      if (m.compareExchange(base + STATE, HANDOFF, w.own | QUEUED) === HANDOFF) recovering(w);
+    case Pc.RecoverTake: {
+      // Exactly one observer of the death wins this: it releases the hold, telling the next holder. (If STATE moved
+      // since it was read, look again: the dead agent's pending offer was claimed, or a ticket set QUEUED.)
+      const seen = m.compareExchange(base + STATE, w.value, w.own | QUEUED);
+      if (seen === w.value) recovering(w);
       else w.pc = Pc.RecoverLoadState;
+      return;
+    }
+    case Pc.RecoverReclaim:
+      // The slot is the token of the offer: the dead agent takes no more tickets, so its value cannot come back.
+      w.pc =
+        m.compareExchange(lock.slot(w.head), w.value, tag(w.agent, RECLAIMED)) === w.value
+          ? Pc.RecoverClaim
+          : Pc.RecoverLoadState;
+      return;
+    case Pc.RecoverClaim:
+      // As the claim of the dead agent would: STATE now names this recovery (the release skips the slot).
+      m.store(base + STATE, w.own | QUEUED);
+      recovering(w);
+      return;
+    case Pc.RecoverNotify:
+      m.notify(lock.slot(w.head), 1);
+      w.pc = Pc.NotHeld;
+      return;
+    case Pc.RecoverRoom:
+      // The dead agent may have moved HEAD and died before waking those waiting for room: wake them (they look again).
+      w.pc = m.load(base + ROOM) > 0 ? Pc.RecoverRoomNotify : Pc.RelClearQueued;
+      return;
+    case Pc.RecoverRoomNotify:
+      m.notify(base + HEAD, Infinity);
+      w.pc = Pc.RelClearQueued;
       return;
     default:
       throw new Error(`TicketLock: no step from state ${w.pc}`);
@@ -171,7 +193,7 @@ export function releaseStep(lock: TicketLock, w: Ticket): void {
 function recovering(w: Ticket): void {
   w.recovered = true;
   w.died = true;
-  w.pc = Pc.RelClearQueued;
+  w.pc = Pc.RecoverRoom;
 }
 
 /** The release is done (a proxy release goes back to looking at its own ticket). */

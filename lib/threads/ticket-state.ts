@@ -17,7 +17,6 @@ export const FREE = 0;
 export const FREE_DIED = 2;
 export const QUEUED = 1;
 export const RECOVERING = 2;
-export const HANDOFF = 4 | QUEUED;
 /** The `STATE` value of a hold by `agent`. */
 export const heldBy = (agent: number) => (agent + 2) << 2;
 export const isFree = (state: number) => state === FREE || state === FREE_DIED;
@@ -29,6 +28,8 @@ export const TAGGED = 8;
 export const WAIT = 0;
 export const OFFERED = 1;
 export const OFFERED_DIED = 2;
+/** Offered to an agent that died before claiming it, and claimed on its behalf by a recovery. */
+export const RECLAIMED = 3;
 /** The largest agent id a slot or the state can carry. */
 export const MAX_AGENT_ID = (0x7fffffff - TAGGED) >> 2;
 
@@ -85,18 +86,20 @@ export const Pc = {
   RelSkipHead: 33,
   RelSkipRoom: 34,
   RelSkipRoomNotify: 35,
-  RelHandOff: 36,
-  RelOffer: 37,
-  RelNotify: 38,
-  RelTakeBack: 39,
-  RecoverScanHead: 40,
-  RecoverScanNext: 41,
-  RecoverScan: 42,
-  RecoverLoadState: 43,
+  RelOffer: 36,
+  RelNotify: 37,
+  RecoverScanHead: 38,
+  RecoverScanNext: 39,
+  RecoverScan: 40,
+  RecoverLoadState: 41,
+  RecoverLoadHead: 42,
+  RecoverLoadSlot: 43,
   RecoverTake: 44,
-  RecoverLoadHead: 45,
-  RecoverLoadSlot: 46,
-  RecoverTakeOffered: 47,
+  RecoverReclaim: 45,
+  RecoverClaim: 46,
+  RecoverNotify: 47,
+  RecoverRoom: 48,
+  RecoverRoomNotify: 49,
 } as const;
 export type Pc = (typeof Pc)[keyof typeof Pc];
 
@@ -112,7 +115,7 @@ export class Ticket {
   ticket = 0;
   /** The queue position a release (or recovery) looks at; after a hand-off, the ticket it was handed to. */
   head = 0;
-  /** The last value read, or the value a compare-exchange expects. */
+  /** The last value read, or the value a compare-exchange expects (a recovery's reclaim: the offer it found). */
   value = 0;
   /** The agent on whose behalf the machine runs. */
   agent = 0;

@@ -13,13 +13,9 @@
  * so the exploration covers the races that matter in seconds.
  */
 import { expect } from 'chai';
-import { explore, type Scenario, type Simulation } from '../../lib/testing/index.js';
 import {
   ABANDONED,
-  FREE,
   FREE_DIED,
-  HANDOFF,
-  LOCK_HEADER_WORDS,
   Pc,
   pcName,
   QUEUED,
@@ -30,139 +26,14 @@ import {
   offeredValue,
   waitingValue,
 } from '../../lib/threads/ticket-lock.js';
+import { critical, expectClean, holding, world } from './lock-scenario.js';
 import {
-  SimulatedMemory,
-  runSteps,
+  expectProven,
   simulatedAcquire,
   simulatedRecover,
   simulatedRelease,
   tracedMemory,
 } from './simulated-memory.js';
-
-/**
- * Explores every schedule of `scenario` (dfs, exhausted). `maxDelays`: only the schedules that depart from FIFO order
- * at most that many times (for the scenarios of three busy agents, whose full space is too large for a spec run).
- */
-async function expectProven(scenario: Scenario, maxDelays?: number): Promise<number> {
-  const result = await explore(scenario, {
-    strategy: 'dfs',
-    ...(maxDelays === undefined ? {} : { maxDelays }),
-    runs: 300_000,
-  });
-  if (result.failure !== undefined) {
-    throw new Error(
-      `${String(result.failure.error)}\nschedule: ${result.failure.schedule}\n${result.failure.trace.join('\n')}`,
-    );
-  }
-  // Bounded by maxDelays, dfs covers every schedule within the bound and says "not exhausted" (there are more).
-  if (maxDelays === undefined)
-    expect(result.exhausted, `not exhausted after ${result.runs} runs`).to.equal(true);
-  return result.runs;
-}
-
-const NEXT = 1;
-const HEAD = 2;
-const ROOM = 3;
-
-interface Setup {
-  /** The STATE word (default FREE). */
-  state?: number;
-  /** Slot values by ticket; NEXT is one past the last unless given. */
-  slots?: number[];
-  next?: number;
-  head?: number;
-  /** Agents parked on the slot of the ticket at the same index of `slots` (set QUEUED, parked). */
-  parked?: (number | undefined)[];
-}
-
-/** A lock in simulated memory with `capacity` slots, in the state `setup` describes. */
-function world(sim: Simulation, capacity: number, setup: Setup = {}) {
-  const memory = new SimulatedMemory(sim, LOCK_HEADER_WORDS + capacity);
-  const lock = new TicketLock(memory, 0, capacity);
-  const slots = setup.slots ?? [];
-  memory.words[STATE] = setup.state ?? FREE;
-  slots.forEach((value, ticket) => (memory.words[lock.slot(ticket)] = value));
-  memory.words[NEXT] = setup.next ?? slots.length;
-  memory.words[HEAD] = setup.head ?? 0;
-  const tickets: Ticket[] = [];
-  const parked = (setup.parked ?? []).map((agent, ticket) => {
-    if (agent === undefined) return undefined;
-    const w = lock.begin(new Ticket(), Pc.Parked, agent);
-    w.ticket = ticket;
-    w.queued = true;
-    tickets.push(w);
-    return w;
-  });
-  return { memory, lock, parked, tickets };
-}
-
-/**
- * The lock is free, nobody sleeps, nobody waits for room, no slot is left claimed. `abandoned`: how many abandoned
- * tickets may stay queued (given up while nobody queued behind them: the next release that queues skips them).
- */
-function expectClean(_lock: TicketLock, memory: SimulatedMemory, abandoned = 0): void {
-  const state = memory.words[STATE];
-  if (state !== FREE && state !== FREE_DIED) throw new Error(`the lock ends in state ${state}`);
-  const queued = (memory.words[NEXT]! - memory.words[HEAD]!) | 0;
-  if (queued > abandoned) throw new Error(`${queued} tickets left between HEAD and NEXT`);
-  if (memory.words[ROOM] !== 0) throw new Error(`room = ${memory.words[ROOM]}`);
-  if (memory.sleeping !== 0) throw new Error(`${memory.sleeping} agents still sleep`);
-  let left = 0;
-  memory.words.slice(LOCK_HEADER_WORDS).forEach((value, slot) => {
-    if (value === ABANDONED && left < abandoned) left++;
-    else if (value > 0) throw new Error(`slot ${slot} left in state ${value}`);
-  });
-}
-
-/**
- * Mutual exclusion, no barging and FIFO, checked as agents enter. `tickets` lists every acquisition of the
- * scenario (so that the check sees which ones are queued when another enters).
- */
-function critical(lock: TicketLock, memory: SimulatedMemory, tickets: Ticket[], inside = 0) {
-  const entered: string[] = [];
-  const check = {
-    entered,
-    /** In the step that grants `w`: it holds alone, and overtook no queued ticket. */
-    granted(w: Ticket): void {
-      if (++inside !== 1) throw new Error(`${inside} agents inside the critical section`);
-      for (const other of tickets) {
-        if (other === w || !other.queued) continue;
-        if (!w.viaQueue) throw new Error(`agent${w.agent} barged in while agent${other.agent} was queued`);
-        if (((other.ticket - w.ticket) | 0) < 0) {
-          throw new Error(
-            `agent${w.agent} (ticket ${w.ticket}) overtook agent${other.agent} (${other.ticket})`,
-          );
-        }
-      }
-      entered.push(`agent${w.agent}`);
-    },
-    async leave(w: Ticket): Promise<void> {
-      inside--;
-      if ((await simulatedRelease(lock, memory, w)) !== Pc.Released)
-        throw new Error(`agent${w.agent}: release`);
-    },
-    /** Acquires with `w` (parked, or fresh for `agent`); resolves holding, or not when it gave up. */
-    async acquire(w: Ticket, signal?: AbortSignal): Promise<Ticket> {
-      if (!tickets.includes(w)) tickets.push(w);
-      const done = await simulatedAcquire(lock, memory, w.agent, signal, w, check.granted);
-      if (done.pc !== Pc.Holds && done.pc !== Pc.GaveUp)
-        throw new Error(`agent${w.agent} rests in ${pcName(done.pc)}`);
-      return done;
-    },
-    async enter(w: Ticket): Promise<void> {
-      if ((await check.acquire(w)).pc === Pc.Holds) await check.leave(w);
-    },
-    async acquireAndRelease(agent: number, times = 1): Promise<void> {
-      for (let i = 0; i < times; i++) await check.enter(lock.begin(new Ticket(), Pc.AcqFast, agent));
-    },
-  };
-  return check;
-}
-
-/** A holder `agent` as the state records it (no ticket: it took the lock from the free state, or claimed it). */
-function holding(lock: TicketLock, agent: number): Ticket {
-  return lock.begin(new Ticket(), Pc.Holds, agent);
-}
 
 describe('threads: model check of the SharedLock algorithm (every schedule)', function () {
   this.timeout(300_000);
@@ -320,8 +191,9 @@ describe('threads: model check of the SharedLock algorithm (every schedule)', fu
 
     it('handed to an agent that died before claiming it: recover frees it for the waiter behind', async () => {
       await expectProven(async (sim) => {
+        // Agent 5 released: it offered the lock to agent 1's ticket; STATE still names agent 5 until the claim.
         const { memory, lock, parked, tickets } = world(sim, 4, {
-          state: HANDOFF,
+          state: heldBy(5),
           slots: [offeredValue(1), waitingValue(2)],
           parked: [undefined, 2],
         });
@@ -387,6 +259,5 @@ describe('threads: model check of the SharedLock algorithm (every schedule)', fu
     w.ticket = 2; // a claim of ticket 2 while the slot still waits for ticket 0
     lock.step(w);
     expect(pcName(w.pc)).to.equal('TakeHelp');
-    void runSteps;
   });
 });

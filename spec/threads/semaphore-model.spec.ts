@@ -10,7 +10,7 @@
  * ticket, however few permits that one wants). At the end: every permit is back and the queue is clean.
  */
 import { expect } from 'chai';
-import { DeadlockError, explore, type Scenario, type Simulation } from '../../lib/testing/index.js';
+import { DeadlockError, type Scenario, type Simulation } from '../../lib/testing/index.js';
 import {
   ABANDONED,
   EMPTY,
@@ -26,31 +26,12 @@ import {
 } from '../../lib/threads/semaphore-machine.js';
 import {
   SimulatedMemory,
+  expectProven,
+  explored,
   runSemaphoreSteps,
   simulatedSemaphoreAcquire,
   tracedMemory,
 } from './simulated-memory.js';
-
-async function explored(scenario: Scenario, maxDelays?: number) {
-  return explore(scenario, {
-    strategy: 'dfs',
-    ...(maxDelays === undefined ? {} : { maxDelays }),
-    runs: 300_000,
-  });
-}
-
-/** Every schedule (or every one within `maxDelays` preemptions) passes. */
-async function expectProven(scenario: Scenario, maxDelays?: number): Promise<number> {
-  const result = await explored(scenario, maxDelays);
-  if (result.failure !== undefined) {
-    throw new Error(
-      `${String(result.failure.error)}\nschedule: ${result.failure.schedule}\n${result.failure.trace.join('\n')}`,
-    );
-  }
-  if (maxDelays === undefined)
-    expect(result.exhausted, `not exhausted after ${result.runs} runs`).to.equal(true);
-  return result.runs;
-}
 
 interface Queued {
   agent: number;
@@ -156,46 +137,35 @@ function section(
   return check;
 }
 
+/**
+ * From scratch: a SharedSemaphore(`permits`) and one agent per entry of `wants` (agent `i + 1` wants `wants[i]`
+ * permits), each acquiring and releasing once; all get in, and every permit is back at the end.
+ */
+function fromScratch(permits: number, wants: number[]): Scenario {
+  return async (sim) => {
+    const { memory, machine } = world(sim, permits, 4);
+    const cs = section(machine, memory, permits, []);
+    wants.forEach((wanted, i) => sim.spawn(`agent${i + 1}`, () => cs.acquireAndRelease(i + 1, wanted)));
+    await sim.run();
+    expect(cs.entered).to.have.length(wants.length);
+    expectClean(machine, memory, permits);
+  };
+}
+
 describe('threads: model check of the SharedSemaphore algorithm (every schedule)', function () {
   this.timeout(300_000);
 
   describe('from scratch', () => {
     it('SharedSemaphore(1), 2 agents acquire and release: exclusion, no barging, FIFO', async () => {
-      const runs = await expectProven(async (sim) => {
-        const { memory, machine } = world(sim, 1, 4);
-        const cs = section(machine, memory, 1, []);
-        sim.spawn('agent1', () => cs.acquireAndRelease(1, 1));
-        sim.spawn('agent2', () => cs.acquireAndRelease(2, 1));
-        await sim.run();
-        expect(cs.entered).to.have.length(2);
-        expectClean(machine, memory, 1);
-      });
-      expect(runs).to.be.greaterThan(100);
+      expect(await expectProven(fromScratch(1, [1, 1]))).to.be.greaterThan(100);
     });
 
     it('SharedSemaphore(2), 2 agents wanting 1 and 2: never more than 2 permits out, every permit back', async () => {
-      await expectProven(async (sim) => {
-        const { memory, machine } = world(sim, 2, 4);
-        const cs = section(machine, memory, 2, []);
-        sim.spawn('agent1', () => cs.acquireAndRelease(1, 1));
-        sim.spawn('agent2', () => cs.acquireAndRelease(2, 2));
-        await sim.run();
-        expect(cs.entered).to.have.length(2);
-        expectClean(machine, memory, 2);
-      });
+      await expectProven(fromScratch(2, [1, 2]));
     });
 
     it('SharedSemaphore(2), 3 agents wanting 1, 2 and 1 (schedules with up to 2 preemptions)', async () => {
-      await expectProven(async (sim) => {
-        const { memory, machine } = world(sim, 2, 4);
-        const cs = section(machine, memory, 2, []);
-        sim.spawn('agent1', () => cs.acquireAndRelease(1, 1));
-        sim.spawn('agent2', () => cs.acquireAndRelease(2, 2));
-        sim.spawn('agent3', () => cs.acquireAndRelease(3, 1));
-        await sim.run();
-        expect(cs.entered).to.have.length(3);
-        expectClean(machine, memory, 2);
-      }, 2);
+      await expectProven(fromScratch(2, [1, 2, 1]), 2);
     });
 
     it('the uncontended path is one read and one compare-exchange, and a release one add (no notify)', async () => {

@@ -3,11 +3,39 @@
  * memory operation is followed by a choice point (`sim.yield()`), and futex waits park on `AsyncEvent`s, so a lost
  * wake-up leaves a task blocked forever and the harness reports a `DeadlockError`.
  */
+import { expect } from 'chai';
 import { AsyncEvent } from '../../lib/index.js';
-import type { Access, Simulation } from '../../lib/testing/index.js';
+import { explore, type Access, type Scenario, type Simulation } from '../../lib/testing/index.js';
 import type { AtomicMemory } from '../../lib/threads/memory.js';
 import { Pc, Ticket, TicketLock } from '../../lib/threads/ticket-lock.js';
 import { SemaphoreMachine, SemaphoreTicket, SemPc } from '../../lib/threads/semaphore-machine.js';
+
+/** Explores the schedules of `scenario` (dfs; with `maxDelays`, only those that preempt at most that often). */
+export function explored(scenario: Scenario, maxDelays?: number) {
+  return explore(scenario, {
+    strategy: 'dfs',
+    ...(maxDelays === undefined ? {} : { maxDelays }),
+    runs: 300_000,
+  });
+}
+
+/**
+ * Explores every schedule of `scenario` (dfs, exhausted) and throws the first failure with its schedule and trace;
+ * resolves to the number of runs. `maxDelays`: only the schedules that depart from FIFO order at most that many
+ * times (for scenarios whose full space is too large for a spec run; dfs then covers every schedule within the
+ * bound and cannot say "exhausted").
+ */
+export async function expectProven(scenario: Scenario, maxDelays?: number): Promise<number> {
+  const result = await explored(scenario, maxDelays);
+  if (result.failure !== undefined) {
+    throw new Error(
+      `${String(result.failure.error)}\nschedule: ${result.failure.schedule}\n${result.failure.trace.join('\n')}`,
+    );
+  }
+  if (maxDelays === undefined)
+    expect(result.exhausted, `not exhausted after ${result.runs} runs`).to.equal(true);
+  return result.runs;
+}
 
 interface Sleeper {
   readonly event: AsyncEvent;
@@ -158,15 +186,17 @@ export function tracedMemory(memory: SimulatedMemory, operations: string[]): Sim
 
 /**
  * Runs `w` from its current state to rest, one step and one choice point at a time. `onHold` runs in the very step
- * that grants the lock (so a check in it sees the other agents as they are at that moment).
+ * that grants the lock (so a check in it sees the other agents as they are at that moment). `stopAt`: stop for good
+ * before that step (an agent that dies there); resolves to it then.
  */
 export async function runSteps(
   lock: TicketLock,
   memory: SimulatedMemory,
   w: Ticket,
   onHold?: (w: Ticket) => void,
+  stopAt?: Pc,
 ): Promise<Pc> {
-  while (w.pc > Pc.NotHeld) {
+  while (w.pc > Pc.NotHeld && w.pc !== stopAt) {
     lock.step(w);
     if (w.pc === Pc.Holds) onHold?.(w);
     await memory.choice(nextAccess(lock, memory, w));
@@ -176,7 +206,7 @@ export async function runSteps(
 
 /**
  * An agent's acquire, as the async driver does it: run, park, look again when woken; an abort gives up (grant wins).
- * Resolves to the ticket, holding ({@link Pc.Holds}) or not ({@link Pc.GaveUp}).
+ * Resolves to the ticket, holding ({@link Pc.Holds}) or not ({@link Pc.GaveUp}), or stopped before `stopAt`.
  */
 export async function simulatedAcquire(
   lock: TicketLock,
@@ -185,9 +215,10 @@ export async function simulatedAcquire(
   signal?: AbortSignal,
   w: Ticket = lock.begin(new Ticket(), Pc.AcqFast, agent),
   onHold?: (w: Ticket) => void,
+  stopAt?: Pc,
 ): Promise<Ticket> {
   for (;;) {
-    const rest = await runSteps(lock, memory, w, onHold);
+    const rest = await runSteps(lock, memory, w, onHold, stopAt);
     if (rest !== Pc.Parked && rest !== Pc.ParkedForRoom) return w;
     try {
       await memory.wait(lock.waitIndex(w), lock.waitValue(w), signal);

@@ -136,6 +136,31 @@ describe('threads: SharedLock across Node workers', function () {
     expect([lock.locked, lock.waiting]).to.deep.equal([false, 0]);
   });
 
+  for (const [stopAt, held] of [
+    ['RelOffer', true],
+    ['RelNotify', false],
+  ] as const) {
+    it(`a worker killed releasing, before ${stopAt}: recover(threadId) = ${held}, the waiter gets the lock (told ${held})`, async () => {
+      const lock = new SharedLock({ name: 'releaser' });
+      const doomed = startWorker('die-at', { lock: lock.handle, stopAt });
+      await nextMessage(doomed, (message) => message === 'holding');
+      const next = startWorker('take', { lock: lock.handle });
+      await nextMessage(next, (message) => message === 'waiting');
+      const stopped = nextMessage(doomed, (message) => message === `stopped at ${stopAt}`);
+      doomed.postMessage('release');
+      await stopped;
+      const id = doomed.threadId;
+      await doomed.terminate();
+      const told = nextMessage<{ previousOwnerDied: boolean }>(next);
+      // Before its offer it still held the lock; after it, the lock was the waiter's, only its wake-up was missing.
+      expect(lock.recover(id)).to.equal(held);
+      expect(await told).to.deep.equal({ previousOwnerDied: held });
+      next.postMessage('release');
+      await exited(next);
+      expect([lock.locked, lock.waiting]).to.deep.equal([false, 0]);
+    });
+  }
+
   it('a worker killed while waiting on a condition bound to the lock: recover withdraws its wait, notify reaches the others', async () => {
     const lock = new SharedLock({ name: 'cv' });
     const cond = new SharedCondition(lock, { name: 'ready' });
