@@ -1,8 +1,8 @@
 import { CancelledError, LockError } from './errors.js';
 import { hasPriority, type NotThenable, runHolding, type Guard } from './core/guard.js';
-import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
-import { WaitQueue } from './core/wait-queue.js';
-import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
+import { admit, checkFunction, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
+import { WaitQueue, type RunBody } from './core/wait-queue.js';
+import { admitRanked, type PriorityOptions } from './core/priority.js';
 import {
   holdsTraced,
   traceHoldEnd,
@@ -124,8 +124,11 @@ export class AsyncLock {
    * ```
    */
   acquire(options?: LockAcquireOptions): Promise<Guard> {
-    const priority = priorityOrRejection(options, this.label, 'acquire');
-    if (typeof priority !== 'number') return priority;
+    return admitRanked(this, 'acquire', options, this.acquireAdmitted, undefined);
+  }
+
+  /** The body of `acquire` once its options are checked: a free lock at once, else a place in the queue. */
+  private acquireAdmitted(options: LockAcquireOptions | undefined, priority: number): Promise<Guard> {
     if (this.holder === undefined) {
       const trace = holdsTraced() ? traceHoldStart(this, undefined, options?.name) : undefined;
       return Promise.resolve((this.holder = new LockGuard(this, trace)));
@@ -191,9 +194,18 @@ export class AsyncLock {
     // Uncontended, a bad fn, or a priority (which acquire checks and ranks): through acquire.
     if (this.holder === undefined || typeof fn !== 'function' || hasPriority(options))
       return runHolding(this, fn, options);
-    // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
-    const priority = priorityOrRejection(options, this.label, 'acquire');
-    if (typeof priority !== 'number') return priority;
+    return admitRanked(this, 'acquire', options, this.runAdmitted, fn);
+  }
+
+  /**
+   * The body of a contended `run` once its options are checked: the queue entry carries fn and starts it on its
+   * grant (no async frame parked on an acquire).
+   */
+  private runAdmitted<T>(
+    options: LockAcquireOptions | undefined,
+    priority: number,
+    fn: RunBody<T>,
+  ): Promise<T> {
     return this.waitQueue.parkRun(options, undefined, priority, fn);
   }
 
@@ -217,8 +229,11 @@ export class AsyncLock {
    * ```
    */
   waitUnlocked(options?: WaitOptions): Promise<void> {
-    const early = rejectEarly(options, this.label, 'waitUnlocked');
-    if (early !== undefined) return early;
+    return admit(this, 'waitUnlocked', options, this.waitUnlockedAdmitted);
+  }
+
+  /** The body of `waitUnlocked` once its options are checked. */
+  private waitUnlockedAdmitted(options: WaitOptions | undefined): Promise<void> {
     if (this.holder === undefined) return Promise.resolve();
     return this.waitQueue.park(options, takesNothing) as Promise<unknown> as Promise<void>;
   }

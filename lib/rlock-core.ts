@@ -40,7 +40,6 @@ import { LockError } from './errors.js';
 import { createContextVariable } from './core/context.js';
 import { holdsTraced, traceHoldEnd, traceHoldStart, type HoldTrace } from './core/diagnostics.js';
 import type { Guard } from './core/guard.js';
-import { rejectEarly } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 import {
   bareLevelHeld,
@@ -171,10 +170,8 @@ export class RLockStack {
     return Promise.resolve(top);
   }
 
-  /** The shared body of `acquire` and `run`. */
+  /** The shared body of `acquire` and `run`, once `admit` has checked their options. */
   enter(options: RLockAcquireOptions | undefined, ownScope: boolean): Promise<Guard> {
-    const early = rejectEarly(options, this.owner.label, ownScope ? 'run' : 'acquire');
-    if (early !== undefined) return early;
     const implicit = options?.owner === undefined;
     let claim: RLockHold | undefined;
     try {
