@@ -17,7 +17,7 @@ import {
 } from './core/options.js';
 import type { WaitQueue } from './core/wait-queue.js';
 import { RLockStack } from './rlock-core.js';
-import { Request, type Parked, type RLockHold } from './rlock-levels.js';
+import type { Parked, RLockHold } from './rlock-levels.js';
 
 /** Wait options of a reentrant lock, plus the hold to re-enter explicitly. */
 export interface RLockAcquireOptions extends WaitOptions {
@@ -252,7 +252,7 @@ export class AsyncRLock {
    */
   cancelWaiters(reason?: unknown): number {
     const own = arguments.length === 0;
-    const isRequest = (value: Parked) => value instanceof Request;
+    const isRequest = (value: Parked) => value.kind === 'request';
     const why = () => (own ? new CancelledError(`${this.label}: the wait was cancelled`) : reason);
     let count = this.stack.outsiders.rejectWhere(isRequest, why);
     for (let level = this.stack.innermost; level !== undefined; level = level.parent)
