@@ -1,6 +1,6 @@
 import { Primitive } from './core/primitive.js';
 import { BrokenBarrierError, TimeoutError } from './errors.js';
-import { checkInteger, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import { admit, checkInteger, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
 /**
@@ -76,8 +76,11 @@ export class AsyncBarrier extends Primitive {
    * ```
    */
   wait(options?: WaitOptions): Promise<number> {
-    const early = rejectEarly(options, this.label, 'wait');
-    if (early !== undefined) return early;
+    return admit(this, 'wait', options, this.waitAdmitted);
+  }
+
+  /** The body of `wait` once its options are checked: the last party releases the round, the others park. */
+  private waitAdmitted(options: WaitOptions | undefined): Promise<number> {
     if (this.queue.closed) return Promise.reject(this.queue.closedReason());
     const index = this.arrived;
     if (index === this.parties - 1) {

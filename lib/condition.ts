@@ -3,10 +3,10 @@ import { Deadline } from './core/deadline.js';
 import type { Guard } from './core/guard.js';
 import type { SavableLock } from './core/hold.js';
 import {
+  admit,
   checkFunction,
   checkInteger,
   labelFor,
-  rejectEarly,
   type NameOptions,
   type WaitOptions,
 } from './core/options.js';
@@ -176,9 +176,12 @@ export class AsyncCondition {
    * ```
    */
   wait(options?: WaitOptions): Promise<void> {
-    const early = rejectEarly(options, this.label, 'wait') ?? this.rejectUnlessHeld('wait');
-    if (early !== undefined) return early;
-    return this.waitHeld(options);
+    return admit(this, 'wait', options, this.waitAdmitted);
+  }
+
+  /** The body of `wait` once its options are checked: the hold is checked next, then set aside for the wait. */
+  private waitAdmitted(options: WaitOptions | undefined): Promise<void> {
+    return this.rejectUnlessHeld('wait') ?? this.waitHeld(options);
   }
 
   /**
@@ -199,9 +202,18 @@ export class AsyncCondition {
    * await cond.run(() => cond.waitFor(() => items.length > 0));
    * ```
    */
-  async waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
-    checkFunction(predicate, `${this.label}.waitFor: predicate`);
-    const early = rejectEarly(options, this.label, 'waitFor') ?? this.rejectUnlessHeld('waitFor');
+  waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
+    try {
+      checkFunction(predicate, `${this.label}.waitFor: predicate`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return admit(this, 'waitFor', options, this.waitForAdmitted<T>, predicate);
+  }
+
+  /** The body of `waitFor` once its options are checked: the hold, then the predicate, then wait after wait. */
+  private async waitForAdmitted<T>(options: WaitOptions | undefined, predicate: () => T): Promise<T> {
+    const early = this.rejectUnlessHeld('waitFor');
     if (early !== undefined) return early;
     let result = predicate();
     if (result) return result;

@@ -1,5 +1,5 @@
 import { Primitive } from './core/primitive.js';
-import { rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import { admit, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
 /**
@@ -80,8 +80,11 @@ export class AsyncEvent extends Primitive {
    * ```
    */
   wait(options?: WaitOptions): Promise<void> {
-    const early = rejectEarly(options, this.label, 'wait');
-    if (early !== undefined) return early;
+    return admit(this, 'wait', options, this.waitAdmitted);
+  }
+
+  /** The body of `wait` once its options are checked: at once when set, else parked until `set()`. */
+  private waitAdmitted(options: WaitOptions | undefined): Promise<void> {
     if (this.flag) return Promise.resolve();
     return this.queue.park(options);
   }

@@ -5,7 +5,7 @@ import { type Guard } from './core/guard.js';
 import { checkFunction, describe, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 import { KeyedGuard, KeyEntry } from './keyed-lock-parts.js';
-import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
+import { admitRanked, type PriorityOptions } from './core/priority.js';
 import { holdsTraced, type HolderNameOptions } from './core/diagnostics.js';
 
 /** Constructor options of an {@link AsyncKeyedLock}. */
@@ -124,8 +124,19 @@ export class AsyncKeyedLock<K = string> extends Primitive {
     } catch (error) {
       return Promise.reject(error);
     }
-    const priority = priorityOrRejection(options, this.label, 'acquire');
-    if (typeof priority !== 'number') return priority;
+    return admitRanked(this, 'acquire', options, this.acquireAdmitted, ordered ?? (keys as K));
+  }
+
+  /**
+   * The body of `acquire` once its options are checked: `keys` is one key, or the keys sorted and unique (a key is
+   * never an array: `order` tells them apart the same way).
+   */
+  private acquireAdmitted(
+    options: KeyedLockAcquireOptions | undefined,
+    priority: number,
+    keys: K | readonly K[],
+  ): Promise<Guard> {
+    const ordered = Array.isArray(keys) ? (keys as readonly K[]) : undefined;
     const multiple = ordered !== undefined && ordered.length > 1;
     const guard = new KeyedGuard<K>(this, multiple);
     if (!multiple) {
@@ -138,7 +149,7 @@ export class AsyncKeyedLock<K = string> extends Primitive {
       guard.single = entry;
       return this.park(entry, options, guard, priority);
     }
-    return this.acquireAll(ordered as readonly K[], guard, options, priority);
+    return this.acquireAll(ordered, guard, options, priority);
   }
 
   /**

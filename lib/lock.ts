@@ -1,8 +1,8 @@
 import { CancelledError, LockError } from './errors.js';
 import { type NotThenable, runHeld, runHolding, type Guard } from './core/guard.js';
-import { checkFunction, labelFor, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
-import { WaitQueue } from './core/wait-queue.js';
-import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
+import { admit, checkFunction, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
+import { WaitQueue, type RunBody } from './core/wait-queue.js';
+import { admitRanked, type PriorityOptions } from './core/priority.js';
 import {
   holdsTraced,
   traceHoldEnd,
@@ -124,8 +124,11 @@ export class AsyncLock {
    * ```
    */
   acquire(options?: LockAcquireOptions): Promise<Guard> {
-    const priority = priorityOrRejection(options, this.label, 'acquire');
-    if (typeof priority !== 'number') return priority;
+    return admitRanked(this, 'acquire', options, this.acquireAdmitted, undefined);
+  }
+
+  /** The body of `acquire` once its options are checked: a free lock at once, else a place in the queue. */
+  private acquireAdmitted(options: LockAcquireOptions | undefined, priority: number): Promise<Guard> {
     if (this.holder === undefined) return Promise.resolve(this.take(options));
     return this.waitQueue.park(options, undefined, priority);
   }
@@ -187,11 +190,20 @@ export class AsyncLock {
   run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: LockAcquireOptions): Promise<T> {
     // A bad fn is checked before the options, as acquire-then-call would.
     if (typeof fn !== 'function') return runHolding(this, fn, options);
-    const priority = priorityOrRejection(options, this.label, 'acquire');
-    if (typeof priority !== 'number') return priority;
-    // Uncontended: taken now, fn called holding it (no promise for the acquisition).
+    return admitRanked(this, 'acquire', options, this.runAdmitted, fn);
+  }
+
+  /**
+   * The body of `run` once its options are checked. Uncontended: taken now, and fn called holding it (no promise
+   * for the acquisition). Contended: the queue entry carries fn and starts it on its grant (no async frame parked
+   * on an acquire).
+   */
+  private runAdmitted<T>(
+    options: LockAcquireOptions | undefined,
+    priority: number,
+    fn: RunBody<T>,
+  ): Promise<T> {
     if (this.holder === undefined) return runHeld(this.take(options), fn);
-    // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
     return this.waitQueue.parkRun(options, undefined, priority, fn);
   }
 
@@ -215,8 +227,11 @@ export class AsyncLock {
    * ```
    */
   waitUnlocked(options?: WaitOptions): Promise<void> {
-    const early = rejectEarly(options, this.label, 'waitUnlocked');
-    if (early !== undefined) return early;
+    return admit(this, 'waitUnlocked', options, this.waitUnlockedAdmitted);
+  }
+
+  /** The body of `waitUnlocked` once its options are checked. */
+  private waitUnlockedAdmitted(options: WaitOptions | undefined): Promise<void> {
     if (this.holder === undefined) return Promise.resolve();
     return this.waitQueue.park(options, takesNothing) as Promise<unknown> as Promise<void>;
   }

@@ -1,7 +1,7 @@
 import { Primitive } from './core/primitive.js';
 import { QueueEmptyError, QueueFullError, QueueShutDownError } from './errors.js';
 import { RingStore, type ItemStore } from './core/item-store.js';
-import { checkInteger, describe, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import { admit, checkInteger, describe, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 
 /** The promise of every `put` that completes at once (it carries no state): made at first use, not at load. */
@@ -136,15 +136,17 @@ export class AsyncQueue<T> extends Primitive {
    * ```
    */
   put(item: T, options?: WaitOptions): Promise<void> {
-    const early = rejectEarly(options, this.label, 'put');
-    if (early !== undefined) return early;
-    if (this.putters.closed) return Promise.reject(this.putters.closedReason());
+    return admit(this, 'put', options, this.putAdmitted, item);
+  }
+
+  /** The body of `put` once its options are checked: parked while full or shut down (rejected), else placed. */
+  private putAdmitted(options: WaitOptions | undefined, item: T): Promise<void> {
+    if (this.full || this.putters.closed) return this.putters.park(options, item); // full: no getter waits
     if (this.getters.size > 0) {
       this.unfinished++;
       this.getters.grantBest(item);
       return resolvedVoid();
     }
-    if (this.maxsize > 0 && this.items.size >= this.maxsize) return this.putters.park(options, item);
     try {
       this.items.push(item);
     } catch (error) {
@@ -207,8 +209,11 @@ export class AsyncQueue<T> extends Primitive {
    * ```
    */
   get(options?: WaitOptions): Promise<T> {
-    const early = rejectEarly(options, this.label, 'get');
-    if (early !== undefined) return early;
+    return admit(this, 'get', options, this.getAdmitted);
+  }
+
+  /** The body of `get` once its options are checked: an item at once, else parked (rejected once shut down). */
+  private getAdmitted(options: WaitOptions | undefined): Promise<T> {
     if (this.items.size > 0) {
       let item: T;
       try {
@@ -219,7 +224,6 @@ export class AsyncQueue<T> extends Primitive {
       this.admitPutter();
       return Promise.resolve(item);
     }
-    // Shut down and empty: the closed getter queue rejects the park with QueueShutDownError.
     return this.getters.park(options);
   }
 
@@ -288,10 +292,12 @@ export class AsyncQueue<T> extends Primitive {
    * ```
    */
   join(options?: WaitOptions): Promise<void> {
-    const early = rejectEarly(options, this.label, 'join');
-    if (early !== undefined) return early;
-    if (this.unfinished === 0) return resolvedVoid();
-    return this.joiners.park(options);
+    return admit(this, 'join', options, this.joinAdmitted);
+  }
+
+  /** The body of `join` once its options are checked. */
+  private joinAdmitted(options: WaitOptions | undefined): Promise<void> {
+    return this.unfinished === 0 ? resolvedVoid() : this.joiners.park(options);
   }
 
   /**
@@ -379,11 +385,11 @@ export class AsyncQueue<T> extends Primitive {
    */
   private admitPutter(): void {
     const putters = this.putters;
-    while (putters.size > 0 && !putters.serveBest(this.admit));
+    while (putters.size > 0 && !putters.serveBest(this.storeItem));
   }
 
   /** Moves a putter's item into the store (which may refuse it: then that putter is rejected with the error). */
-  private readonly admit = (item: T): void => {
+  private readonly storeItem = (item: T): void => {
     this.items.push(item);
     this.unfinished++;
   };

@@ -1,10 +1,10 @@
 import { Primitive } from './core/primitive.js';
 import { CancelledError } from './errors.js';
 import {
+  admit,
   checkFunction,
   checkInteger,
   describe,
-  rejectEarly,
   type NameOptions,
   type WaitOptions,
 } from './core/options.js';
@@ -161,8 +161,11 @@ export class AsyncRateLimiter extends Primitive {
         return Promise.reject(error);
       }
     }
-    const early = rejectEarly(options, this.label, 'acquire');
-    if (early !== undefined) return early;
+    return admit(this, 'acquire', options, this.acquireAdmitted, permits);
+  }
+
+  /** The body of `acquire` once its options are checked: spent at once if nobody waits and they are free. */
+  private acquireAdmitted(options: RateLimiterAcquireOptions | undefined, permits: number): Promise<void> {
     if (this.queue.size === 0 && this.spendNow(permits)) return Promise.resolve();
     const promise = this.queue.park(options, permits);
     if (this.timer === undefined) this.arm(this.now());

@@ -40,7 +40,6 @@ import { LockError } from './errors.js';
 import { createContextVariable } from './core/context.js';
 import { holdsTraced, traceHoldEnd, traceHoldStart, type HoldTrace } from './core/diagnostics.js';
 import type { Guard } from './core/guard.js';
-import { rejectEarly } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
 import {
   bareLevelHeld,
@@ -48,7 +47,6 @@ import {
   displacedOf,
   unclaim,
   explainTimeout,
-  claimOf,
   inStack,
   isSetAside,
   Request,
@@ -113,7 +111,7 @@ export class RLockStack {
   releaseSave(): unknown {
     const top = this.innermost as RLockHold;
     const bottom = this.setAsideStack();
-    const suspended: SuspendedLevels = { top, bottom, claim: undefined };
+    const suspended: SuspendedLevels = { kind: 'levels', top, bottom, claim: undefined };
     claimFor(suspended, bottom.claim);
     this.handOff();
     return suspended;
@@ -171,10 +169,8 @@ export class RLockStack {
     return Promise.resolve(top);
   }
 
-  /** The shared body of `acquire` and `run`. */
+  /** The shared body of `acquire` and `run`, once `admit` has checked their options. */
   enter(options: RLockAcquireOptions | undefined, ownScope: boolean): Promise<Guard> {
-    const early = rejectEarly(options, this.owner.label, ownScope ? 'run' : 'acquire');
-    if (early !== undefined) return early;
     const implicit = options?.owner === undefined;
     let claim: RLockHold | undefined;
     try {
@@ -356,11 +352,11 @@ export class RLockStack {
     const value = queue?.bestValue;
     if (queue === undefined || value === undefined) return undefined;
     // An implicit request into a scope whose bare level is open waits for it (it was made before that level was).
-    if (scope !== undefined && value instanceof Request && value.implicit && scope.openBare > 0)
+    if (value.kind === 'request' && value.implicit && scope !== undefined && scope.openBare > 0)
       return undefined;
-    this.restoredLast = !(value instanceof Request);
+    this.restoredLast = value.kind === 'levels';
     const top =
-      value instanceof Request
+      value.kind === 'request'
         ? this.push(scope, value.ownScope, value.claim, value.implicit)
         : this.restore(value);
     queue.grantBest(top);
@@ -394,7 +390,7 @@ export class RLockStack {
     if (displaced === undefined) return;
     level.displaced = undefined;
     for (const handle of displaced) {
-      if (claimOf(handle.value) === level) this.outsiders.reparkHandle(handle, this.reentryQueue(level));
+      if (handle.value.claim === level) this.outsiders.reparkHandle(handle, this.reentryQueue(level));
     }
   }
 }

@@ -103,21 +103,24 @@ export class RLockHold implements Guard {
  * later be set aside beneath it, when their lineage has nothing else to do (`RLockStack.handOff`).
  */
 export interface SuspendedLevels {
+  /** What a parked {@link Parked} value is: set-aside levels, to be restored. */
+  readonly kind: 'levels';
   readonly top: RLockHold;
   bottom: RLockHold;
   claim: RLockHold | undefined;
 }
 
-/** The level a parked request (a new level, or set-aside levels) claims to re-enter, if any. */
-export function claimOf(value: Parked): RLockHold | undefined {
-  return value instanceof Request ? value.claim : (value as SuspendedLevels).claim;
-}
-
-/** What a waiter of the lock carries: a request for a new level, or the levels a condition wait set aside. */
+/**
+ * What a waiter of the lock carries: a request for a new level, or the levels a condition wait set aside; `kind`
+ * tells them apart, and both have the `claim` of the level they re-enter, if any.
+ */
 export type Parked = Request | SuspendedLevels;
 
 /** What a parked `acquire` or `run` asks for. */
 export class Request {
+  /** What a parked {@link Parked} value is: a request for a new level. */
+  readonly kind = 'request';
+
   constructor(
     /** A `run`, whose level is a scope of its own, or a bare `acquire`. */
     readonly ownScope: boolean,

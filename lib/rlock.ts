@@ -7,10 +7,17 @@
 
 import { CancelledError, LockError } from './errors.js';
 import type { Guard } from './core/guard.js';
-import { checkFunction, describe, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
+import {
+  admit,
+  checkFunction,
+  describe,
+  labelFor,
+  type NameOptions,
+  type WaitOptions,
+} from './core/options.js';
 import type { WaitQueue } from './core/wait-queue.js';
 import { RLockStack } from './rlock-core.js';
-import { Request, type Parked, type RLockHold } from './rlock-levels.js';
+import type { Parked, RLockHold } from './rlock-levels.js';
 
 /** Wait options of a reentrant lock, plus the hold to re-enter explicitly. */
 export interface RLockAcquireOptions extends WaitOptions {
@@ -143,7 +150,12 @@ export class AsyncRLock {
    * ```
    */
   acquire(options?: RLockAcquireOptions): Promise<Guard> {
-    return this.stack.enter(options, false);
+    return admit(this, 'acquire', options, this.enter, false);
+  }
+
+  /** The body of `acquire` and `run` once their options are checked: the stack's transition. */
+  private enter(options: RLockAcquireOptions | undefined, ownScope: boolean): Promise<Guard> {
+    return this.stack.enter(options, ownScope);
   }
 
   /**
@@ -216,7 +228,7 @@ export class AsyncRLock {
    */
   async run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: RLockAcquireOptions): Promise<T> {
     if (typeof fn !== 'function') checkFunction(fn, `${this.label}.run: fn`);
-    const guard = (await this.stack.enter(options, true)) as RLockHold;
+    const guard = (await admit(this, 'run', options, this.enter, true)) as RLockHold;
     try {
       if (this.stack.context === undefined) return await fn(guard);
       return await this.stack.context.run(guard, () => fn(guard));
@@ -240,7 +252,7 @@ export class AsyncRLock {
    */
   cancelWaiters(reason?: unknown): number {
     const own = arguments.length === 0;
-    const isRequest = (value: Parked) => value instanceof Request;
+    const isRequest = (value: Parked) => value.kind === 'request';
     const why = () => (own ? new CancelledError(`${this.label}: the wait was cancelled`) : reason);
     let count = this.stack.outsiders.rejectWhere(isRequest, why);
     for (let level = this.stack.innermost; level !== undefined; level = level.parent)

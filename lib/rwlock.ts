@@ -3,7 +3,7 @@ import { CancelledError } from './errors.js';
 import { HoldGuard, type Guard } from './core/guard.js';
 import { checkFunction, type NameOptions, type WaitOptions } from './core/options.js';
 import { WaitQueue } from './core/wait-queue.js';
-import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
+import { admitRanked, type PriorityOptions } from './core/priority.js';
 import { holdsTraced, traceHoldStart, type HoldTrace, type HolderNameOptions } from './core/diagnostics.js';
 
 /** Wait options of a readers-writer lock. */
@@ -105,8 +105,11 @@ export class AsyncRWLock extends Primitive {
    * ```
    */
   acquireRead(options?: RWLockAcquireOptions): Promise<Guard> {
-    const priority = priorityOrRejection(options, this.label, 'acquireRead');
-    if (typeof priority !== 'number') return priority;
+    return admitRanked(this, 'acquireRead', options, this.readAdmitted);
+  }
+
+  /** The body of `acquireRead` once its options are checked: shared at once if it may be, else queued. */
+  private readAdmitted(options: RWLockAcquireOptions | undefined, priority: number): Promise<Guard> {
     if (!this.writer && this.outranksQueue(priority)) {
       this.readerCount++;
       return Promise.resolve(this.guardFor(read, options?.name));
@@ -140,8 +143,11 @@ export class AsyncRWLock extends Primitive {
    * ```
    */
   acquireWrite(options?: RWLockAcquireOptions): Promise<Guard> {
-    const priority = priorityOrRejection(options, this.label, 'acquireWrite');
-    if (typeof priority !== 'number') return priority;
+    return admitRanked(this, 'acquireWrite', options, this.writeAdmitted);
+  }
+
+  /** The body of `acquireWrite` once its options are checked: exclusive at once if nobody holds or waits. */
+  private writeAdmitted(options: RWLockAcquireOptions | undefined, priority: number): Promise<Guard> {
     if (!this.writer && this.readerCount === 0 && this.queue.size === 0) {
       this.writer = true;
       return Promise.resolve(this.guardFor(write, options?.name));

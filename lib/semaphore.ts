@@ -1,8 +1,8 @@
 import { CancelledError } from './errors.js';
 import { type NotThenable, runHeld, runHolding, type Guard } from './core/guard.js';
 import { checkFunction, checkInteger, labelFor, type NameOptions, type WaitOptions } from './core/options.js';
-import { WaitQueue } from './core/wait-queue.js';
-import { priorityOrRejection, type PriorityOptions } from './core/priority.js';
+import { WaitQueue, type RunBody } from './core/wait-queue.js';
+import { admitRanked, type PriorityOptions } from './core/priority.js';
 import {
   holdsTraced,
   traceHoldEnd,
@@ -129,9 +129,12 @@ export class AsyncSemaphore {
    * ```
    */
   acquire(options?: SemaphoreAcquireOptions): Promise<Guard> {
-    const permits = this.requested(options);
-    if (typeof permits !== 'number') return permits;
-    const priority = options?.priority ?? 0; // checked by requested()
+    return this.rejectPermits(options) ?? admitRanked(this, 'acquire', options, this.acquireAdmitted);
+  }
+
+  /** The body of `acquire` once its options are checked: the permits at once if they fit, else a place in the queue. */
+  private acquireAdmitted(options: SemaphoreAcquireOptions | undefined, priority: number): Promise<Guard> {
+    const permits = options?.permits ?? 1;
     if (this.available >= permits && this.outranksQueue(priority))
       return Promise.resolve(this.take(permits, options));
     return this.queue.park(options, permits, priority);
@@ -144,24 +147,17 @@ export class AsyncSemaphore {
     return new SemaphoreGuard(this, permits, trace);
   }
 
-  /** The permits `options` ask for, once they, the priority and the signal are checked; else the rejection. */
-  private requested(options: SemaphoreAcquireOptions | undefined): number | Promise<never> {
-    let permits = 1;
-    if (
-      options !== undefined &&
-      options !== null &&
-      typeof options === 'object' &&
-      options.permits !== undefined
-    ) {
-      permits = options.permits;
-      try {
-        this.checkRequest(permits, `${this.label}.acquire: options.permits`);
-      } catch (error) {
-        return Promise.reject(error);
-      }
+  /** The rejection of a bad `options.permits` (checked before the other options), or `undefined`. */
+  private rejectPermits(options: SemaphoreAcquireOptions | undefined): Promise<never> | undefined {
+    if (options === undefined || options === null || typeof options !== 'object') return undefined;
+    const permits = options.permits;
+    if (permits === undefined) return undefined;
+    try {
+      this.checkRequest(permits, `${this.label}.acquire: options.permits`);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const checked = priorityOrRejection(options, this.label, 'acquire');
-    return typeof checked === 'number' ? permits : checked;
+    return undefined;
   }
 
   /**
@@ -240,13 +236,22 @@ export class AsyncSemaphore {
   run<T>(fn: (guard: Guard) => T | PromiseLike<T>, options?: SemaphoreAcquireOptions): Promise<T> {
     // A bad fn is checked before the options, as acquire-then-call would.
     if (typeof fn !== 'function') return runHolding(this, fn, options);
-    const permits = this.requested(options);
-    if (typeof permits !== 'number') return permits;
-    const priority = options?.priority ?? 0; // checked by requested()
-    // Uncontended: taken now, fn called holding them (no promise for the acquisition).
+    return this.rejectPermits(options) ?? admitRanked(this, 'acquire', options, this.runAdmitted, fn);
+  }
+
+  /**
+   * The body of `run` once its options are checked. When the permits fit: taken now, and fn called holding them (no
+   * promise for the acquisition). Contended: the queue entry carries fn and starts it on its grant (no async frame
+   * parked on an acquire).
+   */
+  private runAdmitted<T>(
+    options: SemaphoreAcquireOptions | undefined,
+    priority: number,
+    fn: RunBody<T>,
+  ): Promise<T> {
+    const permits = options?.permits ?? 1;
     if (this.available >= permits && this.outranksQueue(priority))
       return runHeld(this.take(permits, options), fn);
-    // Contended: the queue entry carries fn and starts it on its grant (no async frame parked on an acquire).
     return this.queue.parkRun(options, permits, priority, fn);
   }
 

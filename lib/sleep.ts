@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkFunction, checkTimeout, checkWaitOptions, type WaitOptions } from './core/options.js';
+import { admit, checkFunction, checkTimeout, type Labelled, type WaitOptions } from './core/options.js';
 import { ringAgain, WaitQueue, type QueueOwner } from './core/wait-queue.js';
 
 /** Options of {@link sleep}. */
@@ -51,13 +51,23 @@ function timedWait(label: string): WaitQueue<void> {
 export function sleep(ms: number, options?: SleepOptions): Promise<void> {
   try {
     checkTimeout(ms, 'sleep: ms');
-    checkWaitOptions(options, 'sleep');
-    if ((options as WaitOptions | undefined)?.timeout !== undefined) {
-      throw new TypeError('sleep: options.timeout is not supported (ms is how long to sleep)');
-    }
   } catch (error) {
     return Promise.reject(error);
   }
+  return admit(sleeper, undefined, options, sleepAdmitted, ms, refuseTimeout);
+}
+
+/** What names `sleep` in its messages: a function, not a method. */
+const sleeper: Labelled = { label: 'sleep' };
+
+function refuseTimeout(options: SleepOptions): void {
+  if ((options as WaitOptions).timeout !== undefined) {
+    throw new TypeError('sleep: options.timeout is not supported (ms is how long to sleep)');
+  }
+}
+
+/** The body of `sleep` once its options are checked: a waiter whose alarm, after `ms`, is its grant. */
+function sleepAdmitted(options: SleepOptions | undefined, ms: number): Promise<void> {
   const signal = options?.signal;
   const queue = timedWait(`sleep(${ms} ms)`);
   return queue.parkAlarmed(signal === undefined ? undefined : { signal }, ms, () => undefined);
@@ -93,23 +103,28 @@ function isThenable(value: unknown): boolean {
  * ```
  */
 export function waitUntil(predicate: () => unknown, options?: WaitUntilOptions): Promise<void> {
-  let interval = 10;
   try {
     checkFunction(predicate, 'waitUntil: predicate');
-    checkWaitOptions(options, 'waitUntil');
-    if (options?.interval !== undefined) {
-      interval = options.interval;
-      checkTimeout(interval, 'waitUntil: options.interval');
-      if (interval === 0 || interval === Infinity) {
-        throw new RangeError(`waitUntil: options.interval must be a finite number > 0, got ${interval}`);
-      }
-    }
   } catch (error) {
     return Promise.reject(error);
   }
-  const signal = options?.signal;
-  if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason);
+  return admit(poller, undefined, options, waitUntilAdmitted, predicate, checkInterval);
+}
 
+/** What names `waitUntil` in its messages. */
+const poller: Labelled = { label: 'waitUntil' };
+
+function checkInterval(options: WaitUntilOptions): void {
+  const interval = options.interval;
+  if (interval === undefined) return;
+  checkTimeout(interval, 'waitUntil: options.interval');
+  if (interval === 0 || interval === Infinity) {
+    throw new RangeError(`waitUntil: options.interval must be a finite number > 0, got ${interval}`);
+  }
+}
+
+/** The body of `waitUntil` once its options are checked: the predicate at once, then one waiter polling it. */
+function waitUntilAdmitted(options: WaitUntilOptions | undefined, predicate: () => unknown): Promise<void> {
   const check = (): boolean => {
     const holds = predicate();
     if (isThenable(holds)) {
@@ -125,5 +140,5 @@ export function waitUntil(predicate: () => unknown, options?: WaitUntilOptions):
 
   const queue = timedWait(predicate.name === '' ? 'waitUntil' : `waitUntil(${predicate.name})`);
   // One waiter: its timeout and signal end the wait, its alarm polls; the predicate holding, or throwing, settles it.
-  return queue.parkAlarmed(options, interval, () => (check() ? undefined : ringAgain));
+  return queue.parkAlarmed(options, options?.interval ?? 10, () => (check() ? undefined : ringAgain));
 }

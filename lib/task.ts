@@ -4,7 +4,7 @@
  * @module
  */
 import { Primitive } from './core/primitive.js';
-import { rejectEarly, type WaitOptions } from './core/options.js';
+import { admit, type WaitOptions } from './core/options.js';
 import { keepAliveWhile } from './core/keep-alive.js';
 import { wakeUnasked, withDetachedTimers } from './core/scheduler.js';
 import { WaitQueue } from './core/wait-queue.js';
@@ -83,8 +83,11 @@ export class Task<T> extends Primitive {
    * ```
    */
   join(options?: WaitOptions): Promise<T> {
-    const early = rejectEarly(options, this.label, 'join');
-    if (early !== undefined) return early;
+    return admit(this, 'join', options, this.joinAdmitted);
+  }
+
+  /** The body of `join` once its options are checked: the outcome at once if settled, else parked until then. */
+  private joinAdmitted(options: WaitOptions | undefined): Promise<T> {
     if (this.state === 'fulfilled') return Promise.resolve(this.outcome as T);
     if (this.state === 'rejected') return Promise.reject(this.outcome);
     // The task may be a daemon, whose timers do not keep Node alive: the joiner does, while it waits.

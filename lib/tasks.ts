@@ -1,5 +1,5 @@
 import { Primitive } from './core/primitive.js';
-import { checkFunction, describe, rejectEarly, type NameOptions, type WaitOptions } from './core/options.js';
+import { admit, checkFunction, describe, type NameOptions, type WaitOptions } from './core/options.js';
 import { keepAliveWhile } from './core/keep-alive.js';
 import { WaitQueue } from './core/wait-queue.js';
 import { createTask, type Task } from './task.js';
@@ -170,8 +170,11 @@ export class TaskGroup extends Primitive implements AsyncDisposable {
    * ```
    */
   join(options?: WaitOptions): Promise<void> {
-    const early = rejectEarly(options, this.label, 'join');
-    if (early !== undefined) return early;
+    return admit(this, 'join', options, this.joinAdmitted);
+  }
+
+  /** The body of `join` once its options are checked. */
+  private joinAdmitted(options: WaitOptions | undefined): Promise<void> {
     this.joinRequested = true;
     if (!this.isSettled && this.nonDaemons === 0) this.settle();
     // Settled with failures, the joiners' queue is closed: the park rejects at once with the failures.

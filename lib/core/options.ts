@@ -41,25 +41,73 @@ function isAbortSignal(value: unknown): value is AbortSignal {
 }
 
 /**
- * Checks `options` and returns a rejected promise for bad input or an already-aborted signal, or `undefined` when
- * the call may go on. The order is the contract's: bad input, then an aborted signal, before anything else.
- * Messages name `label.method` (or `label` alone, for a function); the name is only built when there are options to
- * check (the hot path has none).
+ * Checks the members of a method's options beyond `signal` and `timeout` (a poll's `interval`), throwing for bad
+ * input; `name` is `label.method` (or `label` alone, for a function), to start the message with.
  */
-export function rejectEarly(
-  options: WaitOptions | undefined,
+export type OptionsCheck<Options> = (options: NonNullable<Options>, name: string) => void;
+
+/**
+ * Checks `options` and returns a rejected promise for bad input or an already-aborted signal, or `undefined` when
+ * the call may go on. The order is the contract's: bad input (`signal` and `timeout`, then what `check` checks),
+ * then an aborted signal, before anything else. Messages name `label.method` (or `label` alone, for a function); the
+ * name is only built when there are options to check (the hot path has none).
+ */
+export function rejectEarly<Options extends WaitOptions | undefined>(
+  options: Options,
   label: string,
   method?: string,
+  check?: OptionsCheck<Options>,
 ): Promise<never> | undefined {
   if (options === undefined) return undefined;
   try {
-    checkWaitOptions(options, method === undefined ? label : `${label}.${method}`);
+    const name = method === undefined ? label : `${label}.${method}`;
+    checkWaitOptions(options, name);
+    if (check !== undefined) check(options as NonNullable<Options>, name);
   } catch (error) {
     return Promise.reject(error);
   }
-  const signal = options.signal;
+  const signal = (options as WaitOptions).signal;
   if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason);
   return undefined;
+}
+
+/** What {@link admit} needs of a primitive: its label, which names the method in error messages. */
+export interface Labelled {
+  readonly label: string;
+}
+
+/**
+ * The body of a waiting method, run by {@link admit} once its options passed the prologue: the primitive's fast
+ * path (the event already set, the lock free, an item there), then its park. `arg` is what the method passes along
+ * (an item, a function, checked keys).
+ */
+export type AdmittedBody<O, Options, A, R> = (this: O, options: Options, arg: A) => Promise<R>;
+
+/**
+ * The prologue of every waiting method, written once: checks `options` (bad input, then an already-aborted
+ * signal, which rejects whatever the primitive's state, even with the resource free: DESIGN.md section 2), and only
+ * then runs `body` on `owner` with them. A primitive writes `return admit(this, 'wait', options, this.waitAdmitted)`
+ * and its fast path never sees unchecked options. Never throws: every early outcome is a rejected promise.
+ *
+ * @param owner - the primitive, `this` of `body`; its label names `method` in messages.
+ * @param method - the method's name in messages; `undefined` for a function (`sleep`), named by `owner.label` alone.
+ * @param arg - passed to `body` as it is. The method's own arguments (an item, keys, `permits`) are checked by the
+ *   method before it calls `admit`, since bad input rejects before an aborted signal does.
+ * @param check - checks the members of `options` beyond `signal` and `timeout`, before the signal is looked at.
+ */
+export function admit<O extends Labelled, Options extends WaitOptions | undefined, A, R>(
+  owner: O,
+  method: string | undefined,
+  options: Options,
+  body: AdmittedBody<O, Options, A, R>,
+  arg?: A,
+  check?: OptionsCheck<Options>,
+): Promise<R> {
+  if (options !== undefined) {
+    const early = rejectEarly(options, owner.label, method, check);
+    if (early !== undefined) return early;
+  }
+  return body.call(owner, options, arg as A);
 }
 
 /** Throws a `TypeError`/`RangeError` naming the bad member of `options`. */

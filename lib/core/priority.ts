@@ -4,7 +4,7 @@
  * @module
  */
 
-import { describe, rejectEarly, type WaitOptions } from './options.js';
+import { describe, rejectEarly, type Labelled, type WaitOptions } from './options.js';
 
 /**
  * Options of the calls whose waiters can be ranked: `acquire`/`run` of `AsyncLock`, `AsyncSemaphore` (and
@@ -51,4 +51,27 @@ export function priorityOrRejection(
     return Promise.reject(error);
   }
   return rejectEarly(options, label, method) ?? priority;
+}
+
+/** The body of a ranked waiting method, run by {@link admitRanked} with the checked priority. */
+export type RankedBody<O, Options, A, R> = (
+  this: O,
+  options: Options,
+  priority: number,
+  arg: A,
+) => Promise<R>;
+
+/**
+ * {@link admit} for a ranked method (`priority`, and a hold's `name`, among its options): checks those first, then
+ * the wait options as `admit` does, and runs `body` with the priority (0 when absent).
+ */
+export function admitRanked<
+  O extends Labelled,
+  Options extends (WaitOptions & PriorityOptions) | undefined,
+  A,
+  R,
+>(owner: O, method: string, options: Options, body: RankedBody<O, Options, A, R>, arg?: A): Promise<R> {
+  if (options === undefined) return body.call(owner, options, 0, arg as A);
+  const priority = priorityOrRejection(options, owner.label, method);
+  return typeof priority === 'number' ? body.call(owner, options, priority, arg as A) : priority;
 }

@@ -2,9 +2,9 @@
  * The fair wait queue that every primitive is built on, after Trio's `ParkingLot`: a primitive is state + policy,
  * and its contended path is "just park". The verbs are few:
  *
- * - {@link WaitQueue.park} (and {@link WaitQueue.parkChecked}, which first checks the caller's options): queue the
- *   caller with a typed value (what it asks for) and a priority; returns its promise. Signal and timeout are wired
- *   here, and nowhere else. {@link WaitQueue.parkRun} queues a `run(fn)`; {@link WaitQueue.parkAlarmed} a wait with
+ * - {@link WaitQueue.park}: queue the caller with a typed value (what it asks for) and a priority, once `admit`
+ *   (`options.ts`, the prologue of every waiting method) has checked its options; returns its promise. Signal and
+ *   timeout are wired here, and nowhere else. {@link WaitQueue.parkRun} queues a `run(fn)`; {@link WaitQueue.parkAlarmed} a wait with
  *   a timer of its own (a sleep, a poll).
  * - {@link WaitQueue.bestValue} + {@link WaitQueue.grantBest}: what the best waiter (highest priority, longest
  *   waiting among equals) asks for, and its grant: remove, drop listener and timer, resolve, in one synchronous
@@ -34,7 +34,7 @@
 
 import { TimeoutError } from '../errors.js';
 import type { Guard } from './guard.js';
-import { rejectEarly, type WaitOptions } from './options.js';
+import type { WaitOptions } from './options.js';
 import { currentHook } from './scheduler.js';
 import { holdsTraced, waitsTraced } from './diagnostics.js';
 import type { Entry } from './wait-levels.js';
@@ -50,7 +50,7 @@ import {
   type WaitHandle,
 } from './waiter.js';
 
-export type { QueueOwner, WaitHandle } from './waiter.js';
+export type { QueueOwner, RunBody, WaitHandle } from './waiter.js';
 export type { RejectReason } from './wait-moves.js';
 
 /** What an alarm returns to ring again after the same delay ({@link WaitQueue.parkAlarmed}). */
@@ -142,9 +142,9 @@ export class WaitQueue<T = void, V = undefined> extends WaitMoves<T, V> {
 
   /**
    * Parks the caller and returns the promise it waits on. The caller has already checked `options` and
-   * `priority` (else see {@link WaitQueue.parkChecked}). An aborted signal rejects with its reason, a `timeout` of
-   * 0 with `TimeoutError`, and a closed queue with its reason, without queueing (a call made of several waits may
-   * reach here after its signal fired).
+   * `priority` (`admit`, `admitRanked`). An aborted signal rejects with its reason, a `timeout` of 0 with
+   * `TimeoutError`, and a closed queue with its reason, without queueing (a call made of several waits may reach
+   * here after its signal fired).
    *
    * @param value - what the primitive keeps with the waiter.
    * @param priority - a finite number, larger served first; 0 (the default) keeps every operation O(1).
@@ -172,19 +172,6 @@ export class WaitQueue<T = void, V = undefined> extends WaitMoves<T, V> {
       this.count++;
     } else this.append(new PlainWait<T>(resolve, takeReject(), undefined) as PlainWait, value, priority);
     return promise;
-  }
-
-  /**
-   * {@link WaitQueue.park}, after checking `options` as `rejectEarly` does (bad input, then an aborted signal),
-   * naming `method` of the owner in the error: the prologue of a waiting method, written once.
-   */
-  parkChecked(
-    options: WaitOptions | undefined,
-    method: string,
-    value: V = undefined as V,
-    priority = 0,
-  ): Promise<T> {
-    return rejectEarly(options, this.owner.label, method) ?? this.park(options, value, priority);
   }
 
   /**

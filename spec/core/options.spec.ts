@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  admit,
   checkFunction,
   checkInteger,
   checkPriority,
@@ -7,7 +8,9 @@ import {
   checkWaitOptions,
   labelFor,
   rejectEarly,
+  type WaitOptions,
 } from '../../lib/core/options.js';
+import { admitRanked } from '../../lib/core/priority.js';
 import { rejectionOf } from '../suites/helpers.js';
 
 describe('core/options', () => {
@@ -153,6 +156,80 @@ describe('core/options', () => {
     it('checks the arguments before the signal', async () => {
       const rejected = rejectEarly({ signal: AbortSignal.abort(), timeout: -1 }, 'L', 'm');
       expect(await rejectionOf(rejected as Promise<never>)).to.be.instanceOf(RangeError);
+    });
+  });
+
+  describe('admit', () => {
+    const owner = { label: 'L' };
+    /** A body that records what it ran with. */
+    const recorder = () => {
+      const calls: unknown[][] = [];
+      const body = function (this: unknown, options: unknown, ...rest: unknown[]) {
+        calls.push([this, options, ...rest]);
+        return Promise.resolve('ran');
+      };
+      return { calls, body };
+    };
+
+    it('runs the body on the owner with the options and the argument once they pass', async () => {
+      const { calls, body } = recorder();
+      const options = { timeout: 5 };
+      expect(await admit(owner, 'm', options, body, 'arg')).to.equal('ran');
+      expect(await admit(owner, 'm', undefined, body)).to.equal('ran');
+      expect(calls).to.deep.equal([
+        [owner, options, 'arg'],
+        [owner, undefined, undefined],
+      ]);
+    });
+
+    it('rejects bad options, then an already-aborted signal, without running the body', async () => {
+      const { calls, body } = recorder();
+      const reason = new Error('gone');
+      const bad = await rejectionOf(
+        admit(owner, 'm', { signal: AbortSignal.abort(reason), timeout: -1 }, body),
+      );
+      expect(bad).to.be.instanceOf(RangeError);
+      expect((bad as Error).message).to.contain('L.m: options.timeout');
+      expect(await rejectionOf(admit(owner, 'm', { signal: AbortSignal.abort(reason) }, body))).to.equal(
+        reason,
+      );
+      expect(calls).to.deep.equal([]);
+    });
+
+    it('runs the extra check after signal and timeout and before the aborted signal, naming the call', async () => {
+      const { calls, body } = recorder();
+      const names: string[] = [];
+      const check = (options: WaitOptions & { step?: number }, name: string) => {
+        names.push(name);
+        if (options.step !== undefined && options.step < 1) throw new RangeError(`${name}: options.step`);
+      };
+      const aborted = AbortSignal.abort(new Error('gone'));
+      const typed = await rejectionOf(
+        admit(owner, undefined, { timeout: 'x' as never, step: 0 }, body, 1, check),
+      );
+      expect(typed).to.be.instanceOf(TypeError);
+      const ranged = await rejectionOf(admit(owner, undefined, { signal: aborted, step: 0 }, body, 1, check));
+      expect((ranged as Error).message).to.equal('L: options.step');
+      const fine: WaitOptions & { step?: number } = { step: 2 };
+      expect(await admit(owner, 'm', fine, body, 1, check)).to.equal('ran');
+      expect(names).to.deep.equal(['L', 'L.m']);
+      expect(calls).to.have.length(1);
+    });
+
+    it('admitRanked checks the priority before the other options and gives it to the body', async () => {
+      const { calls, body } = recorder();
+      const aborted = AbortSignal.abort(new Error('gone'));
+      const bad = await rejectionOf(
+        admitRanked(owner, 'acquire', { priority: NaN, signal: aborted }, body, 'a'),
+      );
+      expect(bad).to.be.instanceOf(RangeError);
+      expect((bad as Error).message).to.contain('L.acquire: options.priority');
+      expect(await admitRanked(owner, 'acquire', { priority: 3 }, body, 'a')).to.equal('ran');
+      expect(await admitRanked(owner, 'acquire', undefined, body, 'b')).to.equal('ran');
+      expect(calls).to.deep.equal([
+        [owner, { priority: 3 }, 3, 'a'],
+        [owner, undefined, 0, 'b'],
+      ]);
     });
   });
 

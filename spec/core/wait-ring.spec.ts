@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
+import { admit, type WaitOptions } from '../../lib/core/options.js';
 import { WaitRing } from '../../lib/core/wait-ring.js';
 import { ringAgain, WaitQueue, type WaitHandle } from '../../lib/core/wait-queue.js';
 import { flush, installFakeClock, observe } from '../suites/helpers.js';
@@ -168,16 +169,17 @@ describe('core/WaitQueue storage of plain waiters', () => {
     expect(queue.size).to.equal(0);
   });
 
-  it('parkChecked rejects bad options naming the method, and an aborted signal, before queueing', async () => {
+  it('admit rejects bad options naming the method, and an aborted signal, before its body parks', async () => {
     const queue = new WaitQueue<string, string>(owner);
-    const bad = observe(queue.parkChecked({ timeout: -1 }, 'wait'));
-    const aborted = observe(queue.parkChecked({ signal: AbortSignal.abort(new Error('early')) }, 'wait'));
+    const park = (options: WaitOptions | undefined, value: string | undefined) => queue.park(options, value);
+    const bad = observe(admit(owner, 'wait', { timeout: -1 }, park));
+    const aborted = observe(admit(owner, 'wait', { signal: AbortSignal.abort(new Error('early')) }, park));
     expect(queue.size).to.equal(0);
     await flush();
     expect(bad.reason).to.be.instanceOf(RangeError);
     expect((bad.reason as Error).message).to.contain('Owner(q).wait: options.timeout');
     expect((aborted.reason as Error).message).to.equal('early');
-    const parked = observe(queue.parkChecked(undefined, 'wait', 'v'));
+    const parked = observe(admit(owner, 'wait', undefined, park, 'v'));
     expect(queue.bestValue).to.equal('v');
     queue.grantBest('ok');
     await flush();
