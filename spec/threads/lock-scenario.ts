@@ -13,6 +13,9 @@ import {
   STATE,
   Ticket,
   TicketLock,
+  heldBy,
+  offeredValue,
+  waitingValue,
 } from '../../lib/threads/ticket-lock.js';
 import { SimulatedMemory, runSteps, simulatedAcquire } from './simulated-memory.js';
 
@@ -127,4 +130,25 @@ export function critical(lock: TicketLock, memory: SimulatedMemory, tickets: Tic
 /** A holder `agent` as the state records it (no ticket: it took the lock from the free state, or claimed it). */
 export function holding(lock: TicketLock, agent: number): Ticket {
   return lock.begin(new Ticket(), Pc.Holds, agent);
+}
+
+/**
+ * A dead offer: agent `releaser` released and offered the lock to the ticket of agent `offeredTo`, who died before
+ * claiming it (STATE still names the releaser); agent 2 waits behind, and is spawned to enter and leave once it gets
+ * the lock. `told()` is what agent 2's hold reported as `previousOwnerDied` (`undefined` until it held).
+ */
+export function deadOffer(sim: Simulation, releaser: number, offeredTo: number) {
+  const { memory, lock, parked, tickets } = world(sim, 4, {
+    state: heldBy(releaser),
+    slots: [offeredValue(offeredTo), waitingValue(2)],
+    parked: [undefined, 2],
+  });
+  const cs = critical(lock, memory, tickets);
+  let told: boolean | undefined;
+  sim.spawn('agent2', async () => {
+    const w = await cs.acquire(parked[1]!);
+    told = w.previousOwnerDied;
+    await cs.leave(w);
+  });
+  return { memory, lock, cs, told: () => told };
 }

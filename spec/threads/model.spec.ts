@@ -23,10 +23,9 @@ import {
   Ticket,
   TicketLock,
   heldBy,
-  offeredValue,
   waitingValue,
 } from '../../lib/threads/ticket-lock.js';
-import { critical, expectClean, holding, world } from './lock-scenario.js';
+import { critical, deadOffer, expectClean, holding, world } from './lock-scenario.js';
 import {
   expectProven,
   simulatedAcquire,
@@ -192,23 +191,12 @@ describe('threads: model check of the SharedLock algorithm (every schedule)', fu
     it('handed to an agent that died before claiming it: recover frees it for the waiter behind', async () => {
       await expectProven(async (sim) => {
         // Agent 5 released: it offered the lock to agent 1's ticket; STATE still names agent 5 until the claim.
-        const { memory, lock, parked, tickets } = world(sim, 4, {
-          state: heldBy(5),
-          slots: [offeredValue(1), waitingValue(2)],
-          parked: [undefined, 2],
-        });
-        const cs = critical(lock, memory, tickets);
-        let told: boolean | undefined;
-        sim.spawn('agent2', async () => {
-          const w = await cs.acquire(parked[1]!);
-          told = w.previousOwnerDied;
-          await cs.leave(w);
-        });
+        const { memory, lock, cs, told } = deadOffer(sim, 5, 1);
         sim.spawn('observer', async () => {
           if (!(await simulatedRecover(lock, memory, 1))) throw new Error('recover(1) found no hold');
         });
         await sim.run();
-        expect(told).to.equal(true);
+        expect(told()).to.equal(true);
         expect(cs.entered).to.deep.equal(['agent2']);
         expectClean(lock, memory);
       });

@@ -24,7 +24,7 @@ import {
   offeredValue,
   waitingValue,
 } from '../../lib/threads/ticket-lock.js';
-import { critical, expectClean, holding, world, type Setup } from './lock-scenario.js';
+import { critical, deadOffer, expectClean, holding, world, type Setup } from './lock-scenario.js';
 import { expectProven, simulatedAcquire, simulatedRecover } from './simulated-memory.js';
 
 interface Case {
@@ -184,18 +184,7 @@ describe('threads: model check of SharedLock.recover, an agent dying at each ste
     it(`a dead releaser (1) and the dead agent it offered the lock to (9): recover(${observers.join(') and recover(')}) at once (up to 3 preemptions)`, async () => {
       await expectProven(async (sim) => {
         // Agent 1 offered the lock to agent 9 (STATE still names agent 1); both died; agent 2 waits behind.
-        const { memory, lock, parked, tickets } = world(sim, 4, {
-          state: heldBy(1),
-          slots: [offeredValue(9), waitingValue(2)],
-          parked: [undefined, 2],
-        });
-        const cs = critical(lock, memory, tickets);
-        let told: boolean | undefined;
-        sim.spawn('agent2', async () => {
-          const w = await cs.acquire(parked[1]!);
-          told = w.previousOwnerDied;
-          await cs.leave(w);
-        });
+        const { memory, lock, cs, told } = deadOffer(sim, 1, 9);
         const results: string[] = [];
         observers.forEach((agent, i) =>
           sim.spawn(`observer${i + 1}`, async () =>
@@ -207,7 +196,7 @@ describe('threads: model check of SharedLock.recover, an agent dying at each ste
         expect(results.sort()).to.deep.equal(
           observers[0] === 1 ? ['1:false', '9:true'] : ['9:false', '9:true'],
         );
-        expect(told).to.equal(true);
+        expect(told()).to.equal(true);
         expect(cs.entered).to.deep.equal(['agent2']);
         expectClean(lock, memory);
       }, 3);
