@@ -3,7 +3,7 @@
  * temporary directory; `start()` resolves once it answers PING, `stop()` ends it and removes the directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,17 +47,32 @@ export function rawCommand(port: number, command: string, ms = 1000): Promise<st
   });
 }
 
+/** The server exited before it answered (its port was taken, most likely). */
+class EarlyExit extends Error {}
+
 export class RedisServer {
   private child: ChildProcess | undefined;
-  private readonly dir = mkdtempSync(join(tmpdir(), 'coop-sync-redis-'));
+  /** Its own directory, as the server reports it (a real path). */
+  private readonly dir = realpathSync(mkdtempSync(join(tmpdir(), 'coop-sync-redis-')));
 
   private constructor(readonly port: number) {}
 
-  /** Starts a server on a free port (or on `port`, to restart one) and waits until it answers PING. */
+  /**
+   * Starts a server on a free port (or on `port`) and waits until it answers. A free port can be taken by another
+   * process between `freePort` and the server's bind (two spec runs side by side): then this server exits at once,
+   * and a server on a new port is tried, three times at most.
+   */
   static async start(port?: number): Promise<RedisServer> {
-    const server = new RedisServer(port ?? (await freePort()));
-    await server.launch();
-    return server;
+    for (let attempt = 1; ; attempt++) {
+      const server = new RedisServer(port ?? (await freePort()));
+      try {
+        await server.launch();
+        return server;
+      } catch (error) {
+        rmSync(server.dir, { recursive: true, force: true });
+        if (port !== undefined || attempt === 3 || !(error instanceof EarlyExit)) throw error;
+      }
+    }
   }
 
   get url(): string {
@@ -83,14 +98,22 @@ export class RedisServer {
     );
     this.child = child;
     const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`redis-server exited early (${code})`))),
+      child.once('exit', (code) =>
+        reject(new EarlyExit(`redis-server on ${this.port} exited early (${code})`)),
+      ),
     );
     exited.catch(() => undefined);
     for (let attempt = 0; attempt < 100; attempt++) {
       try {
-        if ((await Promise.race([rawCommand(this.port, 'PING', 200), exited])).startsWith('+PONG')) return;
+        // Its own directory in the reply: the server answering is this one, not another process's on that port.
+        const reply = await Promise.race([rawCommand(this.port, 'CONFIG GET dir', 200), exited]);
+        if (reply.includes(this.dir)) return;
+        if (reply.startsWith('*')) throw new EarlyExit(`another redis-server answers on ${this.port}`);
       } catch (error) {
-        if (child.exitCode !== null) throw error;
+        if (child.exitCode !== null || error instanceof EarlyExit) {
+          child.kill('SIGKILL');
+          throw error;
+        }
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
