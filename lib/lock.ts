@@ -294,7 +294,8 @@ export class AsyncLock {
     if (this.holder !== hold) return;
     hold.released = true;
     if (hold.trace !== undefined) traceHoldEnd(hold.trace);
-    this.handOff();
+    if (this.waitQueue.size === 0) this.holder = undefined;
+    else this.handOff();
   }
 
   /** @internal Whether the lock is held: for a plain lock, as in Python, any caller may release it. */

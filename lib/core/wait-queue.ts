@@ -39,16 +39,7 @@ import { currentHook } from './scheduler.js';
 import { holdsTraced, waitsTraced } from './diagnostics.js';
 import type { Entry } from './wait-levels.js';
 import { WaitMoves } from './wait-moves.js';
-import {
-  newPromise,
-  PlainWait,
-  takeReject,
-  takeResolve,
-  Waiter,
-  type QueueOwner,
-  type RunBody,
-  type WaitHandle,
-} from './waiter.js';
+import { PlainWait, settlers, Waiter, type QueueOwner, type RunBody, type WaitHandle } from './waiter.js';
 
 export type { QueueOwner, RunBody, WaitHandle } from './waiter.js';
 export type { RejectReason } from './wait-moves.js';
@@ -159,18 +150,17 @@ export class WaitQueue<T = void, V = undefined> extends WaitMoves<T, V> {
   ): Promise<T> {
     const refused = this.refusal(options);
     if (refused !== undefined) return refused;
-    const promise = newPromise<T>();
-    const resolve = takeResolve<T>();
+    const { promise, resolve, reject } = settlers<T>();
     if (handles !== undefined || !isPlain(options)) {
-      const waiter = new Waiter<T, V>(this, value, priority, resolve, takeReject());
+      const waiter = new Waiter<T, V>(this, value, priority, resolve, reject);
       this.enqueue(waiter, options);
       handles?.push(waiter);
     } else if (this.resolveOnly) {
-      takeReject(); // a plain waiter is rejected through its resolve: one function less per waiter
+      // A plain waiter is rejected through its resolve: one function less kept per waiter.
       const ring = priority === 0 ? this.main : this.levelFor(priority);
       ring.push(resolve, value);
       this.count++;
-    } else this.append(new PlainWait<T>(resolve, takeReject(), undefined) as PlainWait, value, priority);
+    } else this.append(new PlainWait<T>(resolve, reject, undefined) as PlainWait, value, priority);
     return promise;
   }
 
@@ -188,9 +178,7 @@ export class WaitQueue<T = void, V = undefined> extends WaitMoves<T, V> {
   ): Promise<R> {
     const refused = this.refusal(options);
     if (refused !== undefined) return refused;
-    const promise = newPromise<R>();
-    const resolve = takeResolve<R>();
-    const reject = takeReject();
+    const { promise, resolve, reject } = settlers<R>();
     if (isPlain(options)) this.append(new PlainWait<R>(resolve, reject, fn) as PlainWait, value, priority);
     else {
       const run = fn as RunBody<unknown>;
@@ -213,8 +201,8 @@ export class WaitQueue<T = void, V = undefined> extends WaitMoves<T, V> {
   ): Promise<T> {
     const refused = this.refusal(options);
     if (refused !== undefined) return refused;
-    const promise = newPromise<T>();
-    const waiter = new Waiter<T, V>(this, value, 0, takeResolve<T>(), takeReject());
+    const { promise, resolve, reject } = settlers<T>();
+    const waiter = new Waiter<T, V>(this, value, 0, resolve, reject);
     this.enqueue(waiter, options);
     if (ms === Infinity || waiter.queue !== this) return promise;
     const ring = (rung: Waiter<T, V>): void => {
