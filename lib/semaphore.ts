@@ -320,14 +320,16 @@ export class AsyncSemaphore {
   /** Validates giving `permits` back; the bounded semaphore refuses to rise above its initial value. */
   protected checkRelease(_permits: number): void {}
 
-  /** Grants waiters from the head while the free permits satisfy them; restores the class invariant. */
+  /**
+   * Grants waiters from the head while the free permits satisfy them; restores the class invariant. With no permit
+   * free, nobody is satisfied (every request is of 1 or more), and the queue is not looked at: a limiter's grant
+   * that takes the permit just released reads the queue once, not twice.
+   */
   protected grantWaiters(): void {
     const queue = this.queue;
-    for (
-      let permits = queue.bestValue;
-      permits !== undefined && permits <= this.available;
-      permits = queue.bestValue
-    ) {
+    while (this.available > 0) {
+      const permits = queue.bestValue;
+      if (permits === undefined || permits > this.available) return;
       this.available -= permits;
       const trace = holdsTraced() ? traceHoldStart(this, undefined, queue.bestHolderName) : undefined;
       queue.grantBest(new SemaphoreGuard(this, permits, trace));

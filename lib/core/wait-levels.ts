@@ -141,6 +141,6 @@ export abstract class WaitLevels<T, V> implements WaiterHome<T, V> {
       if (succeeded) entry(outcome as T);
       else rejectThrough(entry, outcome);
     } else if (succeeded) entry.grant(outcome);
-    else entry.reject(outcome);
+    else entry.fail(outcome);
   }
 }

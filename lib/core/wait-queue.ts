@@ -179,7 +179,7 @@ export class WaitQueue<T = void, V = undefined> extends WaitMoves<T, V> {
     const refused = this.refusal(options);
     if (refused !== undefined) return refused;
     const { promise, resolve, reject } = settlers<R>();
-    if (isPlain(options)) this.append(new PlainWait<R>(resolve, reject, fn) as PlainWait, value, priority);
+    if (isPlain(options)) this.append(new PlainWait<R>(resolve, undefined, fn) as PlainWait, value, priority);
     else {
       const run = fn as RunBody<unknown>;
       this.enqueue(new Waiter<Guard, V>(this, value, priority, resolve as never, reject, run), options);

@@ -4,8 +4,8 @@
  * - a plain waiter (no signal, no finite timeout, no scheduler hook, no diagnostics) is only its promise's
  *   `resolve` function, kept in the ring slot itself: no object, no `reject` (a rejection, rare for such a waiter,
  *   resolves it with a rejected promise);
- * - a plain queued `run(fn)` is a {@link PlainWait}: `fn` and the run's own `resolve`/`reject` (and so is a plain
- *   waiter on a queue that must reject in order, without `fn`);
+ * - a plain queued `run(fn)` is a {@link PlainWait}: `fn` and the run's own `resolve` (its rejection goes through
+ *   `resolve` too); so is a plain waiter on a queue that must reject in order, without `fn` and with its `reject`;
  * - every other waiter is a {@link Waiter} object, which watches its signal and owns its timers.
  *
  * A queue turns a plain entry into a {@link Waiter} (in the same slot) when a caller asks for the object.
@@ -81,13 +81,14 @@ export function rejectThrough<T>(resolve: Resolve<T>, reason: unknown): void {
 
 /**
  * Starts `fn` holding `guard` (on a later microtask, never inside the call that granted), releases the guard when
- * `fn` settles, then settles the run with what `fn` did.
+ * `fn` settles, then settles the run with what `fn` did. Without `reject`, a failure settles it through `fulfil`
+ * ({@link rejectThrough}).
  */
 async function startRun<R>(
   guard: Guard,
   fn: RunBody<R>,
   fulfil: Resolve<R>,
-  reject: (reason: unknown) => void,
+  reject: ((reason: unknown) => void) | undefined,
 ): Promise<void> {
   let result: R;
   try {
@@ -95,7 +96,8 @@ async function startRun<R>(
     result = await fn(guard);
   } catch (error) {
     guard.release();
-    reject(error);
+    if (reject === undefined) rejectThrough(fulfil, error);
+    else reject(error);
     return;
   }
   guard.release();
@@ -103,13 +105,18 @@ async function startRun<R>(
 }
 
 /**
- * A waiter that nothing can cancel but its queue, with both resolving functions: a queued `run(fn)` (with `fn`),
- * or a plain waiter on a queue that rejects in order (without).
+ * A waiter that nothing can cancel but its queue: a queued `run(fn)` (with `fn`), or a plain waiter on a queue that
+ * rejects in order (without `fn`, with both resolving functions).
  */
 export class PlainWait<R = unknown> {
   constructor(
     readonly resolve: Resolve<R>,
-    readonly reject: (reason: unknown) => void,
+    /**
+     * Its promise's `reject`, or `undefined` for a queued run: a run's promise is rejected through `resolve`
+     * ({@link rejectThrough}), two microtask turns later, so that the 100,000 runs a limiter may hold queued keep
+     * one function less each (about 56 bytes, and as much less for each young-generation collection to copy).
+     */
+    readonly reject: ((reason: unknown) => void) | undefined,
     readonly fn: RunBody<R> | undefined,
   ) {}
 
@@ -118,6 +125,12 @@ export class PlainWait<R = unknown> {
     const fn = this.fn;
     if (fn === undefined) this.resolve(outcome as R);
     else void startRun(outcome as Guard, fn, this.resolve, this.reject);
+  }
+
+  /** Rejects it with `reason`. */
+  fail(reason: unknown): void {
+    if (this.reject === undefined) rejectThrough(this.resolve, reason);
+    else this.reject(reason);
   }
 }
 
@@ -331,7 +344,7 @@ export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWa
     const run = this.run;
     if (succeeded) {
       if (run === undefined) this.resolve(outcome as T);
-      else void startRun(outcome as Guard, run, this.resolve as Resolve<unknown>, this.reject as never);
+      else void startRun(outcome as Guard, run, this.resolve as Resolve<unknown>, this.reject);
     } else if (this.reject === undefined) rejectThrough(this.resolve, outcome);
     else this.reject(outcome);
   }
