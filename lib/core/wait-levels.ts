@@ -11,6 +11,7 @@ import { WaitRing } from './wait-ring.js';
 import {
   PlainWait,
   rejectThrough,
+  isWaiter,
   Waiter,
   type QueueOwner,
   type Resolve,
@@ -43,8 +44,7 @@ export abstract class WaitLevels<T, V> implements WaiterHome<T, V> {
   values(): V[] {
     const values: V[] = [];
     for (const ring of this.ringsByPriority())
-      for (const [entry, seq] of ring)
-        values.push(entry instanceof Waiter ? entry.value : (ring.valueAt(seq) as V));
+      for (const [entry, seq] of ring) values.push(isWaiter(entry) ? entry.value : (ring.valueAt(seq) as V));
     return values;
   }
 
@@ -93,20 +93,20 @@ export abstract class WaitLevels<T, V> implements WaiterHome<T, V> {
   protected append(entry: Entry<T, V>, value: V | undefined, priority: number): void {
     const ring = this.levelFor(priority);
     const seq = ring.push(entry, value);
-    if (entry instanceof Waiter) entry.place(this, seq);
+    if (isWaiter(entry)) entry.place(this, seq);
     this.count++;
   }
 
   protected removeAt(ring: WaitRing<Entry<T, V>>, seq: number, entry: Entry<T, V>): void {
     ring.remove(seq);
-    if (entry instanceof Waiter) entry.place(undefined, -1);
+    if (isWaiter(entry)) entry.place(undefined, -1);
     this.count--;
   }
 
   /** The entry at `seq` of `ring` as a {@link Waiter}: a plain entry becomes one, in its place. */
   protected waiterAt(ring: WaitRing<Entry<T, V>>, seq: number): Waiter<T, V> {
     const entry = ring.entryAt(seq) as Entry<T, V>;
-    if (entry instanceof Waiter) return entry;
+    if (isWaiter(entry)) return entry;
     const waiter = this.asWaiter(entry, ring.valueAt(seq) as V, ring.priority);
     ring.replace(seq, waiter);
     waiter.place(this, seq);
@@ -127,7 +127,7 @@ export abstract class WaitLevels<T, V> implements WaiterHome<T, V> {
     succeeded: boolean,
     outcome: unknown,
   ): void {
-    if (entry instanceof Waiter) {
+    if (isWaiter(entry)) {
       entry.detach();
       entry.settle(succeeded, outcome, this.owner);
       return;

@@ -8,7 +8,7 @@
 
 import type { WaitQueue } from './wait-queue.js';
 import { WaitLevels, type Entry } from './wait-levels.js';
-import { Waiter, type QueueOwner, type WaitHandle } from './waiter.js';
+import { isWaiter, Waiter, type QueueOwner, type WaitHandle } from './waiter.js';
 
 /** Builds the reason each rejected waiter gets, from what it carries. */
 export type RejectReason<V> = (value: V) => unknown;
@@ -69,7 +69,7 @@ export abstract class WaitMoves<T, V> extends WaitLevels<T, V> {
       if (ring === undefined) break;
       const seq = ring.first();
       const entry = ring.entryAt(seq) as Entry<T, V>;
-      const value = entry instanceof Waiter ? entry.value : (ring.valueAt(seq) as V);
+      const value = isWaiter(entry) ? entry.value : (ring.valueAt(seq) as V);
       this.removeAt(ring, seq, entry);
       this.settleEntry(entry, value, ring.priority, false, reason(value));
     }
@@ -86,7 +86,7 @@ export abstract class WaitMoves<T, V> extends WaitLevels<T, V> {
     const removed: [Entry<T, V>, unknown][] = [];
     const levels: [number, number][] = []; // [priority, how many] per ring, in the order removed
     const accepts = (entry: Entry<T, V>, value: unknown): boolean =>
-      test(entry instanceof Waiter ? entry.value : (value as V));
+      test(isWaiter(entry) ? entry.value : (value as V));
     for (const ring of this.ringsByPriority()) {
       if (ring.live === 0) continue;
       const before = removed.length;
@@ -98,8 +98,8 @@ export abstract class WaitMoves<T, V> extends WaitLevels<T, V> {
     for (const [priority, taken] of levels) {
       for (const end = at + taken; at < end; at++) {
         const [entry, stored] = removed[at] as [Entry<T, V>, unknown];
-        const value = entry instanceof Waiter ? entry.value : (stored as V);
-        if (entry instanceof Waiter) entry.place(undefined, -1);
+        const value = isWaiter(entry) ? entry.value : (stored as V);
+        if (isWaiter(entry)) entry.place(undefined, -1);
         this.settleEntry(entry, value, priority, false, reason(value));
       }
     }
@@ -151,9 +151,9 @@ export abstract class WaitMoves<T, V> extends WaitLevels<T, V> {
     for (let ring = this.bestRing(); moved < count && ring !== undefined; ring = this.bestRing()) {
       const seq = ring.first();
       const entry = handles === undefined ? (ring.entryAt(seq) as Entry<T, V>) : this.waiterAt(ring, seq);
-      const value = entry instanceof Waiter ? entry.value : (ring.valueAt(seq) as V);
+      const value = isWaiter(entry) ? entry.value : (ring.valueAt(seq) as V);
       this.removeAt(ring, seq, entry);
-      if (entry instanceof Waiter && !cancellable) entry.detach();
+      if (isWaiter(entry) && !cancellable) entry.detach();
       const to = typeof target === 'function' ? target(value) : target;
       to.append(entry, value, ring.priority);
       handles?.push(entry as Waiter<T, V>);

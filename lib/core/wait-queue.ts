@@ -39,7 +39,15 @@ import { currentHook } from './scheduler.js';
 import { holdsTraced, waitsTraced } from './diagnostics.js';
 import type { Entry } from './wait-levels.js';
 import { WaitMoves } from './wait-moves.js';
-import { PlainWait, settlers, Waiter, type QueueOwner, type RunBody, type WaitHandle } from './waiter.js';
+import {
+  isWaiter,
+  PlainWait,
+  settlers,
+  Waiter,
+  type QueueOwner,
+  type RunBody,
+  type WaitHandle,
+} from './waiter.js';
 
 export type { QueueOwner, RunBody, WaitHandle } from './waiter.js';
 export type { RejectReason } from './wait-moves.js';
@@ -115,7 +123,7 @@ export class WaitQueue<T = void, V = undefined> extends WaitMoves<T, V> {
     if (ring === undefined || ring.live === 0) return undefined;
     const seq = ring.first();
     const entry = ring.entryAt(seq);
-    return typeof entry !== 'function' && entry instanceof Waiter ? entry.value : (ring.valueAt(seq) as V);
+    return isWaiter(entry) ? entry.value : (ring.valueAt(seq) as V);
   }
 
   /** The priority of the best waiter; `undefined` when none waits. */
@@ -128,7 +136,7 @@ export class WaitQueue<T = void, V = undefined> extends WaitMoves<T, V> {
     const ring = this.bestRing();
     if (ring === undefined) return undefined;
     const entry = ring.entryAt(ring.first());
-    return entry instanceof Waiter ? entry.holderName : undefined;
+    return isWaiter(entry) ? entry.holderName : undefined;
   }
 
   /**
@@ -251,7 +259,7 @@ export class WaitQueue<T = void, V = undefined> extends WaitMoves<T, V> {
     if (ring === undefined || ring.live === 0) return;
     const seq = ring.first();
     const entry = ring.entryAt(seq) as Entry<T, V>;
-    if (currentHook() === undefined && !(typeof entry !== 'function' && entry instanceof Waiter)) {
+    if (currentHook() === undefined && !isWaiter(entry)) {
       // The common cases, kept apart: a plain waiter (its `resolve` alone, or a queued run's entry).
       ring.remove(seq);
       this.count--;
@@ -259,7 +267,7 @@ export class WaitQueue<T = void, V = undefined> extends WaitMoves<T, V> {
       else entry.grant(result);
       return;
     }
-    const value = entry instanceof Waiter ? undefined : (ring.valueAt(seq) as V);
+    const value = isWaiter(entry) ? undefined : (ring.valueAt(seq) as V);
     this.removeAt(ring, seq, entry);
     this.settleEntry(entry, value, ring.priority, true, result);
   }
@@ -275,7 +283,7 @@ export class WaitQueue<T = void, V = undefined> extends WaitMoves<T, V> {
     if (ring === undefined) return false;
     const seq = ring.first();
     const entry = ring.entryAt(seq) as Entry<T, V>;
-    const value = entry instanceof Waiter ? entry.value : (ring.valueAt(seq) as V);
+    const value = isWaiter(entry) ? entry.value : (ring.valueAt(seq) as V);
     this.removeAt(ring, seq, entry);
     let result: T;
     try {

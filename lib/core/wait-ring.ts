@@ -14,7 +14,7 @@
  * @module
  */
 
-import { Waiter } from './waiter.js';
+import { isWaiter, type Waiter } from './waiter.js';
 
 /** The fewest slots a ring has, and the tombstones it tolerates before packing. */
 const MIN_CAPACITY = 16;
@@ -170,7 +170,7 @@ export class WaitRing<E extends object> {
       if (entry === undefined) continue;
       entries[seq & mask] = entry;
       if (values !== undefined) values[seq & mask] = (oldValues as unknown[])[from & oldMask];
-      if (entry instanceof Waiter) entry.renumber(seq);
+      if (isWaiter(entry)) (entry as unknown as Waiter).renumber(seq);
       seq++;
     }
     this.entries = entries;
