@@ -79,6 +79,16 @@ export function rejectThrough<T>(resolve: Resolve<T>, reason: unknown): void {
   resolve(Promise.reject(reason) as unknown as T);
 }
 
+/** Rejects a promise with its `reject`, or through its `resolve` ({@link rejectThrough}) when that was not kept. */
+export function rejectWith<T>(
+  resolve: Resolve<T>,
+  reject: ((reason: unknown) => void) | undefined,
+  reason: unknown,
+): void {
+  if (reject === undefined) rejectThrough(resolve, reason);
+  else reject(reason);
+}
+
 /**
  * Whether a ring entry is a {@link Waiter} object, not a bare `resolve` or a {@link PlainWait}: a getter of the class,
  * read through the entry's map. Not `instanceof`: on V8 11 (Node 20) `instanceof` a class bound in a module runs the
@@ -95,8 +105,7 @@ export interface WaiterBrand {
 
 /**
  * Starts `fn` holding `guard` (on a later microtask, never inside the call that granted), releases the guard when
- * `fn` settles, then settles the run with what `fn` did. Without `reject`, a failure settles it through `fulfil`
- * ({@link rejectThrough}).
+ * `fn` settles, then settles the run with what `fn` did ({@link rejectWith} on a failure).
  */
 async function startRun<R>(
   guard: Guard,
@@ -110,8 +119,7 @@ async function startRun<R>(
     result = await fn(guard);
   } catch (error) {
     guard.release();
-    if (reject === undefined) rejectThrough(fulfil, error);
-    else reject(error);
+    rejectWith(fulfil, reject, error);
     return;
   }
   guard.release();
@@ -143,8 +151,7 @@ export class PlainWait<R = unknown> {
 
   /** Rejects it with `reason`. */
   fail(reason: unknown): void {
-    if (this.reject === undefined) rejectThrough(this.resolve, reason);
-    else this.reject(reason);
+    rejectWith(this.resolve, this.reject, reason);
   }
 }
 
@@ -364,7 +371,6 @@ export class Waiter<T = unknown, V = undefined> implements ParkedWaiter, AbortWa
     if (succeeded) {
       if (run === undefined) this.resolve(outcome as T);
       else void startRun(outcome as Guard, run, this.resolve as Resolve<unknown>, this.reject);
-    } else if (this.reject === undefined) rejectThrough(this.resolve, outcome);
-    else this.reject(outcome);
+    } else rejectWith(this.resolve, this.reject, outcome);
   }
 }
