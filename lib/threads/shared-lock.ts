@@ -289,9 +289,9 @@ export class SharedLock {
   /**
    * Frees the hold of an agent that died holding the lock (or was being handed it, or died anywhere in its release
    * before handing it over); the next holder's guard then has `previousOwnerDied === true`. When it died after
-   * handing the lock over, the next holder (which it may not have woken) is woken, and it held nothing. Tickets the dead agent was waiting with are given up too, and so are its waits on
-   * the {@link SharedCondition}s bound to this lock object (those created or rebuilt in this agent), so that a
-   * `notify` never goes to it. Call it from whatever observes the death, typically
+   * handing the lock over, the next holder (which it may not have woken) is woken, and it held nothing. Tickets the
+   * dead agent was waiting with are given up too, and so are its waits on the {@link SharedCondition}s bound to this
+   * lock object (those created or rebuilt in this agent), so that a `notify` never goes to it. Call it from whatever observes the death, typically
    * `worker.on('exit', () => lock.recover(worker.threadId))`.
    *
    * @param agent - the dead agent's id: `worker.threadId` in Node, the worker's {@link agentId} elsewhere.
